@@ -1,0 +1,193 @@
+//! The one error type of the crate, with the exact messages of the official Python SDK.
+
+use std::time::Duration;
+
+/// Result alias used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in a call.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The server answered with a non-2xx status.
+    #[error("{}", .0.message)]
+    Api(Box<ApiError>),
+    /// The connection failed (refused, DNS, TLS, reset, closed without a reply).
+    #[error("Network error: {reason}")]
+    Connection {
+        /// What failed, in the style of the OS message (`[Errno 111] Connection refused`).
+        reason: String,
+        /// False when the failure happened before the request could reach the server.
+        maybe_sent: bool,
+    },
+    /// A timeout expired.
+    #[error("Request timed out after {:.1}s ({phase})", .after.as_secs_f64())]
+    Timeout {
+        /// Which bound expired.
+        phase: TimeoutPhase,
+        /// The bound that expired.
+        after: Duration,
+    },
+    /// A 2xx response whose body could not be decoded.
+    #[error("Poke API returned an invalid response body ({what}): {detail}")]
+    Decode {
+        /// What was being decoded.
+        what: &'static str,
+        /// The parser's message.
+        detail: String,
+        /// HTTP status of the response.
+        status: u16,
+    },
+    /// A response or download larger than the configured cap.
+    #[error("response body larger than the {limit}-byte limit")]
+    BodyTooLarge {
+        /// The cap in bytes.
+        limit: u64,
+    },
+    /// No API key was found in any source.
+    #[error("No API key found. Pass api_key=, set POKE_API_KEY, or log in with the Poke CLI.")]
+    MissingApiKey,
+    /// Invalid configuration.
+    #[error("{0}")]
+    Config(String),
+    /// An argument the server could never accept; nothing was sent.
+    #[error("invalid {field}: {reason}")]
+    InvalidInput {
+        /// Which argument.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// A turn stream ended before its terminal event and could not be resumed.
+    #[error("stream interrupted after event {last_event_id:?}: {reason}")]
+    Stream {
+        /// Why resuming stopped.
+        reason: String,
+        /// The id of the last event delivered, for a manual resume.
+        last_event_id: Option<String>,
+    },
+    /// A local file could not be read or written.
+    #[error("file error on {path}: {reason}")]
+    File {
+        /// The path involved.
+        path: String,
+        /// The OS message.
+        reason: String,
+    },
+    /// The operation was cancelled by the caller.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// Which timeout expired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutPhase {
+    /// Establishing the connection.
+    Connect,
+    /// Waiting for more bytes on an open response.
+    ReadIdle,
+    /// The whole request, headers and body.
+    Total,
+}
+
+impl std::fmt::Display for TimeoutPhase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Connect => "connect",
+            Self::ReadIdle => "read idle",
+            Self::Total => "total",
+        })
+    }
+}
+
+/// A non-2xx answer, with what the server said.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// HTTP status code.
+    pub status: u16,
+    /// Stable classification of the status.
+    pub kind: ErrorKind,
+    /// The message shown to users (the official SDK's wording for the Poke API).
+    pub message: String,
+    /// The `error` short name from a JSON error body, when it is a string.
+    pub code: Option<String>,
+    /// The `x-request-id` response header.
+    pub request_id: Option<String>,
+    /// The server's retry hint (`retry-after-ms` or `Retry-After`).
+    pub retry_after: Option<Duration>,
+    /// The response body, lossy UTF-8, capped at a few KiB.
+    pub body: Option<String>,
+    /// The response headers, names lowercased.
+    pub headers: Vec<(String, String)>,
+}
+
+/// Status classes that callers branch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// 400.
+    BadRequest,
+    /// 401.
+    Unauthorized,
+    /// 402.
+    PaymentRequired,
+    /// 403.
+    Forbidden,
+    /// 404.
+    NotFound,
+    /// 409.
+    Conflict,
+    /// 413.
+    PayloadTooLarge,
+    /// 416.
+    RangeNotSatisfiable,
+    /// 422.
+    UnprocessableEntity,
+    /// 429.
+    RateLimited,
+    /// 500 and above.
+    Server,
+    /// Any other status.
+    Other,
+}
+
+impl ErrorKind {
+    /// Classifies a status code.
+    pub fn from_status(status: u16) -> Self {
+        match status {
+            400 => Self::BadRequest,
+            401 => Self::Unauthorized,
+            402 => Self::PaymentRequired,
+            403 => Self::Forbidden,
+            404 => Self::NotFound,
+            409 => Self::Conflict,
+            413 => Self::PayloadTooLarge,
+            416 => Self::RangeNotSatisfiable,
+            422 => Self::UnprocessableEntity,
+            429 => Self::RateLimited,
+            500.. => Self::Server,
+            _ => Self::Other,
+        }
+    }
+}
+
+impl Error {
+    /// The HTTP status when the server answered, `None` for local and network failures.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Api(e) => Some(e.status),
+            Self::Decode { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The API error details, when the server answered with an error status.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Self::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+}

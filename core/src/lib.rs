@@ -1,0 +1,36 @@
+//! Rust core of the `poke` SDK.
+//!
+//! One implementation of the Poke developer API (poke.com) and the Pokee Enterprise sessions
+//! API, shared by the Python, Kotlin and Swift packages.
+//!
+//! ```no_run
+//! # async fn run() -> poke::Result<()> {
+//! let client = poke::Client::builder().api_key("my-key").build()?;
+//! let reply = client.send_message("Hello from Rust").await?;
+//! let parsed: poke::SendMessageResponse = reply.json()?;
+//! assert!(parsed.success);
+//! # Ok(()) }
+//! ```
+
+mod api_error;
+mod client;
+mod config;
+mod credentials;
+mod error;
+mod json_style;
+mod poke_api;
+mod pyrepr;
+mod retry;
+mod secret;
+mod transport;
+
+pub use api_error::{FORBIDDEN_MESSAGE, RATE_LIMITED_MESSAGE, UNAUTHORIZED_MESSAGE};
+pub use client::{Client, ClientBuilder, DEFAULT_MAX_RESPONSE_BYTES};
+pub use config::{ClientConfig, DEFAULT_BASE_URL, SdkLang, Timeouts, resolve_base_url};
+pub use credentials::{credentials_path, load_credentials_token, resolve_api_key};
+pub use error::{ApiError, Error, ErrorKind, Result, TimeoutPhase};
+pub use json_style::{JsonStyle, to_vec as encode_json};
+pub use poke_api::{SendMessageResponse, Webhook};
+pub use retry::{Idempotency, RetryPolicy, parse_retry_after};
+pub use secret::Secret;
+pub use transport::{CallOptions, JsonResponse};

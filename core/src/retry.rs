@@ -1,0 +1,264 @@
+//! Retry policy: which failures are retried, how long to wait, and the pure decision function.
+
+use std::time::{Duration, SystemTime};
+
+/// How a client retries failed requests.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt (`0` behaves like the official SDK).
+    pub max_retries: u32,
+    /// First backoff delay; doubled each retry.
+    pub initial_backoff: Duration,
+    /// Largest backoff delay.
+    pub max_backoff: Duration,
+    /// Longest server-requested wait honoured; a longer `Retry-After` fails at once instead.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: 2,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(8),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Whether a request may be repeated after it might have reached the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idempotency {
+    /// Reads and deletes: repeating is harmless.
+    Safe,
+    /// A POST whose `Idempotency-Key` the server honours.
+    Keyed,
+    /// A POST the server may process twice (the Poke API honours no key).
+    Unsafe,
+}
+
+/// What happened on one attempt, as far as retrying is concerned.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Outcome {
+    /// The server answered with this status (`should_retry` from `x-should-retry`).
+    Status {
+        status: u16,
+        should_retry: Option<bool>,
+        retry_after: Option<Duration>,
+    },
+    /// Failed before the request could reach the server (refused, DNS, connect timeout).
+    NotSent,
+    /// Failed after the request may have been sent (reset, read timeout).
+    MaybeSent,
+}
+
+/// The policy's verdict on one attempt.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Decision {
+    /// Give the outcome to the caller.
+    Return,
+    /// Wait this long, then try again.
+    Retry(Duration),
+}
+
+impl RetryPolicy {
+    /// Decides whether attempt number `attempt` (0-based) is retried, given a jitter draw in
+    /// `[0, 1)`.
+    pub(crate) fn decide(
+        &self,
+        idem: Idempotency,
+        outcome: Outcome,
+        attempt: u32,
+        jitter: f64,
+    ) -> Decision {
+        if attempt >= self.max_retries {
+            return Decision::Return;
+        }
+        let may_repeat = idem != Idempotency::Unsafe;
+        let (retry, hint) = match outcome {
+            Outcome::NotSent => (true, None),
+            Outcome::MaybeSent => (may_repeat, None),
+            Outcome::Status {
+                should_retry: Some(forced),
+                retry_after,
+                ..
+            } => (forced, retry_after),
+            Outcome::Status {
+                status,
+                retry_after,
+                ..
+            } => {
+                let retry = match status {
+                    408 | 429 | 502 | 503 | 504 => true,
+                    500..=599 => may_repeat,
+                    _ => false,
+                };
+                (retry, retry_after)
+            }
+        };
+        if !retry {
+            return Decision::Return;
+        }
+        match hint {
+            Some(wait) if wait > self.max_retry_after => Decision::Return,
+            Some(wait) => Decision::Retry(wait),
+            None => Decision::Retry(self.backoff(attempt, jitter)),
+        }
+    }
+
+    /// `min(initial · 2^attempt, max) · (1 − 0.25·jitter)`.
+    pub fn backoff(&self, attempt: u32, jitter: f64) -> Duration {
+        let base = self
+            .initial_backoff
+            .saturating_mul(1u32 << attempt.min(20))
+            .min(self.max_backoff);
+        base.mul_f64(1.0 - 0.25 * jitter.clamp(0.0, 1.0))
+    }
+}
+
+/// Reads the server's retry hint: `retry-after-ms`, then `Retry-After` as seconds or an HTTP
+/// date.
+pub fn parse_retry_after(
+    retry_after_ms: Option<&str>,
+    retry_after: Option<&str>,
+    now: SystemTime,
+) -> Option<Duration> {
+    if let Some(ms) = retry_after_ms.and_then(|v| v.trim().parse::<f64>().ok()) {
+        if ms.is_finite() && ms >= 0.0 {
+            return Some(Duration::from_secs_f64(ms / 1000.0));
+        }
+    }
+    let value = retry_after?.trim();
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(s: u16) -> Outcome {
+        Outcome::Status {
+            status: s,
+            should_retry: None,
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn classification_table() {
+        let p = RetryPolicy::default();
+        let cases = [
+            (Idempotency::Unsafe, status(408), true),
+            (Idempotency::Unsafe, status(429), true),
+            (Idempotency::Unsafe, status(502), true),
+            (Idempotency::Unsafe, status(503), true),
+            (Idempotency::Unsafe, status(504), true),
+            (Idempotency::Unsafe, status(500), false),
+            (Idempotency::Keyed, status(500), true),
+            (Idempotency::Safe, status(500), true),
+            (Idempotency::Safe, status(400), false),
+            (Idempotency::Safe, status(401), false),
+            (Idempotency::Safe, status(403), false),
+            (Idempotency::Safe, status(404), false),
+            (Idempotency::Safe, status(422), false),
+            (Idempotency::Unsafe, Outcome::NotSent, true),
+            (Idempotency::Unsafe, Outcome::MaybeSent, false),
+            (Idempotency::Keyed, Outcome::MaybeSent, true),
+        ];
+        for (idem, outcome, expected) in cases {
+            let got = p.decide(idem, outcome, 0, 0.0) != Decision::Return;
+            assert_eq!(got, expected, "{idem:?} {outcome:?}");
+        }
+    }
+
+    #[test]
+    fn should_retry_header_wins() {
+        let p = RetryPolicy::default();
+        let forced = |v, s| Outcome::Status {
+            status: s,
+            should_retry: Some(v),
+            retry_after: None,
+        };
+        assert_ne!(
+            p.decide(Idempotency::Unsafe, forced(true, 400), 0, 0.0),
+            Decision::Return
+        );
+        assert_eq!(
+            p.decide(Idempotency::Safe, forced(false, 503), 0, 0.0),
+            Decision::Return
+        );
+    }
+
+    #[test]
+    fn attempts_are_bounded() {
+        let p = RetryPolicy::default();
+        assert_ne!(
+            p.decide(Idempotency::Safe, status(503), 1, 0.0),
+            Decision::Return
+        );
+        assert_eq!(
+            p.decide(Idempotency::Safe, status(503), 2, 0.0),
+            Decision::Return
+        );
+        let none = RetryPolicy {
+            max_retries: 0,
+            ..p
+        };
+        assert_eq!(
+            none.decide(Idempotency::Safe, Outcome::NotSent, 0, 0.0),
+            Decision::Return
+        );
+    }
+
+    #[test]
+    fn backoff_doubles_caps_and_jitters() {
+        let p = RetryPolicy::default();
+        assert_eq!(p.backoff(0, 0.0), Duration::from_millis(500));
+        assert_eq!(p.backoff(1, 0.0), Duration::from_secs(1));
+        assert_eq!(p.backoff(3, 0.0), Duration::from_secs(4));
+        assert_eq!(p.backoff(10, 0.0), Duration::from_secs(8));
+        assert_eq!(p.backoff(0, 1.0), Duration::from_millis(375));
+    }
+
+    #[test]
+    fn retry_after_hint_is_used_and_capped() {
+        let p = RetryPolicy::default();
+        let with = |secs| Outcome::Status {
+            status: 429,
+            should_retry: None,
+            retry_after: Some(Duration::from_secs(secs)),
+        };
+        assert_eq!(
+            p.decide(Idempotency::Unsafe, with(3), 0, 0.5),
+            Decision::Retry(Duration::from_secs(3))
+        );
+        assert_eq!(
+            p.decide(Idempotency::Unsafe, with(61), 0, 0.5),
+            Decision::Return
+        );
+    }
+
+    #[test]
+    fn parse_retry_after_forms() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(
+            parse_retry_after(Some("250"), Some("9"), now),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(
+            parse_retry_after(None, Some("2"), now),
+            Some(Duration::from_secs(2))
+        );
+        let date = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        assert_eq!(
+            parse_retry_after(None, Some(&date), now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(parse_retry_after(None, Some("soon"), now), None);
+        assert_eq!(parse_retry_after(Some("x"), None, now), None);
+    }
+}

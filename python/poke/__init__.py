@@ -1,0 +1,80 @@
+"""poke: a drop-in, Rust-powered replacement for the official ``poke`` Python SDK.
+
+``Poke`` and ``AsyncPoke`` talk to the Poke developer API; the calls, arguments, return
+values, exceptions and messages are those of ``poke`` 0.2.1.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from . import _poke
+from ._exceptions import (
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    ForbiddenError,
+    InternalServerError,
+    InvalidRequestError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PaymentRequiredError,
+    PokeError,
+    PokeFileError,
+    RangeNotSatisfiableError,
+    RateLimitError,
+    ResponseDecodeError,
+    ResponseTooLargeError,
+    StreamInterruptedError,
+    UnprocessableEntityError,
+)
+from ._poke import AsyncPoke, Poke, Timeout
+
+__version__: str = _poke.__version__
+DEFAULT_BASE_URL: str = _poke.DEFAULT_BASE_URL
+
+
+def _load_credentials_file() -> dict:
+    """The ``poke login`` credentials as a dict (``{"token": ...}``), or ``{}``."""
+    token = _poke.load_credentials_token()
+    return {"token": token} if token else {}
+
+
+def _resolve_api_key(api_key: Optional[str]) -> str:
+    """The API key from the argument, ``POKE_API_KEY`` or the credentials file."""
+    return _poke.resolve_api_key(api_key)
+
+
+def _resolve_base_url(base_url: Optional[str]) -> str:
+    """The base URL from the argument, ``POKE_API`` or the default, trailing ``/`` removed."""
+    return _poke.resolve_base_url(base_url)
+
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "APIConnectionError",
+    "APITimeoutError",
+    "AsyncPoke",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "ForbiddenError",
+    "InternalServerError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "PaymentRequiredError",
+    "Poke",
+    "PokeError",
+    "PokeFileError",
+    "RangeNotSatisfiableError",
+    "RateLimitError",
+    "ResponseDecodeError",
+    "ResponseTooLargeError",
+    "StreamInterruptedError",
+    "Timeout",
+    "UnprocessableEntityError",
+    "__version__",
+]

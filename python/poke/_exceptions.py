@@ -1,0 +1,143 @@
+"""Exception classes of ``poke``.
+
+The four classes of the official ``poke`` 0.2.1 keep their constructor, ``args``, ``.status``
+and messages; the others sit under :class:`PokeError`, so ``except PokeError`` still catches
+everything.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Optional
+
+
+class PokeError(Exception):
+    """Base class of every error raised by ``poke``; ``.status`` is the HTTP status or None."""
+
+    def __init__(
+        self,
+        message: str,
+        status: Optional[int] = None,
+        *,
+        request_id: Optional[str] = None,
+        body: Optional[str] = None,
+        headers: Optional[Dict[str, str]] = None,
+        retry_after: Optional[float] = None,
+        code: Optional[str] = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        if request_id is not None:
+            self.request_id = request_id
+        if body is not None:
+            self.body = body
+        if headers:
+            self.headers = headers
+        if retry_after is not None:
+            self.retry_after = retry_after
+        if code is not None:
+            self.code = code
+
+    # Class-level defaults keep the instance __dict__ as small as 0.2.1's ({"status": ...}).
+    request_id: Optional[str] = None
+    body: Optional[str] = None
+    headers: Dict[str, str] = {}
+    retry_after: Optional[float] = None
+    code: Optional[str] = None
+
+    @property
+    def status_code(self) -> Optional[int]:
+        """Alias of ``status``."""
+        return self.status
+
+    @property
+    def message(self) -> str:
+        """The message, as ``str(exc)``."""
+        return str(self.args[0]) if self.args else ""
+
+
+class AuthenticationError(PokeError):
+    """401: the API key (or webhook token) is invalid or expired."""
+
+
+class ForbiddenError(PokeError):
+    """403: the key lacks the permission, or a path is outside the session's scope."""
+
+
+class RateLimitError(PokeError):
+    """429: rate limited; ``retry_after`` holds the server's hint in seconds, if any."""
+
+
+class BadRequestError(PokeError):
+    """400: the server rejected the request as malformed."""
+
+
+class PaymentRequiredError(PokeError):
+    """402: insufficient credits."""
+
+
+class NotFoundError(PokeError):
+    """404: no such resource."""
+
+
+class ConflictError(PokeError):
+    """409: conflict, e.g. a session busy with another turn."""
+
+
+class PayloadTooLargeError(PokeError):
+    """413: the upload is larger than the server accepts."""
+
+
+class RangeNotSatisfiableError(PokeError):
+    """416: a bad ``Range``."""
+
+
+class UnprocessableEntityError(PokeError):
+    """422: e.g. an idempotency key reused with a different body."""
+
+
+class InternalServerError(PokeError):
+    """Any status of 500 or above."""
+
+
+class APIConnectionError(PokeError, ConnectionError):
+    """The request did not get an answer (refused, DNS, TLS, reset); ``status`` is None.
+
+    Also a builtin ``ConnectionError``, which is what 0.2.1 leaked when the server closed the
+    connection without a reply.
+    """
+
+
+class APITimeoutError(APIConnectionError, TimeoutError):
+    """A timeout expired; also a builtin ``TimeoutError``."""
+
+
+class StreamInterruptedError(APIConnectionError):
+    """A turn stream could not be resumed; ``last_event_id`` allows a manual resume."""
+
+    def __init__(self, message: str, status: Optional[int] = None, *, last_event_id: Optional[str] = None, **kw: Any) -> None:
+        super().__init__(message, status, **kw)
+        self.last_event_id = last_event_id
+
+
+class InvalidRequestError(PokeError, ValueError):
+    """An argument could never be sent (control characters in a token, a bad URL, NaN)."""
+
+
+class ResponseDecodeError(PokeError, json.JSONDecodeError):
+    """A 2xx reply that is not JSON; also a ``json.JSONDecodeError`` as 0.2.1 raised."""
+
+    def __init__(self, message: str, status: Optional[int] = None, **kw: Any) -> None:
+        json.JSONDecodeError.__init__(self, message, "", 0)
+        PokeError.__init__(self, message, status, **kw)
+
+
+class ResponseTooLargeError(PokeError):
+    """A reply larger than the configured cap."""
+
+
+class PokeFileError(PokeError, OSError):
+    """A local file could not be read or written."""
+
+    def __init__(self, message: str, status: Optional[int] = None, **kw: Any) -> None:
+        PokeError.__init__(self, message, status, **kw)

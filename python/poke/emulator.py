@@ -1,0 +1,41 @@
+"""Run the bundled emulator: ``python -m poke.emulator [--host H] [--port P] [--api-key K]``.
+
+Prints one line, ``poke emulator listening on http://HOST:PORT``, then serves until SIGINT or
+SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from typing import List, Optional
+
+from ._poke import Emulator
+
+__all__ = ["Emulator", "main"]
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m poke.emulator", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--api-key", default=None, help="accept only this bearer token")
+    args = parser.parse_args(argv)
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    emulator = Emulator(host=args.host, port=args.port, api_key=args.api_key)
+    print(f"poke emulator listening on {emulator.url}", flush=True)
+    try:
+        while not stop.wait(0.2):
+            pass
+    finally:
+        emulator.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

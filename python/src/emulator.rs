@@ -1,0 +1,127 @@
+//! The bundled emulator, started in-process on the shared runtime (`poke.testing`).
+
+use crate::convert::from_json;
+use crate::errors::{invalid_request, poke_error};
+use crate::runtime::runtime;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use serde::Serialize;
+
+/// A running emulator of the Poke and Pokee APIs on a loopback port.
+#[pyclass(frozen, module = "poke.testing")]
+pub(crate) struct Emulator {
+    inner: poke_emulator::Emulator,
+}
+
+fn to_py<T: Serialize>(py: Python<'_>, value: &T) -> PyResult<Py<PyAny>> {
+    let bytes = serde_json::to_vec(value).map_err(|e| poke_error(&e.to_string()))?;
+    from_json(py, &bytes)
+}
+
+fn from_py<T: serde::de::DeserializeOwned>(
+    py: Python<'_>,
+    value: &Bound<'_, PyAny>,
+) -> PyResult<T> {
+    let text: String = py
+        .import("json")?
+        .getattr("dumps")?
+        .call1((value,))?
+        .extract()?;
+    serde_json::from_str(&text).map_err(|e| invalid_request(&e.to_string()))
+}
+
+#[pymethods]
+impl Emulator {
+    #[new]
+    #[pyo3(signature = (*, host="127.0.0.1".to_owned(), port=0, api_key=None))]
+    fn new(py: Python<'_>, host: String, port: u16, api_key: Option<String>) -> PyResult<Self> {
+        let rt = runtime()?;
+        let config = poke_emulator::EmulatorConfig {
+            host,
+            port,
+            api_key,
+        };
+        let inner = py
+            .detach(|| rt.block_on(poke_emulator::Emulator::start(config)))
+            .map_err(|e| poke_error(&format!("could not start the emulator: {e}")))?;
+        Ok(Self { inner })
+    }
+
+    /// `http://HOST:PORT`.
+    #[getter]
+    fn url(&self) -> String {
+        self.inner.url()
+    }
+
+    /// Base URL of the Poke API (`url + "/api/v1"`).
+    #[getter]
+    fn poke_api_url(&self) -> String {
+        self.inner.poke_api_url()
+    }
+
+    /// Every request received, oldest first, as dicts.
+    fn requests(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        to_py(py, &self.inner.requests())
+    }
+
+    fn clear_requests(&self) {
+        self.inner.clear_requests()
+    }
+
+    /// Scripts a fault: `add_fault(path=..., status=..., times=1, method=None, headers=[],
+    /// body=None, delay_ms=None, stall_ms=None, reset=False)`; returns its id.
+    #[pyo3(signature = (**fault))]
+    fn add_fault(&self, py: Python<'_>, fault: Option<&Bound<'_, PyDict>>) -> PyResult<u64> {
+        let fault = match fault {
+            Some(d) => from_py(py, d.as_any())?,
+            None => return Err(invalid_request("add_fault needs at least path=")),
+        };
+        Ok(self.inner.add_fault(fault))
+    }
+
+    fn clear_faults(&self) {
+        self.inner.clear_faults()
+    }
+
+    /// Bodies of the send-message requests the emulator processed.
+    fn messages(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        to_py(py, &self.inner.messages())
+    }
+
+    /// Webhook fires: `[{"triggerId", "data"}]`.
+    fn webhook_fires(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        to_py(py, &self.inner.webhook_fires())
+    }
+
+    /// Opens an MCP callback chain: `{"token", "url"}`.
+    #[pyo3(signature = (max_callbacks=None))]
+    fn new_callback_chain(
+        &self,
+        py: Python<'_>,
+        max_callbacks: Option<u32>,
+    ) -> PyResult<Py<PyAny>> {
+        to_py(py, &self.inner.new_callback_chain(max_callbacks))
+    }
+
+    /// Every callback chain with its posts, in order.
+    fn callback_chains(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        to_py(py, &self.inner.callback_chains())
+    }
+
+    /// Stops the server; safe to call twice.
+    fn shutdown(&self) {
+        self.inner.shutdown()
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __exit__(&self, _a: &Bound<'_, PyAny>, _b: &Bound<'_, PyAny>, _c: &Bound<'_, PyAny>) {
+        self.inner.shutdown()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Emulator(url={:?})", self.inner.url())
+    }
+}

@@ -1,0 +1,72 @@
+//! Core errors to the exception classes of `poke._exceptions` (one match, nothing else).
+
+use poke::{Error, ErrorKind};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+fn class_for(e: &Error) -> &'static str {
+    match e {
+        Error::Api(api) => match api.kind {
+            ErrorKind::Unauthorized => "AuthenticationError",
+            ErrorKind::Forbidden => "ForbiddenError",
+            ErrorKind::RateLimited => "RateLimitError",
+            ErrorKind::BadRequest => "BadRequestError",
+            ErrorKind::NotFound => "NotFoundError",
+            ErrorKind::Conflict => "ConflictError",
+            ErrorKind::UnprocessableEntity => "UnprocessableEntityError",
+            ErrorKind::PaymentRequired => "PaymentRequiredError",
+            ErrorKind::PayloadTooLarge => "PayloadTooLargeError",
+            ErrorKind::RangeNotSatisfiable => "RangeNotSatisfiableError",
+            ErrorKind::Server => "InternalServerError",
+            _ => "PokeError",
+        },
+        Error::Connection { .. } => "APIConnectionError",
+        Error::Timeout { .. } => "APITimeoutError",
+        Error::Decode { .. } => "ResponseDecodeError",
+        Error::BodyTooLarge { .. } => "ResponseTooLargeError",
+        Error::InvalidInput { .. } => "InvalidRequestError",
+        Error::Stream { .. } => "StreamInterruptedError",
+        Error::File { .. } => "PokeFileError",
+        _ => "PokeError",
+    }
+}
+
+fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
+    let module = py.import("poke._exceptions")?;
+    let kwargs = PyDict::new(py);
+    if let Some(api) = e.api() {
+        kwargs.set_item("request_id", api.request_id.as_deref())?;
+        kwargs.set_item("body", api.body.as_deref())?;
+        kwargs.set_item("code", api.code.as_deref())?;
+        let headers = PyDict::new(py);
+        for (k, v) in &api.headers {
+            headers.set_item(k, v)?;
+        }
+        kwargs.set_item("headers", headers)?;
+        kwargs.set_item("retry_after", api.retry_after.map(|d| d.as_secs_f64()))?;
+    }
+    if let Error::Stream { last_event_id, .. } = e {
+        kwargs.set_item("last_event_id", last_event_id.as_deref())?;
+    }
+    let class = module.getattr(class_for(e))?;
+    let instance = class.call((e.to_string(), e.status()), Some(&kwargs))?;
+    Ok(PyErr::from_value(instance))
+}
+
+/// The Python exception for a core error.
+pub(crate) fn to_py_err(e: Error) -> PyErr {
+    Python::attach(|py| build(py, &e).unwrap_or_else(|err| err))
+}
+
+/// A plain `PokeError(message)`.
+pub(crate) fn poke_error(message: &str) -> PyErr {
+    to_py_err(Error::Config(message.to_owned()))
+}
+
+/// An `InvalidRequestError` (also a `ValueError`): the input could never be sent.
+pub(crate) fn invalid_request(reason: &str) -> PyErr {
+    to_py_err(Error::InvalidInput {
+        field: "argument",
+        reason: reason.to_owned(),
+    })
+}

@@ -1,0 +1,23 @@
+//! The `poke._poke` extension module: converts Python values to core calls and back.
+
+mod client;
+mod convert;
+mod emulator;
+mod errors;
+mod runtime;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _poke(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("DEFAULT_BASE_URL", poke::DEFAULT_BASE_URL)?;
+    m.add_class::<client::Poke>()?;
+    m.add_class::<client::AsyncPoke>()?;
+    m.add_class::<client::Timeout>()?;
+    m.add_class::<emulator::Emulator>()?;
+    m.add_function(wrap_pyfunction!(client::resolve_api_key, m)?)?;
+    m.add_function(wrap_pyfunction!(client::resolve_base_url, m)?)?;
+    m.add_function(wrap_pyfunction!(client::load_credentials_token, m)?)?;
+    Ok(())
+}

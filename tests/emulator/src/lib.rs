@@ -1,0 +1,236 @@
+//! A stateful fake of the Poke developer API for tests, with fault injection and a request
+//! journal.
+//!
+//! Start it in-process with [`Emulator::start`] or as the `poke-emulator` binary; drive it from
+//! Rust through [`Emulator`]'s methods or from any language through the `/_emulator/*` HTTP
+//! routes. It deliberately shares no code with the `poke` client crate, so a client bug cannot
+//! hide behind a shared helper.
+
+mod auth;
+mod callbacks;
+mod control;
+mod faults;
+mod idempotency;
+mod journal;
+mod poke_api;
+mod response;
+mod server;
+mod state;
+
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use callbacks::{CallbackChain, CallbackChainRecord, CallbackPost};
+pub use faults::Fault;
+pub use journal::RecordedRequest;
+
+use state::{AppState, lock};
+
+/// Where the emulator listens and which API key it accepts.
+#[derive(Clone, Debug)]
+pub struct EmulatorConfig {
+    /// Address to bind; the default `127.0.0.1` keeps the emulator off the network.
+    pub host: String,
+    /// Port to bind; `0` picks a free port.
+    pub port: u16,
+    /// The only API key accepted, or `None` (or empty) to accept any non-empty bearer token.
+    pub api_key: Option<String>,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        EmulatorConfig {
+            host: "127.0.0.1".to_owned(),
+            port: 0,
+            api_key: None,
+        }
+    }
+}
+
+/// A running emulator; dropping it shuts the server down.
+pub struct Emulator {
+    state: Arc<AppState>,
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Emulator {
+    /// Binds the listener, spawns the server on the current tokio runtime, and returns once
+    /// it accepts connections.
+    pub async fn start(config: EmulatorConfig) -> io::Result<Emulator> {
+        Self::start_with_logging(config, false).await
+    }
+
+    async fn start_with_logging(config: EmulatorConfig, log_requests: bool) -> io::Result<Self> {
+        let listener = TcpListener::bind((config.host.as_str(), config.port)).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(AppState::new(
+            format!("http://{addr}"),
+            config.api_key,
+            log_requests,
+        ));
+        let (shutdown, stop) = watch::channel(false);
+        tokio::spawn(server::serve(listener, server::router(state.clone()), stop));
+        Ok(Emulator {
+            state,
+            addr,
+            shutdown,
+        })
+    }
+
+    /// Base URL without a trailing slash, e.g. `http://127.0.0.1:41234`.
+    pub fn url(&self) -> String {
+        self.state.base_url.clone()
+    }
+
+    /// Base URL of the Poke API (`url() + "/api/v1"`), the value for `POKE_API`.
+    pub fn poke_api_url(&self) -> String {
+        format!("{}{}", self.state.base_url, poke_api::API_PREFIX)
+    }
+
+    /// The socket address the emulator is bound to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Every API request received so far, in arrival order (control routes and `/health`
+    /// are not recorded).
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.state.journal.snapshot()
+    }
+
+    /// Empties the request journal.
+    pub fn clear_requests(&self) {
+        self.state.journal.clear();
+    }
+
+    /// Installs a fault and returns its id; faults are checked in the order they were added.
+    pub fn add_fault(&self, fault: Fault) -> u64 {
+        self.state.faults.add(fault)
+    }
+
+    /// Removes one fault; returns whether it was still active.
+    pub fn remove_fault(&self, id: u64) -> bool {
+        self.state.faults.remove(id)
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        self.state.faults.clear();
+    }
+
+    /// Bodies of the send-message requests that were processed (not faulted, not replayed).
+    pub fn messages(&self) -> Vec<serde_json::Value> {
+        lock(&self.state.poke).messages.clone()
+    }
+
+    /// Every accepted webhook fire as `{"triggerId": ..., "data": ...}`, in order.
+    pub fn webhook_fires(&self) -> Vec<serde_json::Value> {
+        lock(&self.state.poke).webhook_fires.clone()
+    }
+
+    /// Starts an MCP callback chain that ends after `max_callbacks` accepted posts (`None`:
+    /// only a `hasMore: false` post ends it).
+    pub fn new_callback_chain(&self, max_callbacks: Option<u32>) -> CallbackChain {
+        self.state.new_callback_chain(max_callbacks)
+    }
+
+    /// Every callback chain with the posts it accepted.
+    pub fn callback_chains(&self) -> Vec<CallbackChainRecord> {
+        self.state.callbacks.records()
+    }
+
+    /// Forgets requests, faults, messages, webhooks, callback chains and idempotency keys.
+    pub fn reset(&self) {
+        self.state.reset();
+    }
+
+    /// Stops accepting, closes the listener and drops open connections; safe to call twice.
+    pub fn shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Options of [`run`] that only matter to a process hosting the emulator.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Also stop when standard input reaches end of file, so a test harness that dies
+    /// (closing the pipe) leaves no orphaned emulator behind.
+    pub exit_on_stdin_close: bool,
+}
+
+/// Runs the emulator until SIGINT or SIGTERM; see [`run`].
+pub async fn run_until_signal(config: EmulatorConfig) -> io::Result<()> {
+    run(config, RunOptions::default()).await
+}
+
+/// Runs the emulator for the binary: prints exactly one stdout line
+/// `poke emulator listening on http://HOST:PORT`, logs requests to stderr, and returns after
+/// SIGINT, SIGTERM or (if asked) end of standard input.
+pub async fn run(config: EmulatorConfig, options: RunOptions) -> io::Result<()> {
+    let emulator = Emulator::start_with_logging(config, true).await?;
+    {
+        let mut stdout = io::stdout().lock();
+        writeln!(stdout, "poke emulator listening on {}", emulator.url())?;
+        stdout.flush()?;
+    }
+    eprintln!(
+        "poke-emulator: ready; control routes under {}/_emulator/",
+        emulator.url()
+    );
+
+    let reason = tokio::select! {
+        reason = wait_for_signal() => reason?,
+        () = stdin_closed(), if options.exit_on_stdin_close => "stdin closed",
+    };
+    eprintln!("poke-emulator: stopping ({reason})");
+    emulator.shutdown();
+    Ok(())
+}
+
+async fn wait_for_signal() -> io::Result<&'static str> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result.map(|()| "SIGINT"),
+            _ = terminate.recv() => Ok("SIGTERM"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.map(|()| "Ctrl-C")
+    }
+}
+
+async fn stdin_closed() {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    // A plain thread, not tokio's stdin: a blocking read there would keep the runtime from
+    // shutting down while stdin stays open.
+    let spawned = std::thread::Builder::new()
+        .name("poke-emulator-stdin".into())
+        .spawn(move || {
+            let _ = io::copy(&mut io::stdin().lock(), &mut io::sink());
+            let _ = tx.send(());
+        });
+    match spawned {
+        Ok(_) => {
+            let _ = rx.await;
+        }
+        Err(err) => {
+            eprintln!("poke-emulator: cannot watch stdin: {err}");
+            std::future::pending::<()>().await;
+        }
+    }
+}

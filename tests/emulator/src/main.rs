@@ -1,0 +1,78 @@
+//! `poke-emulator`: runs the Poke API emulator until SIGINT/SIGTERM.
+
+use std::process::ExitCode;
+
+use poke_emulator::{EmulatorConfig, RunOptions};
+
+const USAGE: &str = "\
+Usage: poke-emulator [--host HOST] [--port PORT] [--api-key KEY] [--exit-on-stdin-close]
+
+Runs a local fake of the Poke developer API for tests and prints one line:
+  poke emulator listening on http://HOST:PORT
+
+Options:
+  --host HOST              address to bind (default 127.0.0.1)
+  --port PORT              port to bind; 0 picks a free port (default 0)
+  --api-key KEY            the only API key accepted (default: any non-empty bearer token)
+  --exit-on-stdin-close    also stop when standard input reaches end of file
+  -h, --help               print this help
+";
+
+enum Command {
+    Run(EmulatorConfig, RunOptions),
+    Help,
+}
+
+fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
+    let mut config = EmulatorConfig::default();
+    let mut options = RunOptions::default();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        // Accept both `--port 8080` and `--port=8080`.
+        let (name, inline) = match arg.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => (name.to_owned(), Some(value.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{name} needs a value"))
+        };
+        match name.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--host" => config.host = value("--host")?,
+            "--port" => {
+                let raw = value("--port")?;
+                config.port = raw
+                    .parse()
+                    .map_err(|_| format!("--port: not a port number: {raw:?}"))?;
+            }
+            "--api-key" => config.api_key = Some(value("--api-key")?),
+            "--exit-on-stdin-close" if inline.is_none() => options.exit_on_stdin_close = true,
+            _ => return Err(format!("unknown argument: {arg}")),
+        }
+    }
+    Ok(Command::Run(config, options))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match parse_args(std::env::args().skip(1)) {
+        Ok(Command::Help) => {
+            print!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        Ok(Command::Run(config, options)) => match poke_emulator::run(config, options).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("poke-emulator: {err}");
+                ExitCode::FAILURE
+            }
+        },
+        Err(message) => {
+            eprintln!("poke-emulator: {message}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! State shared by every route of one emulator instance.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use serde_json::Value;
+
+use crate::callbacks::{CallbackChain, CallbackChains};
+use crate::faults::FaultTable;
+use crate::idempotency::IdempotencyCache;
+use crate::journal::Journal;
+
+/// Everything one emulator instance knows; routes reach it through `Arc<AppState>`.
+pub(crate) struct AppState {
+    /// Base URL of this instance (`http://127.0.0.1:PORT`), used in URLs the routes hand out.
+    pub(crate) base_url: String,
+    /// The only accepted API key, or `None` to accept any non-empty bearer token.
+    pub(crate) api_key: Option<String>,
+    /// Whether to log each request to stderr (the binary does; in-process tests stay quiet).
+    pub(crate) log_requests: bool,
+    pub(crate) journal: Journal,
+    pub(crate) faults: FaultTable,
+    pub(crate) idempotency: IdempotencyCache,
+    pub(crate) callbacks: CallbackChains,
+    pub(crate) poke: Mutex<PokeState>,
+    request_seq: AtomicU64,
+}
+
+/// What the Poke API routes have accepted so far.
+#[derive(Default)]
+pub(crate) struct PokeState {
+    /// Bodies of processed send-message requests, in order.
+    pub(crate) messages: Vec<Value>,
+    /// Webhook triggers created through `POST /api-keys/webhook`.
+    pub(crate) triggers: Vec<Trigger>,
+    /// `{"triggerId", "data"}` for every accepted webhook fire, in order.
+    pub(crate) webhook_fires: Vec<Value>,
+}
+
+/// A webhook trigger and the token that may fire it.
+pub(crate) struct Trigger {
+    pub(crate) id: String,
+    pub(crate) token: String,
+}
+
+impl AppState {
+    /// Creates empty state for an instance reachable at `base_url`.
+    pub(crate) fn new(base_url: String, api_key: Option<String>, log_requests: bool) -> Self {
+        AppState {
+            base_url,
+            // An empty key could never match (empty bearers are rejected), so it means "any".
+            api_key: api_key.filter(|k| !k.is_empty()),
+            log_requests,
+            journal: Journal::default(),
+            faults: FaultTable::default(),
+            idempotency: IdempotencyCache::default(),
+            callbacks: CallbackChains::default(),
+            poke: Mutex::new(PokeState::default()),
+            request_seq: AtomicU64::new(0),
+        }
+    }
+
+    /// Returns the next `x-request-id` value.
+    pub(crate) fn next_request_id(&self) -> String {
+        let n = self.request_seq.fetch_add(1, Ordering::Relaxed) + 1;
+        format!("req_{n:08x}")
+    }
+
+    /// Starts a callback chain whose URL is this instance's MCP callback endpoint.
+    pub(crate) fn new_callback_chain(&self, max_callbacks: Option<u32>) -> CallbackChain {
+        let url = format!("{}{}", self.base_url, crate::poke_api::CALLBACK_PATH);
+        self.callbacks.create(max_callbacks, url)
+    }
+
+    /// Forgets every request, fault, message, webhook, callback chain and idempotency key.
+    pub(crate) fn reset(&self) {
+        self.journal.clear();
+        self.faults.clear();
+        self.idempotency.clear();
+        self.callbacks.clear();
+        *lock(&self.poke) = PokeState::default();
+    }
+}
+
+/// Locks a mutex, ignoring poisoning: every critical section leaves the data consistent.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Returns 32 random lowercase hex digits, for tokens and ids.
+pub(crate) fn random_hex() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
