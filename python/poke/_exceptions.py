@@ -25,7 +25,8 @@ class PokeError(Exception):
         retry_after: Optional[float] = None,
         code: Optional[str] = None,
     ) -> None:
-        super().__init__(message)
+        # Not super(): the MRO of the dual classes below reaches JSONDecodeError/OSError.
+        Exception.__init__(self, message)
         self.status = status
         if request_id is not None:
             self.request_id = request_id

@@ -1,0 +1,50 @@
+"""Shared fixtures: a fresh in-process emulator per test and an isolated environment."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import poke
+from poke.testing import start_emulator
+
+KEY = "test-key"
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, tmp_path):
+    """No test sees the developer's real credentials or endpoints."""
+    for var in ("POKE_API_KEY", "POKE_API", "POKEE_KEY", "POKEE_API", "POKE_LOG"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+
+
+@pytest.fixture
+def emulator():
+    with start_emulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+def client(emulator):
+    return poke.Poke(api_key=KEY, base_url=emulator.poke_api_url)
+
+
+@pytest.fixture
+def aclient(emulator):
+    return poke.AsyncPoke(api_key=KEY, base_url=emulator.poke_api_url)
+
+
+def headers_of(request: dict) -> dict:
+    """Lower-cased header dict of a journal entry."""
+    return {k: v for k, v in request["headers"]}
+
+
+def api_requests(emulator) -> list:
+    return [r for r in emulator.requests() if r["path"].startswith("/api/")]
+
+
+def body_json(request: dict):
+    return json.loads(request["body"])
