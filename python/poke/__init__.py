@@ -6,6 +6,8 @@ values, exceptions and messages are those of ``poke`` 0.2.1.
 
 from __future__ import annotations
 
+import logging as _logging
+import os as _os
 from typing import Optional
 
 from . import _poke
@@ -33,6 +35,22 @@ from ._exceptions import (
 from ._poke import AsyncPoke, Poke, Timeout
 
 __version__: str = _poke.__version__
+
+
+def _setup_logging() -> None:
+    # POKE_LOG=info|debug turns on the core's logs (also read by the extension at import).
+    level = _os.environ.get("POKE_LOG", "").strip()
+    if level not in ("info", "debug"):
+        return
+    logger = _logging.getLogger("poke")
+    logger.setLevel(_logging.DEBUG if level == "debug" else _logging.INFO)
+    if not logger.handlers:
+        handler = _logging.StreamHandler()
+        handler.setFormatter(_logging.Formatter("[%(asctime)s - %(name)s - %(levelname)s] %(message)s"))
+        logger.addHandler(handler)
+
+
+_setup_logging()
 DEFAULT_BASE_URL: str = _poke.DEFAULT_BASE_URL
 
 

@@ -4,12 +4,14 @@ mod client;
 mod convert;
 mod emulator;
 mod errors;
+mod logging;
 mod runtime;
 
 use pyo3::prelude::*;
 
 #[pymodule]
 fn _poke(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    logging::init_from_env();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DEFAULT_BASE_URL", poke::DEFAULT_BASE_URL)?;
     m.add_class::<client::Poke>()?;

@@ -10,7 +10,7 @@ use crate::state::AppState;
 /// or `None` when the header is missing, uses another scheme, or carries an empty token.
 pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
-    let (scheme, token) = value.split_once(|c: char| c == ' ' || c == '\t')?;
+    let (scheme, token) = value.split_once([' ', '\t'])?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
@@ -24,12 +24,12 @@ pub(crate) fn unauthorized() -> Response {
     )
 }
 
-/// Accepts the request when its bearer token is the configured API key, or any non-empty
-/// token when no key is configured.
-pub(crate) fn require_api_key(state: &AppState, headers: &HeaderMap) -> Result<(), Response> {
-    let token = bearer_token(headers).ok_or_else(unauthorized)?;
-    match &state.api_key {
-        Some(key) if key != token => Err(unauthorized()),
-        _ => Ok(()),
+/// Whether the bearer token is the configured API key, or any non-empty token when no key
+/// is configured.
+pub(crate) fn api_key_accepted(state: &AppState, headers: &HeaderMap) -> bool {
+    match (bearer_token(headers), &state.api_key) {
+        (None, _) => false,
+        (Some(token), Some(key)) => token == key,
+        (Some(_), None) => true,
     }
 }

@@ -19,7 +19,10 @@ use crate::state::{AppState, lock};
 /// The control routes.
 pub(crate) fn router() -> Router<Arc<AppState>> {
     Router::new()
-        .route("/_emulator/requests", get(list_requests).delete(clear_requests))
+        .route(
+            "/_emulator/requests",
+            get(list_requests).delete(clear_requests),
+        )
         .route(
             "/_emulator/faults",
             get(list_faults).post(add_fault).delete(clear_faults),
@@ -79,7 +82,11 @@ async fn remove_fault(State(state): State<Arc<AppState>>, Path(id): Path<String>
     if state.faults.remove(id) {
         ok()
     } else {
-        error_json(StatusCode::NOT_FOUND, "Not Found", "No active fault with this id")
+        error_json(
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            "No active fault with this id",
+        )
     }
 }
 

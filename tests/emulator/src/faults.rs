@@ -164,7 +164,11 @@ impl FaultTable {
 }
 
 /// Middleware: applies the first matching fault to an API request, or passes it on.
-pub(crate) async fn apply(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+pub(crate) async fn apply(
+    State(state): State<Arc<AppState>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path();
     if is_control_path(path) {
         return next.run(req).await;

@@ -78,7 +78,11 @@ pub(crate) fn is_control_path(path: &str) -> bool {
 
 /// Middleware: buffers the body (so later layers and handlers see it whole), records API
 /// requests in the journal, and answers 413 for bodies over [`MAX_BODY_BYTES`].
-pub(crate) async fn record(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+pub(crate) async fn record(
+    State(state): State<Arc<AppState>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let (parts, body) = req.into_parts();
     let journaled = !is_control_path(parts.uri.path());
     let mut entry = RecordedRequest {
@@ -121,7 +125,8 @@ pub(crate) async fn record(State(state): State<Arc<AppState>>, req: Request, nex
         entry.body_len = bytes.len();
         state.journal.push(entry);
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {

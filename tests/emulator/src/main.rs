@@ -30,7 +30,9 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
     while let Some(arg) = args.next() {
         // Accept both `--port 8080` and `--port=8080`.
         let (name, inline) = match arg.split_once('=') {
-            Some((name, value)) if name.starts_with("--") => (name.to_owned(), Some(value.to_owned())),
+            Some((name, value)) if name.starts_with("--") => {
+                (name.to_owned(), Some(value.to_owned()))
+            }
             _ => (arg.clone(), None),
         };
         let mut value = |name: &str| {
@@ -73,6 +75,57 @@ async fn main() -> ExitCode {
         Err(message) => {
             eprintln!("poke-emulator: {message}\n\n{USAGE}");
             ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Command, String> {
+        parse_args(args.iter().map(|a| (*a).to_owned()))
+    }
+
+    #[test]
+    fn defaults_and_flags() {
+        let Ok(Command::Run(config, options)) = parse(&[]) else {
+            panic!("no arguments runs with defaults");
+        };
+        assert_eq!((config.host.as_str(), config.port), ("127.0.0.1", 0));
+        assert!(config.api_key.is_none() && !options.exit_on_stdin_close);
+
+        let Ok(Command::Run(config, options)) = parse(&[
+            "--host",
+            "::1",
+            "--port=8080",
+            "--api-key",
+            "k=v",
+            "--exit-on-stdin-close",
+        ]) else {
+            panic!("all flags parse");
+        };
+        assert_eq!(config.host, "::1");
+        assert_eq!(config.port, 8080);
+        assert_eq!(config.api_key.as_deref(), Some("k=v"));
+        assert!(options.exit_on_stdin_close);
+    }
+
+    #[test]
+    fn help_and_errors() {
+        assert!(matches!(parse(&["-h"]), Ok(Command::Help)));
+        assert!(matches!(
+            parse(&["--port", "1", "--help"]),
+            Ok(Command::Help)
+        ));
+        for bad in [
+            &["--port"][..],
+            &["--port", "70000"],
+            &["--port", "x"],
+            &["--nope"],
+            &["--exit-on-stdin-close=1"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
         }
     }
 }

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::auth::{bearer_token, require_api_key, unauthorized};
+use crate::auth::{api_key_accepted, bearer_token, unauthorized};
 use crate::callbacks::{Accepted, CallbackPost};
 use crate::response::{error_only, invalid_json, json};
 use crate::state::{AppState, Trigger, lock, random_hex};
@@ -58,8 +58,8 @@ async fn send_message(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(denied) = require_api_key(&state, &headers) {
-        return denied;
+    if !api_key_accepted(&state, &headers) {
+        return unauthorized();
     }
     let Some(object) = parse_object(&body) else {
         return invalid_json();
@@ -80,8 +80,8 @@ async fn create_webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(denied) = require_api_key(&state, &headers) {
-        return denied;
+    if !api_key_accepted(&state, &headers) {
+        return unauthorized();
     }
     let Some(object) = parse_object(&body) else {
         return invalid_json();

@@ -3,7 +3,6 @@
 //! Connections are served with hyper directly (not `axum::serve`) because reset and stall
 //! faults must close a connection without sending a response.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -62,7 +61,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             idempotency::replay_or_run,
         ))
         .layer(middleware::from_fn_with_state(state.clone(), faults::apply))
-        .layer(middleware::from_fn_with_state(state.clone(), journal::record))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            journal::record,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), request_id))
         .with_state(state)
 }
@@ -137,7 +139,7 @@ async fn serve_connection(stream: TcpStream, app: Router, mut shutdown: watch::R
     let service = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
         req.extensions_mut().insert(request_control.clone());
         let app = app.clone();
-        async move { Ok::<_, Infallible>(app.oneshot(req.map(axum::body::Body::new)).await?) }
+        app.oneshot(req.map(axum::body::Body::new))
     });
     let mut conn = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
