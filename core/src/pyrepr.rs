@@ -47,7 +47,9 @@ fn float_repr(n: &serde_json::Number) -> String {
     let s = n.to_string();
     // Python writes a signed exponent (1e+16) where Rust writes 1e16.
     match s.find('e') {
-        Some(i) if !s[i + 1..].starts_with('-') => format!("{}e+{}", &s[..i], &s[i + 1..]),
+        Some(i) if s[i + 1..].starts_with(|c: char| c.is_ascii_digit()) => {
+            format!("{}e+{}", &s[..i], &s[i + 1..])
+        }
         _ => s,
     }
 }

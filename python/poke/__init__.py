@@ -46,7 +46,9 @@ def _setup_logging() -> None:
     logger.setLevel(_logging.DEBUG if level == "debug" else _logging.INFO)
     if not logger.handlers:
         handler = _logging.StreamHandler()
-        handler.setFormatter(_logging.Formatter("[%(asctime)s - %(name)s - %(levelname)s] %(message)s"))
+        handler.setFormatter(
+            _logging.Formatter("[%(asctime)s - %(name)s - %(levelname)s] %(message)s")
+        )
         logger.addHandler(handler)
 
 

@@ -42,7 +42,7 @@ class PokeError(Exception):
     # Class-level defaults keep the instance __dict__ as small as 0.2.1's ({"status": ...}).
     request_id: Optional[str] = None
     body: Optional[str] = None
-    headers: Dict[str, str] = {}
+    headers: Dict[str, str] = {}  # noqa: RUF012 (read-only default; instances get their own)
     retry_after: Optional[float] = None
     code: Optional[str] = None
 
@@ -116,7 +116,14 @@ class APITimeoutError(APIConnectionError, TimeoutError):
 class StreamInterruptedError(APIConnectionError):
     """A turn stream could not be resumed; ``last_event_id`` allows a manual resume."""
 
-    def __init__(self, message: str, status: Optional[int] = None, *, last_event_id: Optional[str] = None, **kw: Any) -> None:
+    def __init__(
+        self,
+        message: str,
+        status: Optional[int] = None,
+        *,
+        last_event_id: Optional[str] = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(message, status, **kw)
         self.last_event_id = last_event_id
 

@@ -1,22 +1,23 @@
 """Test helpers: start the bundled emulator in-process on a free loopback port.
 
-    from poke.testing import emulator
+from poke.testing import emulator
 
-    def test_send(emulator):              # as a pytest fixture (pytest_plugins = ["poke.testing"])
-        client = Poke(api_key="k", base_url=emulator.poke_api_url)
+def test_send(emulator):              # as a pytest fixture (pytest_plugins = ["poke.testing"])
+    client = Poke(api_key="k", base_url=emulator.poke_api_url)
 
-    with start_emulator() as emu:          # or as a context manager
-        ...
+with start_emulator() as emu:          # or as a context manager
+    ...
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator, Optional
+from collections.abc import Iterator
+from typing import Optional
 
 from ._poke import Emulator
 
-__all__ = ["Emulator", "start_emulator", "emulator"]
+__all__ = ["Emulator", "emulator", "start_emulator"]
 
 
 @contextlib.contextmanager

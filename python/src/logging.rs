@@ -41,7 +41,12 @@ impl<S: Subscriber> Layer<S> for PyLogging {
         };
         let mut fields = Fields(String::new());
         event.record(&mut fields);
-        let logger_name = meta.target().split("::").next().unwrap_or("poke").to_owned();
+        let logger_name = meta
+            .target()
+            .split("::")
+            .next()
+            .unwrap_or("poke")
+            .to_owned();
         Python::attach(|py| {
             let logged = py
                 .import("logging")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 import poke
+import pytest
 from poke.testing import start_emulator
 
 KEY = "test-key"

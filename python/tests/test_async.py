@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 import poke
+import pytest
 from conftest import api_requests, headers_of
 
 PATH = "/api/v1/inbound/api-message"
 
 
 async def test_round_trip(aclient, emulator):
-    assert await aclient.send_message("hi") == {"success": True, "message": "Message sent successfully"}
+    assert await aclient.send_message("hi") == {
+        "success": True,
+        "message": "Message sent successfully",
+    }
     hook = await aclient.create_webhook(condition="c", action="a")
     assert await aclient.send_webhook(
         webhook_url=hook["webhookUrl"], webhook_token=hook["webhookToken"], data={"k": 1}

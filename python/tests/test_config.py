@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 import poke
+import pytest
 from conftest import api_requests, headers_of
 
 MISSING = "No API key found. Pass api_key=, set POKE_API_KEY, or log in with the Poke CLI."
@@ -113,7 +112,9 @@ def test_base_url_default_and_env(monkeypatch):
     monkeypatch.setenv("POKE_API", "http://env.example/api/v9///")
     assert poke.Poke(api_key="k")._base_url == "http://env.example/api/v9"
     assert poke.Poke(api_key="k", base_url="")._base_url == "http://env.example/api/v9"
-    assert poke.Poke(api_key="k", base_url="http://arg.example/x/")._base_url == "http://arg.example/x"
+    assert (
+        poke.Poke(api_key="k", base_url="http://arg.example/x/")._base_url == "http://arg.example/x"
+    )
 
 
 def test_base_url_trailing_slashes_stripped_and_prefix_kept(emulator):

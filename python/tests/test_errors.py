@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import socket
 
-import pytest
-
 import poke
+import pytest
 from conftest import api_requests
 
 PATH = "/api/v1/inbound/api-message"

@@ -5,9 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
-
 import poke
+import pytest
 
 OFFICIAL_NAMES = [
     "__version__",

@@ -7,9 +7,8 @@ import sys
 import textwrap
 import uuid
 
-import pytest
-
 import poke
+import pytest
 from conftest import api_requests, headers_of
 
 PATH = "/api/v1/inbound/api-message"
@@ -82,7 +81,9 @@ def test_per_call_max_retries(emulator):
 
 
 def test_x_should_retry_header_wins(emulator):
-    emulator.add_fault(path=PATH, status=400, headers={"x-should-retry": "true", "retry-after-ms": "1"})
+    emulator.add_fault(
+        path=PATH, status=400, headers={"x-should-retry": "true", "retry-after-ms": "1"}
+    )
     assert fast_client(emulator).send_message("x")["success"]
     emulator.clear_requests()
     emulator.add_fault(path=PATH, status=503, headers={"x-should-retry": "false"}, times=3)
@@ -143,6 +144,7 @@ def test_logging_redacts_secrets(emulator, tmp_path):
     emulator.add_fault(path=PATH, status=503, headers={"retry-after": "0"}, times=2)
     out = subprocess.run(
         [sys.executable, "-c", script],
+        check=False,
         capture_output=True,
         text=True,
         env={**__import__("os").environ, "POKE_LOG": "debug"},

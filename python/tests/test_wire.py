@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import platform
 
-import pytest
-
 import poke
+import pytest
 from conftest import KEY, api_requests, body_json, headers_of
 
 
@@ -33,7 +32,13 @@ def test_send_message_wire(client, emulator):
 
 @pytest.mark.parametrize(
     "message",
-    ["héllo wörld ✓ 😀", 'quotes " and \' and \\ backslash', "line1\nline2\r\n\ttab", "", "x" * 262144],
+    [
+        "héllo wörld ✓ 😀",
+        "quotes \" and ' and \\ backslash",
+        "line1\nline2\r\n\ttab",
+        "",
+        "x" * 262144,
+    ],
 )
 def test_message_bytes_match_json_dumps(client, emulator, message):
     client.send_message(message)
@@ -51,7 +56,9 @@ def test_big_integers_exact_both_ways(client, emulator):
     big = 2**53 + 1
     hook = client.create_webhook(condition="c", action="a")
     client.send_webhook(
-        webhook_url=hook["webhookUrl"], webhook_token=hook["webhookToken"], data={"n": big, "f": 0.1}
+        webhook_url=hook["webhookUrl"],
+        webhook_token=hook["webhookToken"],
+        data={"n": big, "f": 0.1},
     )
     fired = emulator.webhook_fires()[-1]["data"]
     assert fired == {"n": big, "f": 0.1}
@@ -99,7 +106,9 @@ def test_webhook_round_trip_uses_webhook_token(client, emulator):
 def test_empty_webhook_token_falls_back_to_api_key(client, emulator):
     # 0.2.1 builds f"Bearer {token or self._api_key}"; the emulator rejects the API key there.
     with pytest.raises(poke.AuthenticationError):
-        client.send_webhook(webhook_url=emulator.poke_api_url + "/inbound/webhook", webhook_token="", data={})
+        client.send_webhook(
+            webhook_url=emulator.poke_api_url + "/inbound/webhook", webhook_token="", data={}
+        )
     assert headers_of(api_requests(emulator)[-1])["authorization"] == f"Bearer {KEY}"
 
 

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# README command 2: every test suite (Rust, Python, drop-in compatibility, Kotlin/Swift).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+summary=()
+run() {
+  local name=$1; shift
+  echo "=== $name: $*"
+  if "$@"; then summary+=("PASS $name"); else summary+=("FAIL $name"); fi
+}
+run rust cargo test --workspace --exclude poke-python --quiet
+run python .venv/bin/python -m pytest -q python/tests
+run compat bash tests/compat/run.sh
+if [ -x bindings/run-foreign-tests.sh ]; then
+  run foreign bash bindings/run-foreign-tests.sh
+fi
+echo "=== summary"
+printf '%s\n' "${summary[@]}"
+! printf '%s\n' "${summary[@]}" | grep -q '^FAIL'
