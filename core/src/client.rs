@@ -128,6 +128,11 @@ impl Client {
         Self::builder().build()
     }
 
+    /// Closes the client: later calls on it (and its clones) fail with [`Error::Closed`].
+    pub fn close(&self) {
+        self.http.close();
+    }
+
     /// The resolved base URL, without trailing slash.
     pub fn base_url(&self) -> &str {
         &self.http.config.base_url

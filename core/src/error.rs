@@ -74,6 +74,9 @@ pub enum Error {
         /// The OS message.
         reason: String,
     },
+    /// The client was closed before this call.
+    #[error("the client has been closed")]
+    Closed,
     /// The operation was cancelled by the caller.
     #[error("cancelled")]
     Cancelled,

@@ -46,6 +46,7 @@ pub(crate) struct Request<'a> {
 pub(crate) struct Http {
     pub client: reqwest::Client,
     pub config: Arc<ClientConfig>,
+    closed: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// A 2xx reply whose body is known to be JSON.
@@ -81,6 +82,7 @@ impl Http {
         Ok(Self {
             client,
             config: Arc::new(config),
+            closed: Arc::default(),
         })
     }
 
@@ -105,6 +107,12 @@ impl Http {
         .await
     }
 
+    /// Refuses every later call on this client and its clones.
+    pub fn close(&self) {
+        self.closed
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Sends `req` with retries; `finish` turns a 2xx response into the result.
     pub async fn execute<T, F, Fut>(
         &self,
@@ -116,6 +124,9 @@ impl Http {
         F: Fn(reqwest::Response) -> Fut,
         Fut: Future<Output = Result<T>>,
     {
+        if self.closed.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(Error::Closed);
+        }
         let url = reqwest::Url::parse(&req.url).map_err(|e| Error::InvalidInput {
             field: "url",
             reason: format!("{e}: {:?}", req.url),

@@ -287,6 +287,40 @@ macro_rules! client_methods {
             fn __repr__(&self) -> String {
                 self.core.repr(stringify!($ty))
             }
+
+            /// Closes the client; later calls raise `PokeError`.
+            fn close(&self) {
+                self.core.client.close()
+            }
+
+            /// Awaitable alias of `close()` (for `AsyncPoke`; harmless on `Poke`).
+            fn aclose<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                self.core.client.close();
+                awaitable(py, async { Ok(()) })
+            }
+
+            fn __enter__(slf: Py<Self>) -> Py<Self> {
+                slf
+            }
+
+            fn __exit__(&self, _t: &Bound<'_, PyAny>, _v: &Bound<'_, PyAny>, _tb: &Bound<'_, PyAny>) {
+                self.core.client.close()
+            }
+
+            fn __aenter__<'py>(slf: Py<Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+                awaitable(py, async move { Ok(slf) })
+            }
+
+            fn __aexit__<'py>(
+                &self,
+                py: Python<'py>,
+                _t: &Bound<'py, PyAny>,
+                _v: &Bound<'py, PyAny>,
+                _tb: &Bound<'py, PyAny>,
+            ) -> PyResult<Bound<'py, PyAny>> {
+                self.core.client.close();
+                awaitable(py, async { Ok(()) })
+            }
         }
     };
 }

@@ -77,3 +77,29 @@ async def test_keyword_only_and_type_errors(aclient, emulator):
 def test_missing_key_raises_at_construction():
     with pytest.raises(poke.PokeError, match="No API key found"):
         poke.AsyncPoke()
+
+
+async def test_hundred_concurrent_calls_every_method(aclient, emulator):
+    hook = await aclient.create_webhook(condition="c", action="a")
+    calls = [aclient.send_message(f"m{i}") for i in range(50)]
+    calls += [aclient.create_webhook(condition=f"c{i}", action="a") for i in range(25)]
+    calls += [
+        aclient.send_webhook(webhook_url=hook["webhookUrl"], webhook_token=hook["webhookToken"], data={"i": i})
+        for i in range(25)
+    ]
+    results = await asyncio.gather(*calls)
+    assert len(results) == 100
+    assert len(emulator.messages()) == 50
+    assert sorted(f["data"]["i"] for f in emulator.webhook_fires()) == list(range(25))
+
+
+async def test_async_context_manager_closes(emulator):
+    async with poke.AsyncPoke(api_key="k", base_url=emulator.poke_api_url) as c:
+        assert (await c.send_message("x"))["success"]
+    with pytest.raises(poke.PokeError, match="closed"):
+        await c.send_message("y")
+    c2 = poke.AsyncPoke(api_key="k", base_url=emulator.poke_api_url)
+    await c2.aclose()
+    with pytest.raises(poke.PokeError):
+        await c2.send_message("y")
+    assert len(emulator.messages()) == 1

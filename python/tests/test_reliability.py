@@ -154,3 +154,33 @@ def test_logging_redacts_secrets(emulator, tmp_path):
     assert "poke" in out.stderr and "attempt" in out.stderr and "retrying" in out.stderr
     assert "/api/v1/inbound/api-message" in out.stderr
     assert "pk_canary_log_123" not in out.stderr + out.stdout
+
+
+def test_retry_after_seconds_spacing_is_honoured(emulator):
+    import time
+
+    emulator.add_fault(path=PATH, status=503, headers={"retry-after": "1"})
+    started = time.monotonic()
+    fast_client(emulator).send_message("same body")
+    elapsed = time.monotonic() - started
+    reqs = api_requests(emulator)
+    assert len(reqs) == 2
+    assert elapsed >= 1.0  # a lower bound only: noisy machines can only be slower
+    assert reqs[0]["body"] == reqs[1]["body"]
+    assert headers_of(reqs[0])["idempotency-key"] == headers_of(reqs[1])["idempotency-key"]
+
+
+def test_retry_after_http_date_is_honoured(emulator):
+    from email.utils import formatdate
+
+    emulator.add_fault(path=PATH, status=429, headers={"retry-after": formatdate(usegmt=True)})
+    assert fast_client(emulator).send_message("x")["success"]
+    assert len(api_requests(emulator)) == 2
+
+
+def test_sync_context_manager_and_close(emulator):
+    with fast_client(emulator) as c:
+        c.send_message("x")
+    with pytest.raises(poke.PokeError, match="closed"):
+        c.send_message("y")
+    assert len(api_requests(emulator)) == 1
