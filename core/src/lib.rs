@@ -18,6 +18,7 @@ mod config;
 mod credentials;
 mod error;
 mod json_style;
+mod mcp;
 mod poke_api;
 mod pyrepr;
 mod retry;
@@ -30,6 +31,10 @@ pub use config::{ClientConfig, DEFAULT_BASE_URL, SdkLang, Timeouts, resolve_base
 pub use credentials::{credentials_path, load_credentials_token, resolve_api_key};
 pub use error::{ApiError, Error, ErrorKind, Result, TimeoutPhase};
 pub use json_style::{JsonStyle, to_vec as encode_json};
+pub use mcp::{
+    CallbackChain, CallbackContext, CallbackPolicy, CallbackReply, CallbackSender, ChainStep,
+    extract_callback_context,
+};
 pub use poke_api::{SendMessageResponse, Webhook};
 pub use retry::{Idempotency, RetryPolicy, parse_retry_after};
 pub use secret::Secret;

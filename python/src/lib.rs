@@ -5,6 +5,7 @@ mod convert;
 mod emulator;
 mod errors;
 mod logging;
+mod mcp;
 mod runtime;
 
 use pyo3::prelude::*;
@@ -21,5 +22,9 @@ fn _poke(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(client::resolve_api_key, m)?)?;
     m.add_function(wrap_pyfunction!(client::resolve_base_url, m)?)?;
     m.add_function(wrap_pyfunction!(client::load_credentials_token, m)?)?;
+    m.add_class::<mcp::CallbackChain>()?;
+    m.add_function(wrap_pyfunction!(mcp::set_callback_policy, m)?)?;
+    m.add_function(wrap_pyfunction!(mcp::callback_policy, m)?)?;
+    m.add_function(wrap_pyfunction!(mcp::extract_callback_context, m)?)?;
     Ok(())
 }

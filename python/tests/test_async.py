@@ -84,7 +84,9 @@ async def test_hundred_concurrent_calls_every_method(aclient, emulator):
     calls = [aclient.send_message(f"m{i}") for i in range(50)]
     calls += [aclient.create_webhook(condition=f"c{i}", action="a") for i in range(25)]
     calls += [
-        aclient.send_webhook(webhook_url=hook["webhookUrl"], webhook_token=hook["webhookToken"], data={"i": i})
+        aclient.send_webhook(
+            webhook_url=hook["webhookUrl"], webhook_token=hook["webhookToken"], data={"i": i}
+        )
         for i in range(25)
     ]
     results = await asyncio.gather(*calls)

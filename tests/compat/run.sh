@@ -19,7 +19,7 @@ url=$(sed -n 's/^poke emulator listening on //p' "$out")
 export POKE_COMPAT_EMULATOR=$url
 status=0
 echo "== compat: official poke==0.2.1"
-(cd tests/compat && "../../$OFFICIAL_VENV/bin/python" -m pytest -q -p no:cacheprovider test_dropin.py) || status=1
+(cd tests/compat && "../../$OFFICIAL_VENV/bin/python" -m pytest -q -p no:cacheprovider test_dropin.py test_dropin_mcp.py) || status=1
 echo "== compat: ours"
-(cd tests/compat && "../../$OURS" -m pytest -q -p no:cacheprovider test_dropin.py) || status=1
+(cd tests/compat && "../../$OURS" -m pytest -q -p no:cacheprovider test_dropin.py test_dropin_mcp.py) || status=1
 exit $status
