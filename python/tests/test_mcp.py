@@ -230,7 +230,7 @@ async def test_429_retries_are_bounded_and_logged_without_token(emulator, caplog
 
 
 async def test_server_error_stops_chain(emulator, caplog):
-    chain, ctx = chain_ctx(emulator)
+    _, ctx = chain_ctx(emulator)
     emulator.add_fault(path=CALLBACK_PATH, status=500)
     log = []
     with caplog.at_level(logging.WARNING, logger="poke.mcp"):
@@ -243,7 +243,7 @@ async def test_server_error_stops_chain(emulator, caplog):
 
 async def test_stalled_callback_url_times_out(emulator, caplog):
     mcp.set_callback_policy(post_timeout=0.3)
-    chain, ctx = chain_ctx(emulator)
+    _, ctx = chain_ctx(emulator)
     emulator.add_fault(path=CALLBACK_PATH, stall_ms=10000)
     with caplog.at_level(logging.WARNING, logger="poke.mcp"):
         await run_tool(make_tool(3), ctx)
