@@ -140,3 +140,17 @@ def test_repr_shows_no_secret():
     c = poke.Poke(api_key="pk_canary_secret_123")
     assert "pk_canary" not in repr(c)
     assert "https://poke.com/api/v1" in repr(c)
+
+
+def test_standard_proxy_variables_are_honoured(emulator, monkeypatch):
+    for var in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", emulator.url)
+    c = poke.Poke(api_key="k", base_url="http://poke.invalid/api/v1")
+    assert c.send_message("via proxy")["success"]
+    req = api_requests(emulator)[-1]
+    assert req["path"] == "/api/v1/inbound/api-message"
+    assert headers_of(req)["host"] == "poke.invalid"
+    monkeypatch.setenv("NO_PROXY", "poke.invalid")
+    with pytest.raises(poke.APIConnectionError):
+        poke.Poke(api_key="k", base_url="http://poke.invalid/api/v1", max_retries=0).send_message("x")
