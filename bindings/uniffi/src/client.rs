@@ -1,0 +1,389 @@
+//! `PokeClient`: the Poke developer API (send a message, create and fire a webhook).
+//!
+//! Arguments become core types, results become records, errors become [`PokeError`]; every
+//! decision (env fallback, defaults, retries, timeouts, URLs, headers) is the core's.
+
+use crate::error::{PokeError, invalid_input};
+use poke::{CallOptions, JsonResponse};
+use serde_json::value::RawValue;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The package version sent in `User-Agent` (the workspace version, same as the core's).
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Which foreign package drives the client; picks the `User-Agent` (`poke-kotlin/…`,
+/// `poke-swift/…`).
+///
+/// The Kotlin and Swift packages fill it in their `PokeClient.create(…)` helpers; the
+/// generated bindings share one native library and cannot tell the two apart themselves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum HostLanguage {
+    /// The Kotlin/JVM/Android package.
+    Kotlin,
+    /// The Swift package.
+    Swift,
+}
+
+impl From<HostLanguage> for poke::SdkLang {
+    fn from(lang: HostLanguage) -> Self {
+        match lang {
+            HostLanguage::Kotlin => Self::Kotlin,
+            HostLanguage::Swift => Self::Swift,
+        }
+    }
+}
+
+/// Time bounds in seconds; a missing value keeps the core's default (connect 5 s, total
+/// 60 s, no read-idle bound).
+#[derive(Debug, Clone, Default, PartialEq, uniffi::Record)]
+pub struct Timeouts {
+    /// Bound on establishing a connection.
+    #[uniffi(default = None)]
+    pub connect_secs: Option<f64>,
+    /// Bound on a whole request, headers and body.
+    #[uniffi(default = None)]
+    pub total_secs: Option<f64>,
+    /// Bound on any gap between two reads of a response.
+    #[uniffi(default = None)]
+    pub read_secs: Option<f64>,
+}
+
+/// Options of [`PokeClient::new`]; every missing value is resolved by the core.
+#[derive(Clone, Default, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
+pub struct PokeClientOptions {
+    /// The API key; else `POKE_API_KEY`, else the `poke login` credentials file.
+    #[uniffi(default = None)]
+    pub api_key: Option<String>,
+    /// The base URL; else `POKE_API`, else `https://poke.com/api/v1`.
+    #[uniffi(default = None)]
+    pub base_url: Option<String>,
+    /// Time bounds of every call.
+    #[uniffi(default = None)]
+    pub timeouts: Option<Timeouts>,
+    /// Retries after the first attempt (core default 2; `0` behaves like the official SDK).
+    #[uniffi(default = None)]
+    pub max_retries: Option<u32>,
+    /// The foreign package, for `User-Agent`; missing: the core's own identity.
+    #[uniffi(default = None)]
+    pub language: Option<HostLanguage>,
+}
+
+// Written by hand so the key never prints: Kotlin's `toString()` and Swift's
+// `description`/`debugDescription` come from these two impls.
+impl fmt::Debug for PokeClientOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PokeClientOptions")
+            .field("api_key", &self.api_key.as_ref().map(|_| "****"))
+            .field("base_url", &self.base_url)
+            .field("timeouts", &self.timeouts)
+            .field("max_retries", &self.max_retries)
+            .field("language", &self.language)
+            .finish()
+    }
+}
+
+impl fmt::Display for PokeClientOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// Per-call overrides of the client's options.
+#[derive(Debug, Clone, Default, PartialEq, uniffi::Record)]
+pub struct RequestOptions {
+    /// Replaces the client's time bounds for this call.
+    #[uniffi(default = None)]
+    pub timeouts: Option<Timeouts>,
+    /// Replaces the client's retry count for this call.
+    #[uniffi(default = None)]
+    pub max_retries: Option<u32>,
+    /// The `Idempotency-Key` to send (else a fresh one, reused on every attempt).
+    #[uniffi(default = None)]
+    pub idempotency_key: Option<String>,
+}
+
+/// The reply of `send_message`.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SendMessageResult {
+    /// True when Poke accepted the message for processing.
+    pub success: bool,
+    /// Human-readable status, when the server sent one.
+    pub message: Option<String>,
+    /// The `x-request-id` response header.
+    pub request_id: Option<String>,
+    /// The reply exactly as received (JSON).
+    pub raw_json: String,
+}
+
+/// A webhook trigger made by `create_webhook`; keep `webhook_url` and `webhook_token` to fire
+/// it later with `send_webhook`. Prints without its token.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug, Display)]
+pub struct Webhook {
+    /// Trigger id.
+    pub trigger_id: String,
+    /// Absolute URL to POST to.
+    pub webhook_url: String,
+    /// Bearer token for `webhook_url` (a secret).
+    pub webhook_token: String,
+    /// The `x-request-id` response header of the creating call.
+    pub request_id: Option<String>,
+}
+
+impl fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Webhook")
+            .field("trigger_id", &self.trigger_id)
+            .field("webhook_url", &self.webhook_url)
+            .field("webhook_token", &"****")
+            .field("request_id", &self.request_id)
+            .finish()
+    }
+}
+
+impl fmt::Display for Webhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// A 2xx JSON reply whose shape the API leaves open (e.g. firing a webhook).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct JsonReply {
+    /// HTTP status.
+    pub status: u16,
+    /// The body exactly as received; the core checked it is JSON.
+    pub json: String,
+    /// The `x-request-id` response header.
+    pub request_id: Option<String>,
+}
+
+/// A Poke API client. One per app is enough: calls share its connection pool.
+///
+/// Kotlin: every call is a `suspend fun`; Swift: `async throws`. Cancelling the coroutine
+/// drops the request; Swift's `Task.cancel()` only takes effect when the call returns.
+#[derive(uniffi::Object)]
+#[uniffi::export(Debug, Display)]
+pub struct PokeClient {
+    inner: poke::Client,
+}
+
+impl fmt::Debug for PokeClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The core's Debug shows the base URL only, never the key.
+        fmt::Debug::fmt(&self.inner, f)
+    }
+}
+
+impl fmt::Display for PokeClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PokeClient(base_url={})", self.inner.base_url())
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl PokeClient {
+    /// Builds a client; missing options come from the environment, then the core's defaults.
+    #[uniffi::constructor]
+    pub fn new(options: PokeClientOptions) -> Result<Arc<Self>, PokeError> {
+        let mut builder = poke::Client::builder();
+        if let Some(lang) = options.language {
+            builder = builder.sdk(lang.into(), VERSION);
+        }
+        if let Some(key) = options.api_key {
+            builder = builder.api_key(key);
+        }
+        if let Some(url) = options.base_url {
+            builder = builder.base_url(url);
+        }
+        if let Some(t) = &options.timeouts {
+            builder = builder.timeouts(to_core_timeouts(t)?);
+        }
+        if let Some(n) = options.max_retries {
+            builder = builder.max_retries(n);
+        }
+        Ok(Arc::new(Self {
+            inner: builder.build()?,
+        }))
+    }
+
+    /// The resolved base URL, without trailing slash.
+    pub fn base_url(&self) -> String {
+        self.inner.base_url().to_owned()
+    }
+
+    /// Sends `{"message": message}` to `POST /inbound/api-message`.
+    #[uniffi::method(default(options = None))]
+    pub async fn send_message(
+        &self,
+        message: String,
+        options: Option<RequestOptions>,
+    ) -> Result<SendMessageResult, PokeError> {
+        let opts = to_call_options(options)?;
+        let reply = self
+            .inner
+            .send_message_with(message.as_str(), &opts)
+            .await?;
+        let parsed: poke::SendMessageResponse = reply.json()?;
+        Ok(SendMessageResult {
+            success: parsed.success,
+            message: parsed.message,
+            request_id: reply.request_id.clone(),
+            raw_json: text(&reply),
+        })
+    }
+
+    /// Creates a webhook trigger (`POST /api-keys/webhook`) with a condition and an action.
+    #[uniffi::method(default(options = None))]
+    pub async fn create_webhook(
+        &self,
+        condition: String,
+        action: String,
+        options: Option<RequestOptions>,
+    ) -> Result<Webhook, PokeError> {
+        let opts = to_call_options(options)?;
+        let reply = self
+            .inner
+            .create_webhook_with(condition.as_str(), action.as_str(), &opts)
+            .await?;
+        let hook: poke::Webhook = reply.json()?;
+        Ok(Webhook {
+            trigger_id: hook.trigger_id,
+            webhook_url: hook.webhook_url,
+            // Handing the token to its owner is the point of this call.
+            webhook_token: hook.webhook_token.expose().to_owned(),
+            request_id: reply.request_id,
+        })
+    }
+
+    /// Fires a webhook: POSTs `data_json` (any JSON text) to `webhook_url` with
+    /// `webhook_token` (an empty token uses the API key, as the official SDK does).
+    #[uniffi::method(default(options = None))]
+    pub async fn send_webhook(
+        &self,
+        webhook_url: String,
+        webhook_token: String,
+        data_json: String,
+        options: Option<RequestOptions>,
+    ) -> Result<JsonReply, PokeError> {
+        let opts = to_call_options(options)?;
+        let data: Box<RawValue> = serde_json::from_str(&data_json)
+            .map_err(|e| invalid_input("data_json", format!("not JSON: {e}")))?;
+        let token = poke::Secret::new(webhook_token);
+        let reply = self
+            .inner
+            .send_webhook_with(&webhook_url, Some(&token), &data, &opts)
+            .await?;
+        Ok(JsonReply {
+            status: reply.status,
+            json: text(&reply),
+            request_id: reply.request_id,
+        })
+    }
+}
+
+fn text(reply: &JsonResponse) -> String {
+    String::from_utf8_lossy(&reply.body).into_owned()
+}
+
+fn secs(field: &'static str, value: Option<f64>) -> Result<Option<Duration>, PokeError> {
+    value
+        .map(|s| {
+            Duration::try_from_secs_f64(s)
+                .map_err(|e| invalid_input(field, format!("{s} seconds: {e}")))
+        })
+        .transpose()
+}
+
+/// Foreign seconds to the core's bounds; a missing value keeps the core's default.
+fn to_core_timeouts(t: &Timeouts) -> Result<poke::Timeouts, PokeError> {
+    let default = poke::Timeouts::default();
+    Ok(poke::Timeouts {
+        connect: secs("timeouts.connect_secs", t.connect_secs)?.unwrap_or(default.connect),
+        read_idle: secs("timeouts.read_secs", t.read_secs)?.or(default.read_idle),
+        total: secs("timeouts.total_secs", t.total_secs)?.or(default.total),
+    })
+}
+
+fn to_call_options(options: Option<RequestOptions>) -> Result<CallOptions, PokeError> {
+    let Some(o) = options else {
+        return Ok(CallOptions::default());
+    };
+    Ok(CallOptions {
+        timeouts: o.timeouts.as_ref().map(to_core_timeouts).transpose()?,
+        max_retries: o.max_retries,
+        idempotency_key: o.idempotency_key,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let options = PokeClientOptions {
+            api_key: Some("pk_canary_123".into()),
+            ..Default::default()
+        };
+        for text in [format!("{options:?}"), options.to_string()] {
+            assert!(!text.contains("pk_canary"), "{text}");
+            assert!(text.contains("****"), "{text}");
+        }
+        let hook = Webhook {
+            trigger_id: "trg_1".into(),
+            webhook_url: "http://x/hook".into(),
+            webhook_token: "whk_canary".into(),
+            request_id: None,
+        };
+        for text in [format!("{hook:?}"), hook.to_string()] {
+            assert!(!text.contains("whk_canary"), "{text}");
+            assert!(text.contains("trg_1"), "{text}");
+        }
+        let client = PokeClient::new(PokeClientOptions {
+            api_key: Some("pk_canary_123".into()),
+            base_url: Some("http://127.0.0.1:9/api/v1/".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(
+            client.to_string(),
+            "PokeClient(base_url=http://127.0.0.1:9/api/v1)"
+        );
+        assert!(!format!("{client:?}").contains("pk_canary"));
+    }
+
+    #[test]
+    fn bad_seconds_are_invalid_input_not_a_panic() {
+        for bad in [-1.0, f64::NAN, f64::INFINITY] {
+            let err = to_core_timeouts(&Timeouts {
+                total_secs: Some(bad),
+                ..Default::default()
+            })
+            .unwrap_err();
+            match err {
+                PokeError::InvalidInput { field, .. } => assert_eq!(field, "timeouts.total_secs"),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn missing_timeouts_keep_core_defaults() {
+        let t = to_core_timeouts(&Timeouts {
+            total_secs: Some(0.25),
+            ..Default::default()
+        })
+        .unwrap();
+        let d = poke::Timeouts::default();
+        assert_eq!(t.total, Some(Duration::from_millis(250)));
+        assert_eq!(t.connect, d.connect);
+        assert_eq!(t.read_idle, d.read_idle);
+        assert_eq!(to_core_timeouts(&Timeouts::default()).unwrap(), d);
+    }
+}

@@ -1,0 +1,394 @@
+//! The one error of the bindings: `PokeError` (Kotlin `PokeException`, Swift `PokeError`).
+//!
+//! Built by ONE match over the core's error ([`From<poke::Error>`]); every text is the core's
+//! `Display`, so Kotlin, Swift, Python and Rust users read the same words. Fields are called
+//! `msg`, never `message`, which collides with `Throwable.message` in Kotlin (uniffi-rs#1434).
+//! The error is rich, not flat: a flat error cannot be lifted back from a foreign callback.
+
+use std::time::Duration;
+
+/// Everything that can go wrong in a call.
+///
+/// `Display` (Kotlin `toString()`, Swift `description`) is the user-facing message, the same
+/// text as `msg`. No variant ever carries the API key or a webhook token.
+#[derive(Debug, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Debug, Display)]
+pub enum PokeError {
+    /// The server answered with a non-2xx status.
+    #[error("{msg}")]
+    Api {
+        /// The message (the official SDK's wording for the Poke API).
+        msg: String,
+        /// HTTP status code.
+        status: u16,
+        /// Stable classification of `status`.
+        kind: ApiErrorKind,
+        /// The `error` short name of a JSON error body, when it is a string.
+        code: Option<String>,
+        /// The `x-request-id` response header.
+        request_id: Option<String>,
+        /// The server's retry hint (`retry-after-ms` or `Retry-After`), in milliseconds.
+        retry_after_ms: Option<u64>,
+        /// The response body (lossy UTF-8, capped at a few KiB).
+        body: Option<String>,
+    },
+    /// The connection failed: refused, DNS, TLS, reset, closed without a reply.
+    #[error("{msg}")]
+    Connection {
+        /// The message (`Network error: ...`).
+        msg: String,
+        /// False when the request cannot have reached the server.
+        maybe_sent: bool,
+    },
+    /// A time bound expired.
+    #[error("{msg}")]
+    Timeout {
+        /// The message.
+        msg: String,
+        /// Which bound expired.
+        phase: TimeoutPhase,
+        /// The bound that expired, in milliseconds (0 when the core does not know it).
+        after_ms: u64,
+    },
+    /// A 2xx response whose body could not be decoded.
+    #[error("{msg}")]
+    Decode {
+        /// The message.
+        msg: String,
+        /// HTTP status of the response.
+        status: u16,
+    },
+    /// A response larger than the client's cap.
+    #[error("{msg}")]
+    ResponseTooLarge {
+        /// The message.
+        msg: String,
+        /// The cap, in bytes.
+        limit_bytes: u64,
+    },
+    /// No API key in the options, `POKE_API_KEY` or the `poke login` credentials file.
+    #[error("{msg}")]
+    MissingApiKey {
+        /// The message.
+        msg: String,
+    },
+    /// Invalid client configuration.
+    #[error("{msg}")]
+    Config {
+        /// The message.
+        msg: String,
+    },
+    /// An argument the server could never accept (e.g. CR/LF in a key); nothing was sent.
+    #[error("{msg}")]
+    InvalidInput {
+        /// The message (`invalid <field>: <reason>`; never the offending value).
+        msg: String,
+        /// Which argument.
+        field: String,
+    },
+    /// A stream ended before its terminal event and could not be resumed.
+    #[error("{msg}")]
+    Stream {
+        /// The message.
+        msg: String,
+        /// The id of the last event delivered, for a manual resume.
+        last_event_id: Option<String>,
+    },
+    /// A local file could not be read or written.
+    #[error("{msg}")]
+    File {
+        /// The message.
+        msg: String,
+        /// The path involved.
+        path: String,
+    },
+    /// The operation was cancelled.
+    #[error("{msg}")]
+    Cancelled {
+        /// The message.
+        msg: String,
+    },
+    /// A bug or an error the bindings do not know yet (a newer core); report it.
+    #[error("{msg}")]
+    Internal {
+        /// The message.
+        msg: String,
+    },
+}
+
+/// Status classes that callers branch on (the core's `ErrorKind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum ApiErrorKind {
+    /// 400.
+    BadRequest,
+    /// 401.
+    Unauthorized,
+    /// 402.
+    PaymentRequired,
+    /// 403.
+    Forbidden,
+    /// 404.
+    NotFound,
+    /// 409.
+    Conflict,
+    /// 413.
+    PayloadTooLarge,
+    /// 416.
+    RangeNotSatisfiable,
+    /// 422.
+    UnprocessableEntity,
+    /// 429.
+    RateLimited,
+    /// 500 and above.
+    Server,
+    /// Any other status.
+    Other,
+}
+
+/// Which time bound expired (the core's `TimeoutPhase`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum TimeoutPhase {
+    /// Establishing the connection.
+    Connect,
+    /// Waiting for more bytes on an open response.
+    ReadIdle,
+    /// The whole request, headers and body.
+    Total,
+}
+
+impl From<poke::ErrorKind> for ApiErrorKind {
+    fn from(kind: poke::ErrorKind) -> Self {
+        use poke::ErrorKind as K;
+        match kind {
+            K::BadRequest => Self::BadRequest,
+            K::Unauthorized => Self::Unauthorized,
+            K::PaymentRequired => Self::PaymentRequired,
+            K::Forbidden => Self::Forbidden,
+            K::NotFound => Self::NotFound,
+            K::Conflict => Self::Conflict,
+            K::PayloadTooLarge => Self::PayloadTooLarge,
+            K::RangeNotSatisfiable => Self::RangeNotSatisfiable,
+            K::UnprocessableEntity => Self::UnprocessableEntity,
+            K::RateLimited => Self::RateLimited,
+            K::Server => Self::Server,
+            _ => Self::Other,
+        }
+    }
+}
+
+impl From<poke::TimeoutPhase> for TimeoutPhase {
+    fn from(phase: poke::TimeoutPhase) -> Self {
+        match phase {
+            poke::TimeoutPhase::Connect => Self::Connect,
+            poke::TimeoutPhase::ReadIdle => Self::ReadIdle,
+            // `Total` and any phase a newer core adds: the bound on the whole call.
+            _ => Self::Total,
+        }
+    }
+}
+
+/// A duration as whole milliseconds, saturating.
+pub(crate) fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl From<poke::Error> for PokeError {
+    fn from(e: poke::Error) -> Self {
+        use poke::Error as E;
+        let msg = e.to_string();
+        match e {
+            E::Api(api) => {
+                let api = *api;
+                Self::Api {
+                    msg,
+                    status: api.status,
+                    kind: api.kind.into(),
+                    code: api.code,
+                    request_id: api.request_id,
+                    retry_after_ms: api.retry_after.map(millis),
+                    body: api.body,
+                }
+            }
+            E::Connection { maybe_sent, .. } => Self::Connection { msg, maybe_sent },
+            E::Timeout { phase, after } => Self::Timeout {
+                msg,
+                phase: phase.into(),
+                after_ms: millis(after),
+            },
+            E::Decode { status, .. } => Self::Decode { msg, status },
+            E::BodyTooLarge { limit } => Self::ResponseTooLarge {
+                msg,
+                limit_bytes: limit,
+            },
+            E::MissingApiKey => Self::MissingApiKey { msg },
+            E::Config(_) => Self::Config { msg },
+            E::InvalidInput { field, .. } => Self::InvalidInput {
+                msg,
+                field: field.to_owned(),
+            },
+            E::Stream { last_event_id, .. } => Self::Stream { msg, last_event_id },
+            E::File { path, .. } => Self::File { msg, path },
+            E::Cancelled => Self::Cancelled { msg },
+            _ => Self::Internal { msg },
+        }
+    }
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for PokeError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        Self::Internal {
+            msg: format!("unexpected error in a foreign callback: {}", e.reason),
+        }
+    }
+}
+
+/// An argument that failed to convert at the FFI edge, as the core's `InvalidInput`.
+pub(crate) fn invalid_input(field: &'static str, reason: impl Into<String>) -> PokeError {
+    poke::Error::InvalidInput {
+        field,
+        reason: reason.into(),
+    }
+    .into()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn display_is_the_core_text_for_every_local_variant() {
+        let cases: Vec<(poke::Error, &str)> = vec![
+            (
+                poke::Error::Connection {
+                    reason: "[Errno 111] Connection refused".into(),
+                    maybe_sent: false,
+                },
+                "Network error: [Errno 111] Connection refused",
+            ),
+            (
+                poke::Error::Timeout {
+                    phase: poke::TimeoutPhase::Total,
+                    after: Duration::from_millis(500),
+                },
+                "Request timed out after 0.5s (total)",
+            ),
+            (
+                poke::Error::Decode {
+                    what: "JSON",
+                    detail: "expected value".into(),
+                    status: 200,
+                },
+                "Poke API returned an invalid response body (JSON): expected value",
+            ),
+            (
+                poke::Error::BodyTooLarge { limit: 10 },
+                "response body larger than the 10-byte limit",
+            ),
+            (
+                poke::Error::MissingApiKey,
+                "No API key found. Pass api_key=, set POKE_API_KEY, or log in with the Poke CLI.",
+            ),
+            (poke::Error::Config("bad".into()), "bad"),
+            (
+                poke::Error::InvalidInput {
+                    field: "token",
+                    reason: "contains a control character (U+000D)".into(),
+                },
+                "invalid token: contains a control character (U+000D)",
+            ),
+            (
+                poke::Error::Stream {
+                    reason: "gone".into(),
+                    last_event_id: Some("7".into()),
+                },
+                "stream interrupted after event Some(\"7\"): gone",
+            ),
+            (
+                poke::Error::File {
+                    path: "/x".into(),
+                    reason: "denied".into(),
+                },
+                "file error on /x: denied",
+            ),
+            (poke::Error::Cancelled, "cancelled"),
+        ];
+        for (core, text) in cases {
+            assert_eq!(core.to_string(), text, "core text changed");
+            let ffi = PokeError::from(core);
+            assert_eq!(ffi.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn fields_are_carried_over() {
+        match PokeError::from(poke::Error::Timeout {
+            phase: poke::TimeoutPhase::Connect,
+            after: Duration::from_secs(5),
+        }) {
+            PokeError::Timeout {
+                phase, after_ms, ..
+            } => {
+                assert_eq!(phase, TimeoutPhase::Connect);
+                assert_eq!(after_ms, 5000);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        match PokeError::from(poke::Error::Stream {
+            reason: "r".into(),
+            last_event_id: Some("42".into()),
+        }) {
+            PokeError::Stream { last_event_id, .. } => {
+                assert_eq!(last_event_id.as_deref(), Some("42"))
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        match PokeError::from(poke::Error::InvalidInput {
+            field: "api_key",
+            reason: "x".into(),
+        }) {
+            PokeError::InvalidInput { field, msg } => {
+                assert_eq!(field, "api_key");
+                assert_eq!(msg, "invalid api_key: x");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn kinds_and_phases_map_one_to_one() {
+        use poke::ErrorKind as K;
+        for (status, kind) in [
+            (400, ApiErrorKind::BadRequest),
+            (401, ApiErrorKind::Unauthorized),
+            (402, ApiErrorKind::PaymentRequired),
+            (403, ApiErrorKind::Forbidden),
+            (404, ApiErrorKind::NotFound),
+            (409, ApiErrorKind::Conflict),
+            (413, ApiErrorKind::PayloadTooLarge),
+            (416, ApiErrorKind::RangeNotSatisfiable),
+            (422, ApiErrorKind::UnprocessableEntity),
+            (429, ApiErrorKind::RateLimited),
+            (500, ApiErrorKind::Server),
+            (503, ApiErrorKind::Server),
+            (418, ApiErrorKind::Other),
+        ] {
+            assert_eq!(ApiErrorKind::from(K::from_status(status)), kind, "{status}");
+        }
+        assert_eq!(
+            TimeoutPhase::from(poke::TimeoutPhase::ReadIdle),
+            TimeoutPhase::ReadIdle
+        );
+        assert_eq!(
+            TimeoutPhase::from(poke::TimeoutPhase::Total),
+            TimeoutPhase::Total
+        );
+    }
+
+    #[test]
+    fn millis_saturates() {
+        assert_eq!(millis(Duration::from_millis(1500)), 1500);
+        assert_eq!(millis(Duration::MAX), u64::MAX);
+    }
+}
