@@ -74,7 +74,7 @@ mod tests {
     #[test]
     fn python_style_matches_json_dumps() {
         let v = json!({"message": "h\u{e9}llo \u{1F600}", "n": [1, 2], "q": "\"\n"});
-        let s = String::from_utf8(to_vec(&v, JsonStyle::Python).unwrap()).unwrap();
+        let s = String::from_utf8(to_vec(&v, JsonStyle::Python).expect("encode")).expect("utf-8");
         assert_eq!(
             s,
             r#"{"message": "h\u00e9llo \ud83d\ude00", "n": [1, 2], "q": "\"\n"}"#
@@ -85,7 +85,7 @@ mod tests {
     fn compact_style_keeps_utf8() {
         let v = json!({"m": "h\u{e9}"});
         assert_eq!(
-            to_vec(&v, JsonStyle::Compact).unwrap(),
+            to_vec(&v, JsonStyle::Compact).expect("encode"),
             "{\"m\":\"h\u{e9}\"}".as_bytes()
         );
     }

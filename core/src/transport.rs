@@ -403,3 +403,27 @@ fn reason_of(e: &(dyn std::error::Error + 'static)) -> String {
     }
     innermost.to_string()
 }
+
+/// The `Authorization: Bearer …` value for `secret`, marked sensitive, for callers that build
+/// their own requests (streamed uploads).
+pub(crate) fn bearer_header(secret: &Secret) -> Result<HeaderValue> {
+    check_header_value("token", secret.expose())?;
+    let mut v = HeaderValue::from_str(&format!("Bearer {}", secret.expose())).map_err(|_| {
+        Error::InvalidInput {
+            field: "token",
+            reason: "not a valid header value".into(),
+        }
+    })?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+/// Maps a failed `send()` the way [`Http::execute`] does.
+pub(crate) fn map_send_error(e: reqwest::Error) -> Error {
+    map_reqwest(e)
+}
+
+/// How the retry policy sees an error, the way [`Http::execute`] classifies it.
+pub(crate) fn retry_outcome(e: &Error) -> Option<Outcome> {
+    classify(e)
+}

@@ -1,0 +1,689 @@
+//! Workspace files: list, download (streamed, or saved atomically), upload (streamed), delete.
+
+use crate::api_error::Flavor;
+use crate::config::Timeouts;
+use crate::error::{Error, Result, TimeoutPhase};
+use crate::resume::ByteStream;
+use crate::retry::{Decision, Idempotency};
+use crate::sessions::{PokeeClient, encode_component, id_segment};
+use crate::transport::{
+    Body, CallOptions, bearer_header, error_from_response, map_body_error, map_send_error,
+    read_capped, retry_outcome,
+};
+use bytes::Bytes;
+use futures_util::stream::{Stream, StreamExt};
+use reqwest::Method;
+use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, USER_AGENT};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+
+/// Longest workspace path the server accepts, in bytes.
+const MAX_PATH_BYTES: usize = 1024;
+/// Size of the pieces an upload is read and sent in.
+const UPLOAD_CHUNK: usize = 64 * 1024;
+/// In-memory uploads up to this size go through the ordinary call path (total timeout);
+/// larger ones are streamed under the idle timeout, like files.
+const SMALL_UPLOAD: usize = 1024 * 1024;
+/// Uploads are raw bytes; the server does not interpret the type.
+const OCTET_STREAM: &str = "application/octet-stream";
+
+/// One entry of a directory listing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FileEntry {
+    /// The bare entry name, not a path.
+    pub name: String,
+    /// Open type string: `file`, `directory`, or anything newer.
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    /// Size in bytes (0 for directories).
+    #[serde(default)]
+    pub size: u64,
+    /// Modification time, Unix seconds.
+    #[serde(default)]
+    pub modified: Option<f64>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl FileEntry {
+    /// True for directories.
+    pub fn is_dir(&self) -> bool {
+        self.kind == "directory"
+    }
+
+    /// True for regular files.
+    pub fn is_file(&self) -> bool {
+        self.kind == "file"
+    }
+}
+
+/// Answer of an upload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UploadResult {
+    /// The normalised workspace-relative path written.
+    #[serde(default)]
+    pub path: String,
+    /// Bytes stored.
+    #[serde(default)]
+    pub size: u64,
+    /// Modification time, Unix seconds.
+    #[serde(default)]
+    pub modified: Option<f64>,
+    /// Fields this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Checks a workspace path against the server's rules (spec §6.5) and percent-encodes each
+/// segment, so nothing the server would refuse, or resolve elsewhere, is ever sent.
+pub(crate) fn encode_path(path: &str, allow_trailing_slash: bool) -> Result<String> {
+    let reason = if path.is_empty() {
+        Some("must not be empty")
+    } else if path.len() > MAX_PATH_BYTES {
+        Some("must be at most 1024 bytes")
+    } else if path.starts_with('/') {
+        Some("must be relative to the workspace (no leading '/')")
+    } else if path.contains('\\') {
+        Some("must not contain a backslash")
+    } else if path.chars().any(char::is_control) {
+        Some("must not contain NUL or other control characters")
+    } else {
+        None
+    };
+    if let Some(reason) = reason {
+        return Err(Error::InvalidInput {
+            field: "path",
+            reason: reason.into(),
+        });
+    }
+    let (body, slash) = match path.strip_suffix('/') {
+        Some(rest) if allow_trailing_slash => (rest, "/"),
+        _ => (path, ""),
+    };
+    let mut segments = Vec::new();
+    for segment in body.split('/') {
+        let reason = match segment {
+            "" => "must not have empty segments ('//' or a trailing '/')",
+            "." | ".." => "must not have '.' or '..' segments",
+            s => {
+                segments.push(encode_component(s));
+                continue;
+            }
+        };
+        return Err(Error::InvalidInput {
+            field: "path",
+            reason: reason.into(),
+        });
+    }
+    Ok(format!("{}{slash}", segments.join("/")))
+}
+
+/// A file being downloaded: a `Stream` of chunks, or [`Download::save_to`] a local path.
+pub struct Download {
+    inner: ByteStream,
+    content_length: Option<u64>,
+    content_type: Option<String>,
+}
+
+impl fmt::Debug for Download {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Download")
+            .field("content_length", &self.content_length)
+            .field("content_type", &self.content_type)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Download {
+    fn new(resp: reqwest::Response, idle: Duration) -> Self {
+        let content_length = resp.content_length();
+        let content_type = resp
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = resp.bytes_stream().boxed();
+        let inner = futures_util::stream::unfold(Some(body), move |state| async move {
+            let mut body = state?;
+            match tokio::time::timeout(idle, body.next()).await {
+                Ok(Some(Ok(chunk))) => Some((Ok(chunk), Some(body))),
+                Ok(Some(Err(e))) => Some((Err(map_body_error(e)), None)),
+                Ok(None) => None,
+                Err(_) => Some((
+                    Err(Error::Timeout {
+                        phase: TimeoutPhase::ReadIdle,
+                        after: idle,
+                    }),
+                    None,
+                )),
+            }
+        })
+        .boxed();
+        Self {
+            inner,
+            content_length,
+            content_type,
+        }
+    }
+
+    /// The size announced by the server, when it sent one.
+    pub fn content_length(&self) -> Option<u64> {
+        self.content_length
+    }
+
+    /// The `Content-Type` the server sent.
+    pub fn content_type(&self) -> Option<&str> {
+        self.content_type.as_deref()
+    }
+
+    /// Writes the file to `dest` in constant memory and returns its size.
+    ///
+    /// Bytes go to a temporary file in the same directory, which is synced and renamed over
+    /// `dest` only once complete; on any failure (or if this future is dropped) it is removed,
+    /// so `dest` never holds a partial file. `progress(done, total)` runs after every chunk.
+    pub async fn save_to(
+        mut self,
+        dest: impl AsRef<Path>,
+        mut progress: impl FnMut(u64, Option<u64>),
+    ) -> Result<u64> {
+        let dest = dest.as_ref();
+        let name = dest.file_name().ok_or_else(|| Error::InvalidInput {
+            field: "dest",
+            reason: "names no file".into(),
+        })?;
+        let dir = match dest.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let tag = uuid::Uuid::new_v4().simple().to_string();
+        let tmp = dir.join(format!(
+            ".{}.{}.part",
+            name.to_string_lossy(),
+            tag.get(..12).unwrap_or(&tag)
+        ));
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .await
+            .map_err(|e| file_error(&tmp, &e))?;
+        let mut guard = TempFile(Some(tmp.clone()));
+        let mut out = tokio::io::BufWriter::with_capacity(UPLOAD_CHUNK, file);
+        let total = self.content_length;
+        let mut done = 0u64;
+        progress(0, total);
+        while let Some(chunk) = self.inner.next().await {
+            let chunk = chunk?;
+            out.write_all(&chunk)
+                .await
+                .map_err(|e| file_error(&tmp, &e))?;
+            done += chunk.len() as u64;
+            progress(done, total);
+        }
+        if let Some(total) = total.filter(|t| *t != done) {
+            return Err(Error::Connection {
+                reason: format!("download ended after {done} of {total} bytes"),
+                maybe_sent: true,
+            });
+        }
+        out.flush().await.map_err(|e| file_error(&tmp, &e))?;
+        let file = out.into_inner();
+        file.sync_all().await.map_err(|e| file_error(&tmp, &e))?;
+        drop(file);
+        tokio::fs::rename(&tmp, dest)
+            .await
+            .map_err(|e| file_error(dest, &e))?;
+        guard.0 = None;
+        // Make the rename itself durable; a failure here loses nothing already written.
+        if let Ok(d) = tokio::fs::File::open(&dir).await {
+            let _ = d.sync_all().await;
+        }
+        Ok(done)
+    }
+}
+
+impl Stream for Download {
+    type Item = Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.inner.as_mut().poll_next(cx)
+    }
+}
+
+/// Removes a temporary file unless disarmed, including when a download future is dropped.
+struct TempFile(Option<PathBuf>);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+fn file_error(path: &Path, e: &std::io::Error) -> Error {
+    Error::File {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
+/// What an upload reads from; reopened on every attempt.
+enum Source {
+    File(PathBuf),
+    Bytes(Bytes),
+}
+
+type Progress = Arc<Mutex<Box<dyn FnMut(u64, Option<u64>) + Send>>>;
+
+impl PokeeClient {
+    fn files_url(&self, session_id: &str, path: &str, trailing_slash: bool) -> Result<String> {
+        let sid = id_segment("session_id", session_id)?;
+        let path = encode_path(path, trailing_slash)?;
+        Ok(self.url(&format!("/v1/sessions/{sid}/files/{path}")))
+    }
+
+    /// Lists one workspace directory (`None` or `""` for the root), filtered by the session's
+    /// scope.
+    pub async fn list_files(&self, session_id: &str, dir: Option<&str>) -> Result<Vec<FileEntry>> {
+        let sid = id_segment("session_id", session_id)?;
+        let mut url = self.url(&format!("/v1/sessions/{sid}/files"));
+        if let Some(dir) = dir.filter(|d| !d.is_empty()) {
+            // Same rules as a path: each segment encoded, '/' kept between them.
+            let encoded = encode_path(dir, true)?;
+            url = format!("{url}?path={encoded}");
+        }
+        self.call_json(self.request(Method::GET, url, Body::Empty, Idempotency::Safe))
+            .await
+    }
+
+    /// Starts downloading a file; read it as a stream or call [`Download::save_to`].
+    pub async fn download(&self, session_id: &str, path: &str) -> Result<Download> {
+        self.get_file(session_id, path, None).await
+    }
+
+    /// Downloads bytes `start..=end` of a file (to its end when `end` is `None`) with an HTTP
+    /// `Range` request, e.g. to continue an interrupted download; a range the file cannot
+    /// satisfy fails with a 416 [`Error::Api`].
+    pub async fn download_range(
+        &self,
+        session_id: &str,
+        path: &str,
+        start: u64,
+        end: Option<u64>,
+    ) -> Result<Download> {
+        if end.is_some_and(|e| e < start) {
+            return Err(Error::InvalidInput {
+                field: "range",
+                reason: "end is before start".into(),
+            });
+        }
+        let range = match end {
+            Some(end) => format!("bytes={start}-{end}"),
+            None => format!("bytes={start}-"),
+        };
+        self.get_file(session_id, path, Some(range)).await
+    }
+
+    async fn get_file(
+        &self,
+        session_id: &str,
+        path: &str,
+        range: Option<String>,
+    ) -> Result<Download> {
+        let url = self.files_url(session_id, path, false)?;
+        let idle = self.transfer_read_idle();
+        let mut req = self.request(Method::GET, url, Body::Empty, Idempotency::Safe);
+        if let Some(range) = range {
+            req.headers.push(("range", range));
+        }
+        // `total` bounds only the wait for headers: `execute` returns once they arrive, and
+        // the body is then bounded by the idle timeout between chunks.
+        let opts = CallOptions {
+            timeouts: Some(Timeouts {
+                connect: self.config().timeouts.connect,
+                read_idle: Some(idle),
+                total: Some(idle),
+            }),
+            ..CallOptions::default()
+        };
+        let resp = self
+            .http()
+            .execute(&req, &opts, |resp| async move { Ok(resp) })
+            .await?;
+        Ok(Download::new(resp, idle))
+    }
+
+    /// Downloads a file to `dest` atomically (see [`Download::save_to`]); returns its size.
+    pub async fn download_to(
+        &self,
+        session_id: &str,
+        path: &str,
+        dest: impl AsRef<Path>,
+        progress: impl FnMut(u64, Option<u64>),
+    ) -> Result<u64> {
+        self.download(session_id, path)
+            .await?
+            .save_to(dest, progress)
+            .await
+    }
+
+    /// Uploads a local file, streamed in constant memory; replaces any file at `path`.
+    pub async fn upload_file(
+        &self,
+        session_id: &str,
+        path: &str,
+        src: impl AsRef<Path>,
+        progress: impl FnMut(u64, Option<u64>) + Send + 'static,
+    ) -> Result<UploadResult> {
+        let src = src.as_ref().to_path_buf();
+        self.put(session_id, path, Source::File(src), Box::new(progress))
+            .await
+    }
+
+    /// Uploads bytes from memory; replaces any file at `path`.
+    pub async fn upload_bytes(
+        &self,
+        session_id: &str,
+        path: &str,
+        data: impl Into<Bytes>,
+    ) -> Result<UploadResult> {
+        let data = data.into();
+        if data.len() <= SMALL_UPLOAD {
+            // Small enough for the ordinary call path and its total timeout.
+            let url = self.files_url(session_id, path, false)?;
+            let body = Body::Bytes {
+                data,
+                content_type: OCTET_STREAM.into(),
+            };
+            return self
+                .call_json(self.request(Method::PUT, url, body, Idempotency::Safe))
+                .await;
+        }
+        self.put(session_id, path, Source::Bytes(data), Box::new(|_, _| {}))
+            .await
+    }
+
+    /// Deletes a file.
+    pub async fn delete_file(&self, session_id: &str, path: &str) -> Result<()> {
+        let url = self.files_url(session_id, path, false)?;
+        self.call_empty(self.request(Method::DELETE, url, Body::Empty, Idempotency::Safe))
+            .await
+    }
+
+    /// The upload loop: a streamed body cannot be cloned, so each attempt reopens the source
+    /// (which `Http::execute` cannot do) and the same retry policy decides.
+    async fn put(
+        &self,
+        session_id: &str,
+        path: &str,
+        source: Source,
+        progress: Box<dyn FnMut(u64, Option<u64>) + Send>,
+    ) -> Result<UploadResult> {
+        let url = self.files_url(session_id, path, false)?;
+        let url = reqwest::Url::parse(&url).map_err(|e| Error::InvalidInput {
+            field: "url",
+            reason: e.to_string(),
+        })?;
+        let auth = bearer_header(self.api_key())?;
+        let total = match &source {
+            Source::File(p) => tokio::fs::metadata(p)
+                .await
+                .map_err(|e| file_error(p, &e))?
+                .len(),
+            Source::Bytes(b) => b.len() as u64,
+        };
+        let progress: Progress = Arc::new(Mutex::new(progress));
+        let idle = self.transfer_read_idle();
+        let policy = self.config().retry;
+        let mut attempt = 0u32;
+        loop {
+            let chunks = open_source(&source).await?;
+            let activity = Activity::new();
+            let read_error: Arc<Mutex<Option<String>>> = Arc::default();
+            let body = counted(
+                chunks,
+                total,
+                progress.clone(),
+                activity.clone(),
+                read_error.clone(),
+            );
+            let mut rb = self
+                .http()
+                .client
+                .put(url.clone())
+                .header(USER_AGENT, &self.config().user_agent)
+                .header(AUTHORIZATION, auth.clone())
+                .header(CONTENT_TYPE, OCTET_STREAM)
+                .header(CONTENT_LENGTH, total)
+                .body(reqwest::Body::wrap_stream(body));
+            if attempt > 0 {
+                rb = rb.header("x-poke-retry-count", attempt.to_string());
+            }
+            let max_bytes = self.config().max_response_bytes;
+            let once = async {
+                let resp = rb.send().await.map_err(map_send_error)?;
+                if !resp.status().is_success() {
+                    return Err(error_from_response(resp, Flavor::Pokee).await);
+                }
+                let status = resp.status().as_u16();
+                let raw = read_capped(resp, max_bytes).await?;
+                serde_json::from_slice::<UploadResult>(&raw).map_err(|e| Error::Decode {
+                    what: "UploadResult",
+                    detail: e.to_string(),
+                    status,
+                })
+            };
+            let result = tokio::select! {
+                r = once => r,
+                () = activity.idle_for(idle) => Err(Error::Timeout {
+                    phase: TimeoutPhase::ReadIdle,
+                    after: idle,
+                }),
+            };
+            let err = match result {
+                Ok(done) => return Ok(done),
+                Err(e) => e,
+            };
+            let local = read_error
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+            if let (Some(reason), Source::File(p)) = (local, &source) {
+                // The file failed, not the network: another attempt would not help.
+                return Err(Error::File {
+                    path: p.display().to_string(),
+                    reason,
+                });
+            }
+            let decision = match retry_outcome(&err) {
+                Some(outcome) => {
+                    policy.decide(Idempotency::Safe, outcome, attempt, fastrand::f64())
+                }
+                None => Decision::Return,
+            };
+            match decision {
+                Decision::Return => return Err(err),
+                Decision::Retry(wait) => {
+                    tracing::info!(
+                        target: "poke",
+                        attempt,
+                        wait_ms = wait.as_millis() as u64,
+                        error = %err,
+                        "retrying upload"
+                    );
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+}
+
+type IoChunks = futures_util::stream::BoxStream<'static, std::io::Result<Bytes>>;
+
+async fn open_source(source: &Source) -> Result<IoChunks> {
+    Ok(match source {
+        Source::File(p) => {
+            let f = tokio::fs::File::open(p)
+                .await
+                .map_err(|e| file_error(p, &e))?;
+            tokio_util::io::ReaderStream::with_capacity(f, UPLOAD_CHUNK).boxed()
+        }
+        Source::Bytes(b) => {
+            let b = b.clone();
+            let len = b.len();
+            futures_util::stream::iter(
+                (0..len)
+                    .step_by(UPLOAD_CHUNK)
+                    .map(move |i| Ok(b.slice(i..(i + UPLOAD_CHUNK).min(len)))),
+            )
+            .boxed()
+        }
+    })
+}
+
+/// Wraps upload chunks: reports progress, marks activity for the idle watchdog, and keeps a
+/// local read error so it is not mistaken for a network failure.
+fn counted(
+    chunks: IoChunks,
+    total: u64,
+    progress: Progress,
+    activity: Activity,
+    read_error: Arc<Mutex<Option<String>>>,
+) -> impl Stream<Item = std::io::Result<Bytes>> + Send + 'static {
+    let mut sent = 0u64;
+    chunks.map(move |item| {
+        activity.touch();
+        match item {
+            Ok(chunk) => {
+                sent += chunk.len() as u64;
+                let mut report = progress.lock().unwrap_or_else(PoisonError::into_inner);
+                (*report)(sent, Some(total));
+                Ok(chunk)
+            }
+            Err(e) => {
+                *read_error.lock().unwrap_or_else(PoisonError::into_inner) = Some(e.to_string());
+                Err(e)
+            }
+        }
+    })
+}
+
+/// Last time an upload made progress, for an idle bound that a total bound cannot give.
+#[derive(Clone)]
+struct Activity {
+    start: tokio::time::Instant,
+    last_ms: Arc<AtomicU64>,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Self {
+            start: tokio::time::Instant::now(),
+            last_ms: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    fn touch(&self) {
+        let ms = self.start.elapsed().as_millis() as u64;
+        self.last_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Resolves once nothing happened for `idle`.
+    async fn idle_for(&self, idle: Duration) {
+        loop {
+            let last = self.start + Duration::from_millis(self.last_ms.load(Ordering::Relaxed));
+            let deadline = last + idle;
+            if tokio::time::Instant::now() >= deadline {
+                return;
+            }
+            tokio::time::sleep_until(deadline).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_rules() {
+        assert_eq!(
+            encode_path("output/deck.pptx", false).ok().as_deref(),
+            Some("output/deck.pptx")
+        );
+        assert_eq!(
+            encode_path("my docs/r&d #1.md", false).ok().as_deref(),
+            Some("my%20docs/r%26d%20%231.md")
+        );
+        assert_eq!(
+            encode_path("%2e%2e/x", false).ok().as_deref(),
+            Some("%252e%252e/x")
+        );
+        assert_eq!(
+            encode_path("output/", true).ok().as_deref(),
+            Some("output/")
+        );
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../b",
+            "a/./b",
+            ".",
+            "a//b",
+            "a\\b",
+            "a\0b",
+            "a\nb",
+            "output/",
+        ] {
+            assert!(
+                matches!(
+                    encode_path(bad, false),
+                    Err(Error::InvalidInput { field: "path", .. })
+                ),
+                "{bad:?}"
+            );
+        }
+        assert!(encode_path(&"a".repeat(1025), false).is_err());
+        assert!(encode_path(&"a".repeat(1024), false).is_ok());
+    }
+
+    #[test]
+    fn file_entry_keeps_unknown_type() {
+        let e: FileEntry = serde_json::from_str(
+            r#"{"name":"x","type":"symlink","size":3,"modified":1.5,"target":"y"}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!e.is_dir() && !e.is_file());
+        assert_eq!(e.kind, "symlink");
+        assert_eq!(e.extra.get("target"), Some(&Value::from("y")));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn activity_watchdog_fires_only_after_silence() {
+        let a = Activity::new();
+        let watch = a.clone();
+        let idle = Duration::from_secs(30);
+        tokio::time::advance(Duration::from_secs(20)).await;
+        a.touch();
+        let fired_at = async move {
+            watch.idle_for(idle).await;
+            tokio::time::Instant::now()
+        }
+        .await;
+        assert!(fired_at >= a.start + Duration::from_secs(50));
+    }
+}

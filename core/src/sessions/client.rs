@@ -1,0 +1,712 @@
+//! `PokeeClient`: the Pokee Enterprise sessions API over the shared transport.
+
+use super::records::{
+    BulkDelete, BulkDeleteResult, CancelResult, CreateSession, ReplayNotice, SessionRecord,
+    ToolResultAck, Usage,
+};
+use crate::api_error::Flavor;
+use crate::config::{ClientConfig, SdkLang, Timeouts, resolve_url};
+use crate::credentials::resolve_key;
+use crate::resume::{Opened, Reconnect, ResumePolicy, TurnControl, TurnSetup, TurnStream};
+use crate::retry::{Idempotency, RetryPolicy};
+use crate::secret::Secret;
+use crate::transport::{Body, CallOptions, Http, Request, map_body_error, read_capped};
+use crate::{DEFAULT_MAX_RESPONSE_BYTES, Error, Result};
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use futures_util::stream::{StreamExt, TryStreamExt};
+use reqwest::Method;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Message shown when no key is configured.
+const MISSING_KEY: &str = "No Pokee API key found. Pass api_key= or set POKEE_KEY.";
+/// Message shown when no base URL is configured.
+const MISSING_URL: &str = "No Pokee API URL found. Pass base_url= or set POKEE_API.";
+
+/// A Pokee Enterprise client; cloning is cheap and shares the connection pool.
+#[derive(Clone)]
+pub struct PokeeClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: Http,
+    api_key: Secret,
+    stream_read_idle: Duration,
+    transfer_read_idle: Duration,
+    resume: ResumePolicy,
+}
+
+impl fmt::Debug for PokeeClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PokeeClient")
+            .field("base_url", &self.inner.http.config.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`PokeeClient`]; the environment is read once, in [`PokeeClientBuilder::build`].
+#[derive(Debug, Clone)]
+pub struct PokeeClientBuilder {
+    api_key: Option<Secret>,
+    base_url: Option<String>,
+    timeouts: Timeouts,
+    retry: RetryPolicy,
+    lang: SdkLang,
+    version: String,
+    max_response_bytes: u64,
+    stream_read_idle: Duration,
+    transfer_read_idle: Duration,
+    resume: ResumePolicy,
+}
+
+impl Default for PokeeClientBuilder {
+    fn default() -> Self {
+        Self {
+            api_key: None,
+            base_url: None,
+            timeouts: Timeouts::default(),
+            retry: RetryPolicy::default(),
+            lang: SdkLang::Rust,
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            stream_read_idle: Duration::from_secs(60),
+            transfer_read_idle: Duration::from_secs(30),
+            resume: ResumePolicy::default(),
+        }
+    }
+}
+
+impl PokeeClientBuilder {
+    /// Uses this API key instead of `POKEE_KEY`.
+    pub fn api_key(mut self, key: impl Into<Secret>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// Uses this base URL (e.g. `https://acme.enterprise.pokee.ai`) instead of `POKEE_API`.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Sets the time bounds of JSON calls (default: connect 5 s, total 60 s).
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// Sets the retry policy of every call.
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets only the number of retries.
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.retry.max_retries = n;
+        self
+    }
+
+    /// Caps the size of a JSON reply.
+    pub fn max_response_bytes(mut self, n: u64) -> Self {
+        self.max_response_bytes = n;
+        self
+    }
+
+    /// Declares the host language and its package version (sets `User-Agent`).
+    pub fn sdk(mut self, lang: SdkLang, version: impl Into<String>) -> Self {
+        self.lang = lang;
+        self.version = version.into();
+        self
+    }
+
+    /// Longest silence on a turn stream before it is treated as dropped (default 60 s).
+    pub fn stream_read_idle(mut self, idle: Duration) -> Self {
+        self.stream_read_idle = idle;
+        self
+    }
+
+    /// Longest silence during a file download or upload (default 30 s).
+    pub fn transfer_read_idle(mut self, idle: Duration) -> Self {
+        self.transfer_read_idle = idle;
+        self
+    }
+
+    /// Sets how dropped turn streams are resumed.
+    pub fn resume_policy(mut self, policy: ResumePolicy) -> Self {
+        self.resume = policy;
+        self
+    }
+
+    /// Resolves the key and base URL and builds the client.
+    pub fn build(self) -> Result<PokeeClient> {
+        let key_arg = self.api_key.as_ref().map(Secret::expose);
+        let api_key = resolve_key(key_arg, "POKEE_KEY", false)
+            .ok_or_else(|| Error::Config(MISSING_KEY.into()))?;
+        let base_url = resolve_url(self.base_url.as_deref(), "POKEE_API", "");
+        if base_url.is_empty() {
+            return Err(Error::Config(MISSING_URL.into()));
+        }
+        match reqwest::Url::parse(&base_url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+            _ => {
+                return Err(Error::Config(format!(
+                    "Invalid Pokee API URL {base_url:?}: expected http:// or https://"
+                )));
+            }
+        }
+        let config = ClientConfig {
+            base_url,
+            timeouts: self.timeouts,
+            retry: self.retry,
+            user_agent: self.lang.user_agent(&self.version),
+            lang: self.lang,
+            max_response_bytes: self.max_response_bytes,
+        };
+        Ok(PokeeClient {
+            inner: Arc::new(Inner {
+                http: Http::new(config)?,
+                api_key,
+                stream_read_idle: self.stream_read_idle,
+                transfer_read_idle: self.transfer_read_idle,
+                resume: self.resume,
+            }),
+        })
+    }
+}
+
+/// Options of [`PokeeClient::send_message_with`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MessageOptions {
+    /// The `Idempotency-Key` (a fresh UUIDv4 otherwise); re-sending the same message with the
+    /// same key replays the turn instead of starting another.
+    pub idempotency_key: Option<String>,
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+pub(crate) fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// An id as one URL path segment; refuses values a URL parser would resolve as `.`/`..`.
+pub(crate) fn id_segment(field: &'static str, id: &str) -> Result<String> {
+    let reason = if id.is_empty() {
+        "must not be empty"
+    } else if id == "." || id == ".." {
+        "must not be '.' or '..'"
+    } else if id.chars().any(char::is_control) {
+        "must not contain control characters"
+    } else {
+        return Ok(encode_component(id));
+    };
+    Err(Error::InvalidInput {
+        field,
+        reason: reason.into(),
+    })
+}
+
+fn json_body<T: Serialize + ?Sized>(value: &T) -> Result<Body> {
+    serde_json::to_vec(value)
+        .map(|v| Body::Json(Bytes::from(v)))
+        .map_err(|e| Error::InvalidInput {
+            field: "body",
+            reason: e.to_string(),
+        })
+}
+
+fn header_str(resp: &reqwest::Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+impl PokeeClient {
+    /// Starts a builder with the defaults.
+    pub fn builder() -> PokeeClientBuilder {
+        PokeeClientBuilder::default()
+    }
+
+    /// A client from the environment (`POKEE_KEY`, `POKEE_API`).
+    pub fn from_env() -> Result<Self> {
+        Self::builder().build()
+    }
+
+    /// The resolved base URL, without trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.inner.http.config.base_url
+    }
+
+    /// The configuration of JSON calls.
+    pub fn config(&self) -> &ClientConfig {
+        &self.inner.http.config
+    }
+
+    /// How dropped turn streams are resumed.
+    pub fn resume_policy(&self) -> &ResumePolicy {
+        &self.inner.resume
+    }
+
+    pub(crate) fn http(&self) -> &Http {
+        &self.inner.http
+    }
+
+    pub(crate) fn api_key(&self) -> &Secret {
+        &self.inner.api_key
+    }
+
+    pub(crate) fn transfer_read_idle(&self) -> Duration {
+        self.inner.transfer_read_idle
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.inner.http.config.base_url)
+    }
+
+    pub(crate) fn request(
+        &self,
+        method: Method,
+        url: String,
+        body: Body,
+        idempotency: Idempotency,
+    ) -> Request<'_> {
+        Request {
+            method,
+            url,
+            auth: Some(&self.inner.api_key),
+            body,
+            idempotency,
+            flavor: Flavor::Pokee,
+            headers: Vec::new(),
+        }
+    }
+
+    pub(crate) async fn call_json<T: DeserializeOwned>(&self, req: Request<'_>) -> Result<T> {
+        self.inner
+            .http
+            .json(&req, &CallOptions::default())
+            .await?
+            .json()
+    }
+
+    pub(crate) async fn call_empty(&self, req: Request<'_>) -> Result<()> {
+        self.inner
+            .http
+            .execute(&req, &CallOptions::default(), |_resp| async { Ok(()) })
+            .await
+    }
+
+    fn session_url(&self, session_id: &str, rest: &str) -> Result<String> {
+        let sid = id_segment("session_id", session_id)?;
+        Ok(self.url(&format!("/v1/sessions/{sid}{rest}")))
+    }
+
+    /// `GET /health` (no auth): the server's liveness answer.
+    pub async fn health(&self) -> Result<serde_json::Value> {
+        let mut req = self.request(
+            Method::GET,
+            self.url("/health"),
+            Body::Empty,
+            Idempotency::Safe,
+        );
+        req.auth = None;
+        self.call_json(req).await
+    }
+
+    /// Creates a session (`POST /v1/sessions`).
+    pub async fn create_session(&self, params: &CreateSession) -> Result<SessionRecord> {
+        // No idempotency key is documented for this endpoint: a repeated POST could create
+        // a second session, so it is only retried when it surely did not reach the server.
+        let req = self.request(
+            Method::POST,
+            self.url("/v1/sessions"),
+            json_body(params)?,
+            Idempotency::Unsafe,
+        );
+        self.call_json(req).await
+    }
+
+    /// Lists the tenant's sessions.
+    pub async fn list_sessions(&self) -> Result<Vec<SessionRecord>> {
+        let req = self.request(
+            Method::GET,
+            self.url("/v1/sessions"),
+            Body::Empty,
+            Idempotency::Safe,
+        );
+        self.call_json(req).await
+    }
+
+    /// Reads one session record (busy flag and progress metadata).
+    pub async fn get_session(&self, session_id: &str) -> Result<SessionRecord> {
+        let url = self.session_url(session_id, "")?;
+        self.call_json(self.request(Method::GET, url, Body::Empty, Idempotency::Safe))
+            .await
+    }
+
+    /// Destroys a session; its workspace files stay.
+    pub async fn delete_session(&self, session_id: &str) -> Result<()> {
+        let url = self.session_url(session_id, "")?;
+        self.call_empty(self.request(Method::DELETE, url, Body::Empty, Idempotency::Safe))
+            .await
+    }
+
+    /// Destroys every session matching the filters (`DELETE /v1/sessions`).
+    pub async fn delete_sessions(&self, filter: &BulkDelete) -> Result<BulkDeleteResult> {
+        let mut query = Vec::new();
+        if let Some(status) = &filter.status {
+            query.push(format!("status={}", encode_component(status)));
+        }
+        if let Some(age) = &filter.older_than {
+            query.push(format!("older_than={}", encode_component(age)));
+        }
+        let mut url = self.url("/v1/sessions");
+        if !query.is_empty() {
+            url = format!("{url}?{}", query.join("&"));
+        }
+        self.call_json(self.request(Method::DELETE, url, Body::Empty, Idempotency::Safe))
+            .await
+    }
+
+    /// Runs a turn and streams its events, resuming automatically after a drop.
+    pub async fn send_message(&self, session_id: &str, message: &str) -> Result<TurnStream> {
+        self.send_message_with(session_id, message, &MessageOptions::default())
+            .await
+    }
+
+    /// [`PokeeClient::send_message`] with options (a caller-chosen idempotency key).
+    pub async fn send_message_with(
+        &self,
+        session_id: &str,
+        message: &str,
+        opts: &MessageOptions,
+    ) -> Result<TurnStream> {
+        let url = self.session_url(session_id, "/messages")?;
+        let key = opts
+            .idempotency_key
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let Body::Json(body) = json_body(&serde_json::json!({ "message": message }))? else {
+            return Err(Error::InvalidInput {
+                field: "message",
+                reason: "could not be encoded".into(),
+            });
+        };
+        // The server honours Idempotency-Key on this endpoint (spec §5), so a retry after an
+        // ambiguous failure replays the same turn instead of starting another.
+        let opened = self
+            .open_events(
+                Method::POST,
+                url.clone(),
+                Body::Json(body.clone()),
+                Idempotency::Keyed,
+                Some(key.clone()),
+                None,
+                None,
+            )
+            .await?;
+        let reconnect = Arc::new(HttpReconnect {
+            client: self.clone(),
+            session_id: session_id.to_owned(),
+            post: Some(PostTurn {
+                url,
+                body,
+                key: key.clone(),
+            }),
+        });
+        self.turn_stream(opened, reconnect, session_id, Some(key), None)
+    }
+
+    /// Reopens a turn's event stream after `last_event_id` (from the start when `None`).
+    pub async fn resume(
+        &self,
+        session_id: &str,
+        response_id: &str,
+        last_event_id: Option<&str>,
+    ) -> Result<TurnStream> {
+        let url = self.events_url(session_id, response_id)?;
+        let opened = self
+            .open_events(
+                Method::GET,
+                url,
+                Body::Empty,
+                Idempotency::Safe,
+                None,
+                last_event_id,
+                None,
+            )
+            .await?;
+        let opened = match opened {
+            Opened::Events {
+                body,
+                response_id: rid,
+            } => Opened::Events {
+                body,
+                response_id: rid.or_else(|| Some(response_id.to_owned())),
+            },
+            other => other,
+        };
+        let reconnect = Arc::new(HttpReconnect {
+            client: self.clone(),
+            session_id: session_id.to_owned(),
+            post: None,
+        });
+        self.turn_stream(opened, reconnect, session_id, None, last_event_id)
+    }
+
+    /// Asks the server to cancel a turn; the partial turn is not billed.
+    pub async fn cancel(&self, session_id: &str, response_id: &str) -> Result<CancelResult> {
+        let rid = id_segment("response_id", response_id)?;
+        let url = self.session_url(session_id, &format!("/responses/{rid}/cancel"))?;
+        // A second cancel is harmless (202 again or 200 already_complete), so retries are safe.
+        self.call_json(self.request(Method::POST, url, Body::Empty, Idempotency::Safe))
+            .await
+    }
+
+    /// Answers a `tool_call.requested` event; `output` is usually a string.
+    pub async fn submit_tool_result<T: Serialize + ?Sized>(
+        &self,
+        session_id: &str,
+        call_id: &str,
+        output: &T,
+    ) -> Result<ToolResultAck> {
+        let url = self.session_url(session_id, "/tool_results")?;
+        let output = serde_json::to_value(output).map_err(|e| Error::InvalidInput {
+            field: "output",
+            reason: e.to_string(),
+        })?;
+        let body = json_body(&serde_json::json!({ "call_id": call_id, "output": output }))?;
+        // A repeat would be refused with 409 "already answered": never resend once it may
+        // have arrived.
+        self.call_json(self.request(Method::POST, url, body, Idempotency::Unsafe))
+            .await
+    }
+
+    /// Rate-limit usage and credit balance.
+    pub async fn usage(&self) -> Result<Usage> {
+        self.call_json(self.request(
+            Method::GET,
+            self.url("/v1/usage"),
+            Body::Empty,
+            Idempotency::Safe,
+        ))
+        .await
+    }
+
+    fn events_url(&self, session_id: &str, response_id: &str) -> Result<String> {
+        let rid = id_segment("response_id", response_id)?;
+        self.session_url(session_id, &format!("/responses/{rid}/events"))
+    }
+
+    fn turn_stream(
+        &self,
+        opened: Opened,
+        reconnect: Arc<HttpReconnect>,
+        session_id: &str,
+        idempotency_key: Option<String>,
+        last_event_id: Option<&str>,
+    ) -> Result<TurnStream> {
+        let (body, response_id, replayed) = match opened {
+            Opened::Events { body, response_id } => (Some(body), response_id, None),
+            Opened::Replayed(notice) => (None, Some(notice.response_id.clone()), Some(notice)),
+            Opened::NoContent => {
+                return Err(Error::Stream {
+                    reason: "the server answered 204 No Content: it has no events for this turn"
+                        .into(),
+                    last_event_id: last_event_id.map(str::to_owned),
+                });
+            }
+        };
+        Ok(TurnStream::new(TurnSetup {
+            body,
+            response_id,
+            last_event_id: last_event_id.map(str::to_owned),
+            reconnect: Some(reconnect),
+            policy: self.inner.resume,
+            read_idle: Some(self.inner.stream_read_idle),
+            control: Some(TurnControl {
+                client: self.clone(),
+                session_id: session_id.to_owned(),
+            }),
+            idempotency_key,
+            replayed,
+        }))
+    }
+
+    /// Sends a request whose success answer is an event stream and returns the open body.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn open_events(
+        &self,
+        method: Method,
+        url: String,
+        body: Body,
+        idempotency: Idempotency,
+        idempotency_key: Option<String>,
+        last_event_id: Option<&str>,
+        max_retries: Option<u32>,
+    ) -> Result<Opened> {
+        let mut req = self.request(method, url, body, idempotency);
+        req.headers.push(("accept", "text/event-stream".into()));
+        if let Some(id) = last_event_id.filter(|id| !id.is_empty()) {
+            req.headers.push(("last-event-id", id.to_owned()));
+        }
+        let idle = self.inner.stream_read_idle;
+        // Streams have no total bound; `total` here only covers the wait for the headers,
+        // because `execute` returns as soon as they arrive.
+        let opts = CallOptions {
+            timeouts: Some(Timeouts {
+                connect: self.inner.http.config.timeouts.connect,
+                read_idle: Some(idle),
+                total: Some(idle),
+            }),
+            max_retries,
+            idempotency_key,
+        };
+        let resp = self
+            .inner
+            .http
+            .execute(&req, &opts, |resp| async move { Ok(resp) })
+            .await?;
+        let status = resp.status().as_u16();
+        let response_id = header_str(&resp, "x-response-id").filter(|v| !v.is_empty());
+        if status == 204 {
+            return Ok(Opened::NoContent);
+        }
+        let is_json = header_str(&resp, "content-type").is_some_and(|v| {
+            v.trim()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
+        if is_json {
+            let raw = read_capped(resp, self.inner.http.config.max_response_bytes).await?;
+            let mut notice: ReplayNotice =
+                serde_json::from_slice(&raw).map_err(|e| Error::Decode {
+                    what: "ReplayNotice",
+                    detail: e.to_string(),
+                    status,
+                })?;
+            if notice.response_id.is_empty() {
+                notice.response_id = response_id.unwrap_or_default();
+            }
+            return Ok(Opened::Replayed(notice));
+        }
+        let body = resp.bytes_stream().map_err(map_body_error).boxed();
+        Ok(Opened::Events { body, response_id })
+    }
+}
+
+#[derive(Clone)]
+struct PostTurn {
+    url: String,
+    body: Bytes,
+    key: String,
+}
+
+/// Reconnects over HTTP: the events endpoint when the response id is known, else the same
+/// POST with the same idempotency key, which the server answers by replaying the turn.
+struct HttpReconnect {
+    client: PokeeClient,
+    session_id: String,
+    post: Option<PostTurn>,
+}
+
+impl Reconnect for HttpReconnect {
+    fn reconnect(
+        &self,
+        response_id: Option<String>,
+        last_event_id: Option<String>,
+    ) -> BoxFuture<'static, Result<Opened>> {
+        let client = self.client.clone();
+        let session_id = self.session_id.clone();
+        let post = self.post.clone();
+        Box::pin(async move {
+            // The resume loop owns retrying and backoff, so each attempt here is a single try.
+            match (response_id, post) {
+                (Some(rid), _) => {
+                    let url = client.events_url(&session_id, &rid)?;
+                    client
+                        .open_events(
+                            Method::GET,
+                            url,
+                            Body::Empty,
+                            Idempotency::Safe,
+                            None,
+                            last_event_id.as_deref(),
+                            Some(0),
+                        )
+                        .await
+                }
+                (None, Some(p)) => {
+                    client
+                        .open_events(
+                            Method::POST,
+                            p.url,
+                            Body::Json(p.body),
+                            Idempotency::Keyed,
+                            Some(p.key),
+                            None,
+                            Some(0),
+                        )
+                        .await
+                }
+                (None, None) => Err(Error::InvalidInput {
+                    field: "response_id",
+                    reason: "unknown, so the turn cannot be resumed".into(),
+                }),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn components_are_percent_encoded() {
+        assert_eq!(encode_component("sess_a1-B.~"), "sess_a1-B.~");
+        assert_eq!(encode_component("a b/c?d#é"), "a%20b%2Fc%3Fd%23%C3%A9");
+        assert!(id_segment("session_id", "..").is_err());
+        assert!(id_segment("session_id", "").is_err());
+        assert!(id_segment("session_id", "a\nb").is_err());
+        assert_eq!(
+            id_segment("session_id", "a/b").ok().as_deref(),
+            Some("a%2Fb")
+        );
+    }
+
+    #[test]
+    fn builder_requires_key_and_url_and_hides_the_key() {
+        let err = PokeeClient::builder()
+            .api_key("pk_canary_secret")
+            .base_url("ftp://nope")
+            .build()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("Invalid Pokee API URL"), "{err}");
+        let client = PokeeClient::builder()
+            .api_key("pk_canary_secret")
+            .base_url("http://127.0.0.1:9/")
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(client.base_url(), "http://127.0.0.1:9");
+        let shown = format!("{client:?}");
+        assert!(!shown.contains("pk_canary"), "{shown}");
+        let builder = format!("{:?}", PokeeClient::builder().api_key("pk_canary_secret"));
+        assert!(!builder.contains("pk_canary"), "{builder}");
+    }
+}

@@ -1,0 +1,13 @@
+//! The Pokee Enterprise sessions API: the client, its records and long-running helpers.
+
+mod client;
+mod records;
+mod wait;
+
+pub use client::{MessageOptions, PokeeClient, PokeeClientBuilder};
+pub(crate) use client::{encode_component, id_segment};
+pub use records::{
+    BulkDelete, BulkDeleteResult, CancelResult, CreateSession, Credits, FileAccess, RateLimit,
+    ReplayNotice, SessionRecord, ToolResultAck, Usage, UsageBucket, UsageWindow,
+};
+pub use wait::WaitOptions;

@@ -1,0 +1,76 @@
+//! Polling a session until its turn is over, reporting progress metadata on the way.
+
+use super::client::PokeeClient;
+use super::records::SessionRecord;
+use crate::error::{Error, Result, TimeoutPhase};
+use std::time::Duration;
+
+/// How [`PokeeClient::wait_idle`] polls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitOptions {
+    /// First wait between two reads (default 1 s).
+    pub poll_interval: Duration,
+    /// The wait doubles up to this (default 10 s).
+    pub max_interval: Duration,
+    /// Give up with [`Error::Timeout`] after this long; `None` waits as long as it takes.
+    pub deadline: Option<Duration>,
+}
+
+impl Default for WaitOptions {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_secs(1),
+            max_interval: Duration::from_secs(10),
+            deadline: None,
+        }
+    }
+}
+
+impl PokeeClient {
+    /// Polls the session until it is no longer busy and returns that record; `on_progress`
+    /// sees the first record and every record that differs from the one before.
+    pub async fn wait_idle<F>(
+        &self,
+        session_id: &str,
+        opts: WaitOptions,
+        mut on_progress: F,
+    ) -> Result<SessionRecord>
+    where
+        F: FnMut(&SessionRecord),
+    {
+        let started = tokio::time::Instant::now();
+        let floor = opts.poll_interval.max(Duration::from_millis(1));
+        let mut interval = floor;
+        let mut previous: Option<SessionRecord> = None;
+        loop {
+            let record = self.get_session(session_id).await?;
+            let changed = previous.as_ref() != Some(&record);
+            if changed {
+                on_progress(&record);
+            }
+            if !record.is_busy() {
+                return Ok(record);
+            }
+            if changed && previous.is_some() {
+                // Visible progress: look again soon rather than at the backed-off pace.
+                interval = floor;
+            }
+            previous = Some(record);
+            let wait = match opts.deadline {
+                Some(deadline) => {
+                    let left = deadline.saturating_sub(started.elapsed());
+                    if left.is_zero() {
+                        return Err(Error::Timeout {
+                            phase: TimeoutPhase::Total,
+                            after: deadline,
+                        });
+                    }
+                    interval.min(left)
+                }
+                None => interval,
+            };
+            tokio::time::sleep(wait).await;
+            interval = interval.saturating_mul(2).min(opts.max_interval.max(floor));
+        }
+    }
+}
