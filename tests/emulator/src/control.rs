@@ -1,5 +1,6 @@
 //! `/_emulator/*`: the HTTP control surface, mirroring [`crate::Emulator`]'s methods so tests in
-//! any language can drive the emulator. No authentication; JSON in and out.
+//! any language can drive the emulator. No authentication; JSON in and out. The sessions
+//! API's clock, script and config routes live in [`crate::sessions::control`].
 
 use std::sync::Arc;
 
@@ -35,6 +36,7 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
             get(list_callback_chains).post(new_callback_chain),
         )
         .route("/_emulator/reset", post(reset))
+        .merge(crate::sessions::control::router())
 }
 
 fn ok() -> Response {

@@ -1,4 +1,5 @@
-//! Fault injection: scripted statuses, delays, stalls and connection resets for API requests.
+//! Fault injection: scripted statuses, delays, stalls and connection resets for API requests,
+//! plus stream knobs that the SSE writer of the sessions API applies byte by byte.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -21,8 +22,12 @@ pub(crate) const MAX_WAIT_MS: u64 = 120_000;
 
 /// A scripted misbehaviour for the requests that match `method` and `path`.
 ///
-/// Effects apply in this order: wait `delay_ms`; then `reset`, else `stall_ms`, else answer
-/// `status`; a fault with only `delay_ms` lets the real handler answer after the delay.
+/// Effects apply in this order: wait `delay_ms`; then `reset`, else `end_204`, else `stall_ms`
+/// (unless `stall_after_events` moves the stall into the stream), else answer `status`; a fault
+/// with only `delay_ms` lets the real handler answer after the delay. The stream knobs
+/// (`drop_after_events`, `stall_after_events`, `duplicate_ids`, `slice_bytes`, `line_ending`,
+/// `id_too_old`) let the real handler answer and change how its event stream is written; they
+/// only affect `text/event-stream` answers of the sessions API.
 #[derive(Serialize, Deserialize, Clone, Debug)]
 #[serde(default, deny_unknown_fields)]
 pub struct Fault {
@@ -47,6 +52,62 @@ pub struct Fault {
     pub stall_ms: Option<u64>,
     /// Close the TCP connection with a reset and no response.
     pub reset: bool,
+    /// Cut the connection (no terminating chunk) after this many SSE events of the answer.
+    pub drop_after_events: Option<u64>,
+    /// With `drop_after_events`: also send the first half of the next event before cutting.
+    pub drop_mid_event: bool,
+    /// Move `stall_ms` into the stream: after this many events, write nothing for `stall_ms`,
+    /// then carry on.
+    pub stall_after_events: Option<u64>,
+    /// On a resumed stream, re-send up to this many already delivered events (those at or
+    /// before `Last-Event-ID`) first; JSON `true` means all of them.
+    #[serde(deserialize_with = "deserialize_duplicate_ids")]
+    pub duplicate_ids: Option<u64>,
+    /// Write the event stream this many bytes at a time.
+    pub slice_bytes: Option<usize>,
+    /// Line ending of the SSE framing (default `lf`).
+    pub line_ending: Option<LineEnding>,
+    /// Refuse the resume request as if its `Last-Event-ID` were too old: 404, events evicted.
+    pub id_too_old: bool,
+    /// Answer 204 No Content with no body (tells an SSE client to stop reconnecting).
+    pub end_204: bool,
+}
+
+/// Line ending used when writing SSE frames.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LineEnding {
+    /// `\n`, what the real server sends.
+    #[default]
+    Lf,
+    /// `\r\n`.
+    Crlf,
+    /// A lone `\r`.
+    Cr,
+}
+
+impl LineEnding {
+    /// The bytes that end one line.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            LineEnding::Lf => "\n",
+            LineEnding::Crlf => "\r\n",
+            LineEnding::Cr => "\r",
+        }
+    }
+}
+
+/// The stream knobs of a fault, handed to the SSE writer through the request's extensions.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct StreamFault {
+    pub(crate) drop_after_events: Option<u64>,
+    pub(crate) drop_mid_event: bool,
+    pub(crate) stall_after_events: Option<u64>,
+    pub(crate) stall_ms: u64,
+    pub(crate) duplicate_ids: Option<u64>,
+    pub(crate) slice_bytes: Option<usize>,
+    pub(crate) line_ending: LineEnding,
+    pub(crate) id_too_old: bool,
 }
 
 impl Default for Fault {
@@ -62,16 +123,33 @@ impl Default for Fault {
             delay_ms: None,
             stall_ms: None,
             reset: false,
+            drop_after_events: None,
+            drop_mid_event: false,
+            stall_after_events: None,
+            duplicate_ids: None,
+            slice_bytes: None,
+            line_ending: None,
+            id_too_old: false,
+            end_204: false,
         }
     }
 }
 
 impl Fault {
     /// Checks what the HTTP control route rejects with 400: empty path, out-of-range status,
-    /// and header names or values that cannot be sent.
+    /// header names or values that cannot be sent, and stream knobs that need a partner.
     pub fn validate(&self) -> Result<(), String> {
         if self.path.is_empty() {
             return Err("path is required (use \"*\" to match every path)".into());
+        }
+        if self.drop_mid_event && self.drop_after_events.is_none() {
+            return Err("drop_mid_event needs drop_after_events".into());
+        }
+        if self.stall_after_events.is_some() && self.stall_ms.is_none() {
+            return Err("stall_after_events needs stall_ms".into());
+        }
+        if self.slice_bytes == Some(0) {
+            return Err("slice_bytes must be at least 1".into());
         }
         if let Some(status) = self.status {
             if !(200..=999).contains(&status) {
@@ -92,12 +170,51 @@ impl Fault {
             .method
             .as_deref()
             .is_none_or(|m| m.eq_ignore_ascii_case(method));
-        let path_ok = match self.path.strip_suffix('*') {
-            Some(prefix) => path.starts_with(prefix),
-            None => self.path == path,
-        };
-        method_ok && path_ok
+        method_ok && glob_matches(&self.path, path)
     }
+
+    /// The stream knobs, when the fault has any.
+    fn stream_knobs(&self) -> Option<StreamFault> {
+        let stall_in_stream = self.stall_after_events.is_some();
+        let any = self.drop_after_events.is_some()
+            || stall_in_stream
+            || self.duplicate_ids.is_some()
+            || self.slice_bytes.is_some()
+            || self.line_ending.is_some()
+            || self.id_too_old;
+        any.then(|| StreamFault {
+            drop_after_events: self.drop_after_events,
+            drop_mid_event: self.drop_mid_event,
+            stall_after_events: self.stall_after_events,
+            stall_ms: self.stall_ms.unwrap_or(0).min(MAX_WAIT_MS),
+            duplicate_ids: self.duplicate_ids,
+            slice_bytes: self.slice_bytes.filter(|k| *k > 0),
+            line_ending: self.line_ending.unwrap_or_default(),
+            id_too_old: self.id_too_old,
+        })
+    }
+}
+
+/// Matches `path` against a pattern in which each `*` stands for any run of characters
+/// (so `/v1/sessions/*/messages` works and a trailing `*` is a prefix match).
+fn glob_matches(pattern: &str, path: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = path.strip_prefix(first) else {
+        return false;
+    };
+    let tail: Vec<&str> = parts.collect();
+    let Some((last, middle)) = tail.split_last() else {
+        // No `*` at all: an exact match.
+        return rest.is_empty();
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
 }
 
 /// An installed fault with its id; `fault.times` counts the matches still to come.
@@ -191,14 +308,21 @@ pub(crate) async fn apply(
     if fault.reset {
         return drop_connection(conn, true).await;
     }
-    if let Some(ms) = fault.stall_ms {
+    if fault.end_204 {
+        return scripted_response(204, &fault.headers, None);
+    }
+    if let (Some(ms), None) = (fault.stall_ms, fault.stall_after_events) {
         tokio::time::sleep(Duration::from_millis(ms.min(MAX_WAIT_MS))).await;
         return drop_connection(conn, false).await;
     }
-    match fault.status {
-        Some(status) => scripted_response(status, &fault.headers, fault.body),
-        None => next.run(req).await,
+    if let Some(status) = fault.status {
+        return scripted_response(status, &fault.headers, fault.body);
     }
+    let mut req = req;
+    if let Some(knobs) = fault.stream_knobs() {
+        req.extensions_mut().insert(knobs);
+    }
+    next.run(req).await
 }
 
 async fn drop_connection(conn: Option<ConnectionControl>, reset: bool) -> Response {
@@ -279,4 +403,72 @@ fn deserialize_headers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, S
     }
 
     d.deserialize_any(HeadersVisitor)
+}
+
+fn deserialize_duplicate_ids<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    struct DuplicateVisitor;
+
+    impl<'de> Visitor<'de> for DuplicateVisitor {
+        type Value = Option<u64>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("true, false, null or a number of events")
+        }
+
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            // `true` re-sends everything delivered before the reconnect.
+            Ok(v.then_some(u64::MAX))
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            u64::try_from(v)
+                .map(Some)
+                .map_err(|_| E::custom("duplicate_ids must not be negative"))
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_any(DuplicateVisitor)
+        }
+    }
+
+    d.deserialize_any(DuplicateVisitor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_matches;
+
+    #[test]
+    fn glob_patterns() {
+        assert!(glob_matches("*", "/anything"));
+        assert!(glob_matches("/a/*", "/a/b/c"));
+        assert!(!glob_matches("/a/*", "/b"));
+        assert!(glob_matches("/a", "/a"));
+        assert!(!glob_matches("/a", "/a/b"));
+        assert!(glob_matches(
+            "/v1/sessions/*/messages",
+            "/v1/sessions/sess_1/messages"
+        ));
+        assert!(!glob_matches(
+            "/v1/sessions/*/messages",
+            "/v1/sessions/sess_1/files"
+        ));
+        assert!(glob_matches(
+            "/v1/sessions/*/responses/*/events",
+            "/v1/sessions/s/responses/msg_1/events"
+        ));
+        assert!(!glob_matches("/a*a", "/a"));
+    }
 }

@@ -3,6 +3,10 @@
 //! The cache key is (key, path, `Authorization` value): including the credential means a
 //! replay is only ever served to a caller that presented the same credential as the original.
 //! Faulted requests never reach this layer, so only real answers are stored.
+//!
+//! The sessions API under `/v1/` has its own, different key semantics (spec §5: 409 busy,
+//! 422 on a mismatch, SSE replay from the turn buffer), implemented by its message route,
+//! so this layer leaves those paths alone.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -100,7 +104,8 @@ pub(crate) async fn replay_or_run(
     req: Request,
     next: Next,
 ) -> Response {
-    if req.method() != Method::POST || is_control_path(req.uri().path()) {
+    let path = req.uri().path();
+    if req.method() != Method::POST || is_control_path(path) || path.starts_with("/v1/") {
         return next.run(req).await;
     }
     let Some(key) = req

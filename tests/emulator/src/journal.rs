@@ -35,9 +35,10 @@ pub struct RecordedRequest {
     /// Headers with lowercase names in arrival order (repeated names are grouped together);
     /// values are decoded as lossy UTF-8.
     pub headers: Vec<(String, String)>,
-    /// Body decoded as lossy UTF-8 (empty when the body was too large to keep).
+    /// Body decoded as lossy UTF-8 (empty when the body was too large to keep, and for file
+    /// uploads, which are streamed to the handler instead of buffered).
     pub body: String,
-    /// Body length in bytes.
+    /// Body length in bytes (for file uploads: the declared `Content-Length`, else 0).
     pub body_len: usize,
 }
 
@@ -76,6 +77,14 @@ pub(crate) fn is_control_path(path: &str) -> bool {
     path == "/health" || path == "/_emulator" || path.starts_with("/_emulator/")
 }
 
+/// Whether a request is a sessions-API file upload, whose body may exceed [`MAX_BODY_BYTES`]
+/// and is therefore streamed to its handler (which enforces its own limit) unbuffered.
+fn is_streamed_upload(method: &axum::http::Method, path: &str) -> bool {
+    method == axum::http::Method::PUT
+        && path.starts_with("/v1/sessions/")
+        && path.contains("/files/")
+}
+
 /// Middleware: buffers the body (so later layers and handlers see it whole), records API
 /// requests in the journal, and answers 413 for bodies over [`MAX_BODY_BYTES`].
 pub(crate) async fn record(
@@ -97,6 +106,14 @@ pub(crate) async fn record(
         body: String::new(),
         body_len: 0,
     };
+
+    if journaled && is_streamed_upload(&parts.method, parts.uri.path()) {
+        entry.body_len = declared_length(&parts.headers)
+            .and_then(|len| usize::try_from(len).ok())
+            .unwrap_or(0);
+        state.journal.push(entry);
+        return next.run(Request::from_parts(parts, body)).await;
+    }
 
     let bytes = match read_body(&parts.headers, body).await {
         Ok(bytes) => bytes,
@@ -146,12 +163,16 @@ enum BodyError {
     Read,
 }
 
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, BodyError> {
-    let declared = headers
+/// The `Content-Length` the client declared, if it is a number.
+pub(crate) fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if let Some(len) = declared {
+        .and_then(|v| v.trim().parse::<u64>().ok())
+}
+
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, BodyError> {
+    if let Some(len) = declared_length(headers) {
         // Reading a body that could never fit would only waste time; answer at once.
         if len > (MAX_BODY_BYTES + DRAIN_LIMIT_BYTES) as u64 {
             return Err(BodyError::TooLarge {

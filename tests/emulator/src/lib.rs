@@ -1,5 +1,10 @@
-//! A stateful fake of the Poke developer API for tests, with fault injection and a request
-//! journal.
+//! A stateful fake of the Poke developer API and of the Pokee Enterprise sessions API for
+//! tests, with fault injection and a request journal.
+//!
+//! The Poke API lives under `/api/v1` ([`Emulator::poke_api_url`]); the sessions API under
+//! `/v1` at the root ([`Emulator::pokee_api_url`]), judged by a virtual clock that tests
+//! advance ([`Emulator::advance_clock`]) and answered by a scripted agent
+//! ([`Emulator::script_turn`]).
 //!
 //! Start it in-process with [`Emulator::start`] or as the `poke-emulator` binary; drive it from
 //! Rust through [`Emulator`]'s methods or from any language through the `/_emulator/*` HTTP
@@ -15,18 +20,21 @@ mod journal;
 mod poke_api;
 mod response;
 mod server;
+mod sessions;
 mod state;
 
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use callbacks::{CallbackChain, CallbackChainRecord, CallbackPost};
-pub use faults::Fault;
+pub use faults::{Fault, LineEnding};
 pub use journal::RecordedRequest;
+pub use sessions::{CreditsMode, ScriptStep, SessionsConfig, TokenUsage, TurnOutcome, TurnScript};
 
 use state::{AppState, lock};
 
@@ -144,13 +152,84 @@ impl Emulator {
         self.state.callbacks.records()
     }
 
-    /// Forgets requests, faults, messages, webhooks, callback chains and idempotency keys.
+    /// Base URL of the Pokee Enterprise sessions API, the value for `POKEE_API`: the same as
+    /// [`url`](Self::url), because the API's paths already start with `/v1`.
+    pub fn pokee_api_url(&self) -> String {
+        self.state.base_url.clone()
+    }
+
+    /// Moves the sessions API's virtual clock forward, then applies what that expires (TTL,
+    /// idle destroy, buffer eviction, turn and tool-result timeouts).
+    pub fn advance_clock(&self, by: Duration) {
+        self.state.sessions.advance_clock(by.as_secs_f64());
+    }
+
+    /// Stops (`true`) or restarts the passing of real time on the virtual clock.
+    pub fn freeze_clock(&self, frozen: bool) {
+        self.state.sessions.clock.set_frozen(frozen);
+    }
+
+    /// The virtual clock's current time in Unix epoch seconds.
+    pub fn clock_now(&self) -> f64 {
+        self.state.sessions.now()
+    }
+
+    /// Every live session as the API's record plus `model`, `tools`, `current_response_id`
+    /// and `queued_scripts`.
+    pub fn sessions_json(&self) -> serde_json::Value {
+        self.state.sessions.sessions_json()
+    }
+
+    /// Every resumable turn: `response_id`, `session_id`, `status`, `events`, `started_at`,
+    /// `closed_at`.
+    pub fn turns_json(&self) -> serde_json::Value {
+        self.state.sessions.turns_json()
+    }
+
+    /// Queues `script` for the next turn of session `session_id` (scripts run in the order
+    /// queued); errors name an unknown session or an invalid step.
+    pub fn script_turn(&self, session_id: &str, script: TurnScript) -> Result<(), String> {
+        self.state.sessions.script_turn(session_id, script)
+    }
+
+    /// The current settings of the sessions API.
+    pub fn sessions_config(&self) -> SessionsConfig {
+        self.state.sessions.config()
+    }
+
+    /// Replaces the settings of the sessions API (pace, limits, timeouts, credits, formats).
+    pub fn set_sessions_config(&self, config: SessionsConfig) {
+        self.state.sessions.set_config(config);
+    }
+
+    /// Sets how long the scripted agent waits between events; zero streams as fast as possible.
+    pub fn set_turn_pace(&self, pace: Duration) {
+        let mut config = self.sessions_config();
+        config.pace_ms = u64::try_from(pace.as_millis()).unwrap_or(u64::MAX);
+        self.set_sessions_config(config);
+    }
+
+    /// The bytes of a workspace file, if there is one at `path`.
+    pub fn workspace_file(&self, path: &str) -> Option<Vec<u8>> {
+        self.state.sessions.workspace_file(path)
+    }
+
+    /// Writes a workspace file directly (test setup), creating parent directories.
+    pub fn put_workspace_file(&self, path: &str, data: impl Into<Vec<u8>>) -> Result<(), String> {
+        self.state.sessions.put_workspace_file(path, data.into())
+    }
+
+    /// Forgets requests, faults, messages, webhooks, callback chains and idempotency keys, and
+    /// every session, turn, workspace file and setting of the sessions API (the clock returns
+    /// to real time).
     pub fn reset(&self) {
         self.state.reset();
     }
 
-    /// Stops accepting, closes the listener and drops open connections; safe to call twice.
+    /// Stops accepting, closes the listener and drops open connections; running turns end.
+    /// Safe to call twice.
     pub fn shutdown(&self) {
+        self.state.sessions.shutdown();
         self.shutdown.send_replace(true);
     }
 }

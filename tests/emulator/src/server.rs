@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
@@ -20,7 +20,7 @@ use tower::ServiceExt;
 
 use crate::response::{error_json, json};
 use crate::state::AppState;
-use crate::{control, faults, idempotency, journal, poke_api};
+use crate::{control, faults, idempotency, journal, poke_api, sessions};
 
 /// Lets a handler close the connection its request arrived on; found in request extensions.
 #[derive(Clone)]
@@ -51,6 +51,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/health", get(health))
         .merge(control::router())
         .merge(poke_api::router())
+        .merge(sessions::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
     // Listed innermost first: request id → journal → faults → idempotency → routes.
@@ -69,15 +70,25 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-async fn health() -> Response {
+async fn health(State(state): State<Arc<AppState>>) -> Response {
+    if state.sessions.degraded() {
+        return sessions::health_degraded();
+    }
     json(StatusCode::OK, &json!({"status": "ok"}))
 }
 
-async fn not_found() -> Response {
+// Sessions-API paths answer with that API's error short names; the rest keep the Poke shape.
+async fn not_found(uri: Uri) -> Response {
+    if sessions::is_api_path(uri.path()) {
+        return sessions::unknown_route();
+    }
     error_json(StatusCode::NOT_FOUND, "Not Found", "No such route")
 }
 
-async fn method_not_allowed() -> Response {
+async fn method_not_allowed(uri: Uri) -> Response {
+    if sessions::is_api_path(uri.path()) {
+        return sessions::method_not_allowed();
+    }
     error_json(
         StatusCode::METHOD_NOT_ALLOWED,
         "Method Not Allowed",
@@ -99,6 +110,18 @@ async fn request_id(State(state): State<Arc<AppState>>, req: Request, next: Next
             .or_insert(value);
     }
     response
+}
+
+/// Whether a connection error is a `drop_after_events` fault doing its job.
+fn is_fault_drop(err: &hyper::Error) -> bool {
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        if cause.to_string() == sessions::DROP_FAULT {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 /// Accepts connections until `shutdown` turns true, then drops the listener and every
@@ -148,7 +171,7 @@ async fn serve_connection(stream: TcpStream, app: Router, mut shutdown: watch::R
     tokio::select! {
         result = &mut conn => {
             if let Err(err) = result {
-                if !err.is_incomplete_message() && !err.is_canceled() {
+                if !err.is_incomplete_message() && !err.is_canceled() && !is_fault_drop(&err) {
                     eprintln!("poke-emulator: connection error: {err}");
                 }
             }

@@ -1,7 +1,7 @@
 //! State shared by every route of one emulator instance.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde_json::Value;
 
@@ -9,6 +9,7 @@ use crate::callbacks::{CallbackChain, CallbackChains};
 use crate::faults::FaultTable;
 use crate::idempotency::IdempotencyCache;
 use crate::journal::Journal;
+use crate::sessions::SessionsState;
 
 /// Everything one emulator instance knows; routes reach it through `Arc<AppState>`.
 pub(crate) struct AppState {
@@ -23,6 +24,8 @@ pub(crate) struct AppState {
     pub(crate) idempotency: IdempotencyCache,
     pub(crate) callbacks: CallbackChains,
     pub(crate) poke: Mutex<PokeState>,
+    /// The Pokee Enterprise sessions API; shared with the agent tasks it spawns.
+    pub(crate) sessions: Arc<SessionsState>,
     request_seq: AtomicU64,
 }
 
@@ -56,6 +59,7 @@ impl AppState {
             idempotency: IdempotencyCache::default(),
             callbacks: CallbackChains::default(),
             poke: Mutex::new(PokeState::default()),
+            sessions: Arc::new(SessionsState::default()),
             request_seq: AtomicU64::new(0),
         }
     }
@@ -72,8 +76,10 @@ impl AppState {
         self.callbacks.create(max_callbacks, url)
     }
 
-    /// Forgets every request, fault, message, webhook, callback chain and idempotency key.
+    /// Forgets every request, fault, message, webhook, callback chain and idempotency key,
+    /// and every session, turn, file and setting of the sessions API.
     pub(crate) fn reset(&self) {
+        self.sessions.reset();
         self.journal.clear();
         self.faults.clear();
         self.idempotency.clear();
