@@ -258,6 +258,8 @@ pub async fn run_until_signal(config: EmulatorConfig) -> io::Result<()> {
 /// SIGINT, SIGTERM or (if asked) end of standard input.
 pub async fn run(config: EmulatorConfig, options: RunOptions) -> io::Result<()> {
     let emulator = Emulator::start_with_logging(config, true).await?;
+    // Registered before the line is printed: a harness may signal as soon as it reads it.
+    let signals = StopSignals::register()?;
     {
         let mut stdout = io::stdout().lock();
         writeln!(stdout, "poke emulator listening on {}", emulator.url())?;
@@ -269,7 +271,7 @@ pub async fn run(config: EmulatorConfig, options: RunOptions) -> io::Result<()> 
     );
 
     let reason = tokio::select! {
-        reason = wait_for_signal() => reason?,
+        reason = signals.wait() => reason,
         () = stdin_closed(), if options.exit_on_stdin_close => "stdin closed",
     };
     eprintln!("poke-emulator: stopping ({reason})");
@@ -277,19 +279,43 @@ pub async fn run(config: EmulatorConfig, options: RunOptions) -> io::Result<()> 
     Ok(())
 }
 
-async fn wait_for_signal() -> io::Result<&'static str> {
+/// SIGINT/SIGTERM handlers, installed up front so no early signal kills the process.
+struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut terminate = signal(SignalKind::terminate())?;
-        tokio::select! {
-            result = tokio::signal::ctrl_c() => result.map(|()| "SIGINT"),
-            _ = terminate.recv() => Ok("SIGTERM"),
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn register() -> io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                interrupt: signal(SignalKind::interrupt())?,
+                terminate: signal(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Self {})
         }
     }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await.map(|()| "Ctrl-C")
+
+    async fn wait(mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.interrupt.recv() => "SIGINT",
+                _ = self.terminate.recv() => "SIGTERM",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
     }
 }
 
