@@ -22,6 +22,7 @@ mod response;
 mod server;
 mod sessions;
 mod state;
+mod tls;
 
 use std::io::{self, Write};
 use std::net::SocketAddr;
@@ -64,30 +65,62 @@ pub struct Emulator {
     state: Arc<AppState>,
     addr: SocketAddr,
     shutdown: watch::Sender<bool>,
+    tls_ca_pem: Option<String>,
 }
 
 impl Emulator {
     /// Binds the listener, spawns the server on the current tokio runtime, and returns once
     /// it accepts connections.
     pub async fn start(config: EmulatorConfig) -> io::Result<Emulator> {
-        Self::start_with_logging(config, false).await
+        Self::start_with_logging(config, false, false).await
     }
 
-    async fn start_with_logging(config: EmulatorConfig, log_requests: bool) -> io::Result<Self> {
+    /// Like [`Emulator::start`], but serves HTTPS with a throwaway CA made now; clients must
+    /// trust [`Emulator::tls_ca_pem`] (e.g. through `SSL_CERT_FILE`).
+    pub async fn start_tls(config: EmulatorConfig) -> io::Result<Emulator> {
+        Self::start_with_logging(config, false, true).await
+    }
+
+    async fn start_with_logging(
+        config: EmulatorConfig,
+        log_requests: bool,
+        tls: bool,
+    ) -> io::Result<Self> {
         let listener = TcpListener::bind((config.host.as_str(), config.port)).await?;
         let addr = listener.local_addr()?;
+        let material = if tls {
+            Some(tls::generate(&config.host)?)
+        } else {
+            None
+        };
+        let scheme = if tls { "https" } else { "http" };
         let state = Arc::new(AppState::new(
-            format!("http://{addr}"),
+            format!("{scheme}://{addr}"),
             config.api_key,
             log_requests,
         ));
         let (shutdown, stop) = watch::channel(false);
-        tokio::spawn(server::serve(listener, server::router(state.clone()), stop));
+        let (acceptor, tls_ca_pem) = match material {
+            Some(m) => (Some(m.acceptor), Some(m.ca_pem)),
+            None => (None, None),
+        };
+        tokio::spawn(server::serve(
+            listener,
+            acceptor,
+            server::router(state.clone()),
+            stop,
+        ));
         Ok(Emulator {
             state,
             addr,
             shutdown,
+            tls_ca_pem,
         })
+    }
+
+    /// The PEM of the throwaway CA when serving HTTPS, `None` for plain HTTP.
+    pub fn tls_ca_pem(&self) -> Option<&str> {
+        self.tls_ca_pem.as_deref()
     }
 
     /// Base URL without a trailing slash, e.g. `http://127.0.0.1:41234`.
@@ -246,6 +279,11 @@ pub struct RunOptions {
     /// Also stop when standard input reaches end of file, so a test harness that dies
     /// (closing the pipe) leaves no orphaned emulator behind.
     pub exit_on_stdin_close: bool,
+    /// Serve HTTPS with a throwaway CA (see [`Emulator::start_tls`]).
+    pub tls: bool,
+    /// Where to write the CA certificate when `tls` is set (default: a file in the temp dir);
+    /// its path is printed on stderr.
+    pub tls_ca_file: Option<std::path::PathBuf>,
 }
 
 /// Runs the emulator until SIGINT or SIGTERM; see [`run`].
@@ -257,7 +295,14 @@ pub async fn run_until_signal(config: EmulatorConfig) -> io::Result<()> {
 /// `poke emulator listening on http://HOST:PORT`, logs requests to stderr, and returns after
 /// SIGINT, SIGTERM or (if asked) end of standard input.
 pub async fn run(config: EmulatorConfig, options: RunOptions) -> io::Result<()> {
-    let emulator = Emulator::start_with_logging(config, true).await?;
+    let emulator = Emulator::start_with_logging(config, true, options.tls).await?;
+    if let Some(pem) = emulator.tls_ca_pem() {
+        let path = options.tls_ca_file.clone().unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("poke-emulator-ca-{}.pem", emulator.addr.port()))
+        });
+        std::fs::write(&path, pem)?;
+        eprintln!("poke-emulator: TLS CA certificate at {}", path.display());
+    }
     // Registered before the line is printed: a harness may signal as soon as it reads it.
     let signals = StopSignals::register()?;
     {

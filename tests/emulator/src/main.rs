@@ -6,6 +6,7 @@ use poke_emulator::{EmulatorConfig, RunOptions};
 
 const USAGE: &str = "\
 Usage: poke-emulator [--host HOST] [--port PORT] [--api-key KEY] [--exit-on-stdin-close]
+                     [--tls [--tls-ca-file PATH]]
 
 Runs a local fake of the Poke developer API for tests and prints one line:
   poke emulator listening on http://HOST:PORT
@@ -15,6 +16,9 @@ Options:
   --port PORT              port to bind; 0 picks a free port (default 0)
   --api-key KEY            the only API key accepted (default: any non-empty bearer token)
   --exit-on-stdin-close    also stop when standard input reaches end of file
+  --tls                    serve HTTPS with a throwaway CA made at start (trust it with
+                           SSL_CERT_FILE=<the CA file>)
+  --tls-ca-file PATH       where to write the CA certificate (default: in the temp dir)
   -h, --help               print this help
 ";
 
@@ -52,6 +56,8 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
             }
             "--api-key" => config.api_key = Some(value("--api-key")?),
             "--exit-on-stdin-close" if inline.is_none() => options.exit_on_stdin_close = true,
+            "--tls" if inline.is_none() => options.tls = true,
+            "--tls-ca-file" => options.tls_ca_file = Some(value("--tls-ca-file")?.into()),
             _ => return Err(format!("unknown argument: {arg}")),
         }
     }

@@ -14,8 +14,11 @@ use axum::response::Response;
 use axum::routing::get;
 use hyper_util::rt::TokioIo;
 use serde_json::json;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
 use tower::ServiceExt;
 
 use crate::response::{error_json, json};
@@ -126,7 +129,12 @@ fn is_fault_drop(err: &hyper::Error) -> bool {
 
 /// Accepts connections until `shutdown` turns true, then drops the listener and every
 /// open connection.
-pub(crate) async fn serve(listener: TcpListener, app: Router, shutdown: watch::Receiver<bool>) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    app: Router,
+    shutdown: watch::Receiver<bool>,
+) {
     let mut stop_rx = shutdown.clone();
     // An error means the sender (the `Emulator`) is gone, which is a stop as well.
     let stop = async move {
@@ -138,7 +146,7 @@ pub(crate) async fn serve(listener: TcpListener, app: Router, shutdown: watch::R
             () = &mut stop => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
-                    tokio::spawn(serve_connection(stream, app.clone(), shutdown.clone()));
+                    tokio::spawn(accept_connection(stream, tls.clone(), app.clone(), shutdown.clone()));
                 }
                 Err(err) => {
                     // Typically EMFILE; back off instead of spinning.
@@ -150,8 +158,45 @@ pub(crate) async fn serve(listener: TcpListener, app: Router, shutdown: watch::R
     }
 }
 
-async fn serve_connection(stream: TcpStream, app: Router, mut shutdown: watch::Receiver<bool>) {
+/// A connection's byte stream (plain or TLS) that can give back its TCP socket.
+trait Transport: AsyncRead + AsyncWrite + Unpin + Send + 'static {
+    fn into_tcp(self) -> TcpStream;
+}
+
+impl Transport for TcpStream {
+    fn into_tcp(self) -> TcpStream {
+        self
+    }
+}
+
+impl Transport for TlsStream<TcpStream> {
+    fn into_tcp(self) -> TcpStream {
+        self.into_inner().0
+    }
+}
+
+async fn accept_connection(
+    stream: TcpStream,
+    tls: Option<TlsAcceptor>,
+    app: Router,
+    shutdown: watch::Receiver<bool>,
+) {
     let _ = stream.set_nodelay(true);
+    match tls {
+        None => serve_connection(stream, app, shutdown).await,
+        Some(acceptor) => match acceptor.accept(stream).await {
+            Ok(tls_stream) => serve_connection(tls_stream, app, shutdown).await,
+            // A client that does not trust the CA hangs up during the handshake.
+            Err(_) => {}
+        },
+    }
+}
+
+async fn serve_connection<S: Transport>(
+    stream: S,
+    app: Router,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let control = ConnectionControl {
         close: Arc::new(CloseSignal {
             notify: Notify::new(),
@@ -177,7 +222,7 @@ async fn serve_connection(stream: TcpStream, app: Router, mut shutdown: watch::R
             }
         }
         _ = control.close.notify.notified() => {
-            let stream = conn.into_parts().io.into_inner();
+            let stream = conn.into_parts().io.into_inner().into_tcp();
             if control.close.reset.load(std::sync::atomic::Ordering::SeqCst) {
                 // A zero linger turns the close below into a RST instead of a FIN.
                 let _ = stream.set_zero_linger();

@@ -114,3 +114,18 @@ fn help_and_bad_arguments() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(bad.stdout.is_empty());
 }
+
+#[test]
+fn tls_flag_serves_https_and_writes_the_ca() {
+    let ca = std::env::temp_dir().join(format!("poke-emu-ca-{}.pem", std::process::id()));
+    let ca_arg = ca.to_string_lossy().into_owned();
+    let mut child = spawn(&["--tls", "--tls-ca-file", &ca_arg]);
+    let line = first_line(child.0.stdout.take().expect("stdout piped"));
+    assert!(
+        line.starts_with("poke emulator listening on https://127.0.0.1:"),
+        "{line}"
+    );
+    let pem = std::fs::read_to_string(&ca).expect("CA written before the line");
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
+    std::fs::remove_file(&ca).ok();
+}
