@@ -184,11 +184,12 @@ async fn accept_connection(
     let _ = stream.set_nodelay(true);
     match tls {
         None => serve_connection(stream, app, shutdown).await,
-        Some(acceptor) => match acceptor.accept(stream).await {
-            Ok(tls_stream) => serve_connection(tls_stream, app, shutdown).await,
-            // A client that does not trust the CA hangs up during the handshake.
-            Err(_) => {}
-        },
+        Some(acceptor) => {
+            // A client that does not trust the CA hangs up during the handshake: nothing to serve.
+            if let Ok(tls_stream) = acceptor.accept(stream).await {
+                serve_connection(tls_stream, app, shutdown).await;
+            }
+        }
     }
 }
 
