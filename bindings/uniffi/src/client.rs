@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The package version sent in `User-Agent` (the workspace version, same as the core's).
-const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Which foreign package drives the client; picks the `User-Agent` (`poke-kotlin/…`,
 /// `poke-swift/…`).
@@ -161,6 +161,15 @@ pub struct JsonReply {
     pub request_id: Option<String>,
 }
 
+/// One HTTP header (request headers for `extractCallbackContext`, the emulator's journal).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct HttpHeader {
+    /// Name (the emulator's journal lowercases it).
+    pub name: String,
+    /// Value (lossy UTF-8).
+    pub value: String,
+}
+
 /// A Poke API client. One per app is enough: calls share its connection pool.
 ///
 /// Kotlin: every call is a `suspend fun`; Swift: `async throws`. Cancelling the coroutine
@@ -289,7 +298,7 @@ fn text(reply: &JsonResponse) -> String {
     String::from_utf8_lossy(&reply.body).into_owned()
 }
 
-fn secs(field: &'static str, value: Option<f64>) -> Result<Option<Duration>, PokeError> {
+pub(crate) fn secs(field: &'static str, value: Option<f64>) -> Result<Option<Duration>, PokeError> {
     value
         .map(|s| {
             Duration::try_from_secs_f64(s)
@@ -299,7 +308,7 @@ fn secs(field: &'static str, value: Option<f64>) -> Result<Option<Duration>, Pok
 }
 
 /// Foreign seconds to the core's bounds; a missing value keeps the core's default.
-fn to_core_timeouts(t: &Timeouts) -> Result<poke::Timeouts, PokeError> {
+pub(crate) fn to_core_timeouts(t: &Timeouts) -> Result<poke::Timeouts, PokeError> {
     let default = poke::Timeouts::default();
     Ok(poke::Timeouts {
         connect: secs("timeouts.connect_secs", t.connect_secs)?.unwrap_or(default.connect),

@@ -6,6 +6,7 @@
 //! client's calls use. Faults are JSON in the emulator's own format (the body of
 //! `POST /_emulator/faults`), so new knobs need no change here.
 
+use crate::client::HttpHeader;
 use crate::error::{PokeError, invalid_input};
 use std::sync::Arc;
 
@@ -22,15 +23,6 @@ pub struct EmulatorRequest {
     pub headers: Vec<HttpHeader>,
     /// Body as lossy UTF-8.
     pub body: String,
-}
-
-/// One HTTP header.
-#[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct HttpHeader {
-    /// Lowercase name.
-    pub name: String,
-    /// Value (lossy UTF-8).
-    pub value: String,
 }
 
 #[uniffi::export]
@@ -58,6 +50,15 @@ impl From<poke_emulator::RecordedRequest> for EmulatorRequest {
             body: r.body,
         }
     }
+}
+
+/// Where to post the callbacks of one emulated MCP tool call.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct EmulatorCallbackChain {
+    /// Absolute callback URL.
+    pub url: String,
+    /// Bearer token of the first callback.
+    pub token: String,
 }
 
 /// A running emulator on `127.0.0.1:<free port>`. Call `shutdown()` (Kotlin: or `close()`)
@@ -178,7 +179,102 @@ impl Emulator {
         to_json(&self.inner.webhook_fires())
     }
 
-    /// Forgets requests, faults, messages, webhooks, callback chains and idempotency keys.
+    /// Base URL of the Pokee Enterprise sessions API (the same as `url()`: its paths start
+    /// with `/v1`): the `base_url` for `PokeeClient`.
+    pub fn pokee_api_url(&self) -> String {
+        self.inner.pokee_api_url()
+    }
+
+    /// Moves the sessions API's virtual clock forward by `secs` and applies what that expires
+    /// (TTL, idle destroy, resume-buffer eviction, turn timeouts).
+    pub fn advance_clock(&self, secs: f64) -> Result<(), PokeError> {
+        if let Some(by) = crate::client::secs("secs", Some(secs))? {
+            self.inner.advance_clock(by);
+        }
+        Ok(())
+    }
+
+    /// Stops (`true`) or restarts the passing of real time on the virtual clock.
+    pub fn freeze_clock(&self, frozen: bool) {
+        self.inner.freeze_clock(frozen);
+    }
+
+    /// The virtual clock's current time, Unix seconds.
+    pub fn clock_now(&self) -> f64 {
+        self.inner.clock_now()
+    }
+
+    /// Every live session (record plus `model`, `tools`, `current_response_id`,
+    /// `queued_scripts`) as a JSON array.
+    pub fn sessions_json(&self) -> Result<String, PokeError> {
+        to_json(&self.inner.sessions_json())
+    }
+
+    /// Every resumable turn (`response_id`, `session_id`, `status`, `events`, ...) as JSON.
+    pub fn turns_json(&self) -> Result<String, PokeError> {
+        to_json(&self.inner.turns_json())
+    }
+
+    /// Queues a turn script (the emulator's JSON format, see its README) for the next turn of
+    /// `session_id`.
+    pub fn script_turn_json(&self, session_id: String, json: String) -> Result<(), PokeError> {
+        let script: poke_emulator::TurnScript =
+            serde_json::from_str(&json).map_err(|e| invalid_input("script", e.to_string()))?;
+        self.inner
+            .script_turn(&session_id, script)
+            .map_err(|e| invalid_input("script", e))
+    }
+
+    /// The sessions API settings as JSON (`pace_ms`, limits, timeouts, credits, ...).
+    pub fn sessions_config_json(&self) -> Result<String, PokeError> {
+        to_json(&self.inner.sessions_config())
+    }
+
+    /// Replaces the sessions API settings; fields missing from `json` take their defaults.
+    pub fn set_sessions_config_json(&self, json: String) -> Result<(), PokeError> {
+        let config: poke_emulator::SessionsConfig =
+            serde_json::from_str(&json).map_err(|e| invalid_input("config", e.to_string()))?;
+        self.inner.set_sessions_config(config);
+        Ok(())
+    }
+
+    /// Real milliseconds the scripted agent waits between two events (0: as fast as it can).
+    pub fn set_turn_pace_ms(&self, ms: u64) {
+        self.inner
+            .set_turn_pace(std::time::Duration::from_millis(ms));
+    }
+
+    /// The bytes of the workspace file at `path`, if there is one.
+    pub fn workspace_file(&self, path: String) -> Option<Vec<u8>> {
+        self.inner.workspace_file(&path)
+    }
+
+    /// Writes a workspace file directly (test setup), creating parent directories.
+    pub fn put_workspace_file(&self, path: String, data: Vec<u8>) -> Result<(), PokeError> {
+        self.inner
+            .put_workspace_file(&path, data)
+            .map_err(|e| invalid_input("path", e))
+    }
+
+    /// Starts an MCP callback chain that ends after `max_callbacks` accepted posts (null: only
+    /// a `hasMore: false` post ends it); returns its URL and first token.
+    #[uniffi::method(default(max_callbacks = None))]
+    pub fn new_callback_chain(&self, max_callbacks: Option<u32>) -> EmulatorCallbackChain {
+        let chain = self.inner.new_callback_chain(max_callbacks);
+        EmulatorCallbackChain {
+            url: chain.url,
+            token: chain.token,
+        }
+    }
+
+    /// Every callback chain with the posts it accepted, as JSON
+    /// (`[{"first_token", "posts": [{"token", "content", "has_more", "raw_body"}]}]`).
+    pub fn callback_chains_json(&self) -> Result<String, PokeError> {
+        to_json(&self.inner.callback_chains())
+    }
+
+    /// Forgets requests, faults, messages, webhooks, callback chains and idempotency keys,
+    /// and every session, turn, workspace file and setting (the clock returns to real time).
     pub fn reset(&self) {
         self.inner.reset();
     }
@@ -279,6 +375,105 @@ mod tests {
         assert!(emulator.requests().is_empty());
         emulator.shutdown();
         emulator.shutdown();
+    }
+
+    fn pokee(emulator: &Emulator) -> Arc<crate::PokeeClient> {
+        crate::PokeeClient::new(crate::PokeeClientOptions {
+            api_key: Some("pk_rust_test".into()),
+            base_url: Some(emulator.pokee_api_url()),
+            resume: Some(crate::ResumeOptions {
+                initial_delay_secs: Some(0.01),
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn turn_resumes_after_a_drop_and_reports_its_position() {
+        let emulator = Emulator::new(None).unwrap();
+        emulator
+            .add_fault_json(
+                r#"{"path":"/v1/sessions/*/messages","drop_after_events":4,"times":1}"#.into(),
+            )
+            .unwrap();
+        let c = pokee(&emulator);
+        let session = c.create_session(None).await.unwrap();
+        let turn = c
+            .send_message(session.id.clone(), "hi events=12 pace_ms=0".into(), None)
+            .await
+            .unwrap();
+        assert!(turn.response_id().is_some());
+        assert!(turn.idempotency_key().is_some());
+        let mut ids = Vec::new();
+        while let Some(ev) = turn.next().await.unwrap() {
+            ids.push(ev.id.clone().unwrap());
+            assert_eq!(turn.last_event_id(), ev.id);
+        }
+        // Pokee ids are sequence numbers from 0.
+        let want: Vec<String> = (0..12).map(|i| i.to_string()).collect();
+        assert_eq!(ids, want);
+        assert!(turn.next().await.unwrap().is_none());
+        assert!(
+            emulator
+                .requests()
+                .iter()
+                .any(|r| r.path.ends_with("/events")
+                    && r.header("last-event-id".into()).as_deref() == Some("3"))
+        );
+    }
+
+    #[tokio::test]
+    async fn close_ends_a_waiting_next_and_cancel_reaches_the_server() {
+        let emulator = Emulator::new(None).unwrap();
+        let c = pokee(&emulator);
+        let session = c.create_session(None).await.unwrap();
+        let turn = c
+            .send_message(
+                session.id.clone(),
+                "slow events=400 pace_ms=50".into(),
+                None,
+            )
+            .await
+            .unwrap();
+        assert!(turn.next().await.unwrap().is_some());
+        let cancelled = turn.cancel().await.unwrap();
+        assert_eq!(cancelled.status, "cancelling");
+        let mut last = None;
+        while let Some(ev) = turn.next().await.unwrap() {
+            last = Some(ev.kind);
+        }
+        assert_eq!(last, Some(crate::TurnEventKind::MessageCancelled));
+
+        let second = c
+            .send_message(
+                session.id.clone(),
+                "slow events=400 pace_ms=50".into(),
+                None,
+            )
+            .await
+            .unwrap();
+        let reader = {
+            let second = second.clone();
+            tokio::spawn(async move {
+                let mut n = 0;
+                while second.next().await.unwrap().is_some() {
+                    n += 1;
+                }
+                n
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        second.close();
+        let read = tokio::time::timeout(std::time::Duration::from_secs(5), reader)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(read < 400, "{read}");
+        c.cancel_turn(session.id.clone(), second.response_id().unwrap())
+            .await
+            .unwrap();
     }
 
     #[test]

@@ -1,15 +1,23 @@
 //! Kotlin and Swift bindings of the `poke` core, through uniffi (library mode).
 //!
 //! The one rule: this crate converts types and errors, nothing else. Retries, timeouts,
-//! defaults, URLs, headers and the environment are all decided by `poke` (core/).
+//! defaults, URLs, headers, resume, polling and the environment are all decided by `poke`
+//! (core/).
 //!
 //! - [`client`]: `PokeClient` and its records (the Poke developer API).
+//! - [`sessions`]: `PokeeClient` (Pokee Enterprise sessions API), its records, `waitIdle`.
+//! - [`stream`]: `Turn`, a turn's event stream with an async `next()` (null at the end).
+//! - [`files`]: workspace files (list, download to a path, upload, delete).
+//! - [`listener`]: progress listeners implemented in Kotlin / Swift (sync methods).
+//! - [`mcp`]: `CallbackSender` + `CallbackChain` (MCP callbacks), `extractCallbackContext`.
 //! - [`error`]: `PokeError` (Kotlin `PokeException`), built by one match over `poke::Error`.
 //! - [`emulator`] (feature `emulator`, on by default): the in-process fake server for tests.
 //!
-//! Later concepts (sessions, turn streams, files, listeners + `TaskHandle`) go in new modules
-//! beside these, each exporting with `#[uniffi::export(async_runtime = "tokio")]` wherever an
-//! `async fn` appears (the `export_lint` test enforces it).
+//! Every `#[uniffi::export]` with an `async fn` names `async_runtime = "tokio"` (the
+//! `export_lint` test enforces it). The core spawns no background work (streams are pulled,
+//! `waitIdle` and transfers call their listener inline), so there is no task to hand out an
+//! abort handle for: cancelling the Kotlin coroutine drops the call, and `Turn.close()` stops
+//! a stream from anywhere.
 
 uniffi::setup_scaffolding!("poke");
 
@@ -17,14 +25,31 @@ pub mod client;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod error;
+pub mod files;
+pub mod listener;
+pub mod mcp;
+pub mod sessions;
+pub mod stream;
 
 #[cfg(test)]
 mod export_lint;
 
 pub use client::{
-    HostLanguage, JsonReply, PokeClient, PokeClientOptions, RequestOptions, SendMessageResult,
-    Timeouts, Webhook,
+    HostLanguage, HttpHeader, JsonReply, PokeClient, PokeClientOptions, RequestOptions,
+    SendMessageResult, Timeouts, Webhook,
 };
 #[cfg(feature = "emulator")]
-pub use emulator::{Emulator, EmulatorRequest, HttpHeader};
+pub use emulator::{Emulator, EmulatorCallbackChain, EmulatorRequest};
 pub use error::{ApiErrorKind, PokeError, TimeoutPhase};
+pub use files::{FileEntry, UploadResult};
+pub use listener::{TransferProgressListener, WaitProgressListener};
+pub use mcp::{
+    CallbackChain, CallbackContext, CallbackLimits, CallbackSender, ChainStep,
+    extract_callback_context,
+};
+pub use sessions::{
+    BulkDeleteFilter, BulkDeleteResult, CreateSessionParams, FileAccess, PokeeClient,
+    PokeeClientOptions, ResumeOptions, SessionRecord, ToolResultAck, Usage, UsageWindow,
+    WaitOptions,
+};
+pub use stream::{CancelResult, ReplayNotice, Turn, TurnEvent, TurnEventKind};

@@ -21,6 +21,23 @@ extension PokeClient {
     }
 }
 
+extension PokeeClient {
+    /// A client for the Pokee Enterprise sessions API. Missing values come from `POKEE_KEY` /
+    /// `POKEE_API`, then the core's defaults.
+    public static func create(options: PokeeClientOptions = PokeeClientOptions()) throws -> PokeeClient {
+        try PokeeClient(options: PokeeClientOptions(
+            apiKey: options.apiKey,
+            baseUrl: options.baseUrl,
+            timeouts: options.timeouts,
+            maxRetries: options.maxRetries,
+            language: .swift,
+            streamReadIdleSecs: options.streamReadIdleSecs,
+            transferReadIdleSecs: options.transferReadIdleSecs,
+            resume: options.resume
+        ))
+    }
+}
+
 // uniffi 0.32 gives `PokeError` `description` / `debugDescription` (Rust's Display / Debug)
 // without declaring the protocols; declaring them makes "\(error)" print the message.
 extension PokeError: CustomStringConvertible, CustomDebugStringConvertible {}

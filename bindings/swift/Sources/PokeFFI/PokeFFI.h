@@ -243,6 +243,38 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_TRANSFER_PROGRESS_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_TRANSFER_PROGRESS_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceTransferProgressListenerMethod0)(uint64_t, uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_WAIT_PROGRESS_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_WAIT_PROGRESS_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceWaitProgressListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TRANSFER_PROGRESS_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TRANSFER_PROGRESS_LISTENER
+typedef struct UniffiVTableCallbackInterfaceTransferProgressListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceTransferProgressListenerMethod0 _Nonnull onProgress;
+} UniffiVTableCallbackInterfaceTransferProgressListener;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_WAIT_PROGRESS_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_WAIT_PROGRESS_LISTENER
+typedef struct UniffiVTableCallbackInterfaceWaitProgressListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceWaitProgressListenerMethod0 _Nonnull onProgress;
+} UniffiVTableCallbackInterfaceWaitProgressListener;
+
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_POKECLIENT
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_POKECLIENT
 uint64_t uniffi_poke_ffi_fn_clone_pokeclient(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -308,6 +340,16 @@ uint64_t uniffi_poke_ffi_fn_constructor_emulator_new(RustBuffer api_key, RustCal
 uint64_t uniffi_poke_ffi_fn_method_emulator_add_fault_json(uint64_t ptr, RustBuffer json, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_ADVANCE_CLOCK
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_ADVANCE_CLOCK
+void uniffi_poke_ffi_fn_method_emulator_advance_clock(uint64_t ptr, double secs, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_CALLBACK_CHAINS_JSON
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_CALLBACK_CHAINS_JSON
+RustBuffer uniffi_poke_ffi_fn_method_emulator_callback_chains_json(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_CLEAR_FAULTS
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_CLEAR_FAULTS
 void uniffi_poke_ffi_fn_method_emulator_clear_faults(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -318,14 +360,39 @@ void uniffi_poke_ffi_fn_method_emulator_clear_faults(uint64_t ptr, RustCallStatu
 void uniffi_poke_ffi_fn_method_emulator_clear_requests(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_CLOCK_NOW
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_CLOCK_NOW
+double uniffi_poke_ffi_fn_method_emulator_clock_now(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_FREEZE_CLOCK
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_FREEZE_CLOCK
+void uniffi_poke_ffi_fn_method_emulator_freeze_clock(uint64_t ptr, int8_t frozen, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_MESSAGES_JSON
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_MESSAGES_JSON
 RustBuffer uniffi_poke_ffi_fn_method_emulator_messages_json(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_NEW_CALLBACK_CHAIN
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_NEW_CALLBACK_CHAIN
+RustBuffer uniffi_poke_ffi_fn_method_emulator_new_callback_chain(uint64_t ptr, RustBuffer max_callbacks, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_POKE_API_URL
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_POKE_API_URL
 RustBuffer uniffi_poke_ffi_fn_method_emulator_poke_api_url(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_POKEE_API_URL
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_POKEE_API_URL
+RustBuffer uniffi_poke_ffi_fn_method_emulator_pokee_api_url(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_PUT_WORKSPACE_FILE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_PUT_WORKSPACE_FILE
+void uniffi_poke_ffi_fn_method_emulator_put_workspace_file(uint64_t ptr, RustBuffer path, RustBuffer data, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_REMOVE_FAULT
@@ -348,9 +415,39 @@ RustBuffer uniffi_poke_ffi_fn_method_emulator_requests_json(uint64_t ptr, RustCa
 void uniffi_poke_ffi_fn_method_emulator_reset(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SCRIPT_TURN_JSON
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SCRIPT_TURN_JSON
+void uniffi_poke_ffi_fn_method_emulator_script_turn_json(uint64_t ptr, RustBuffer session_id, RustBuffer json, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SESSIONS_CONFIG_JSON
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SESSIONS_CONFIG_JSON
+RustBuffer uniffi_poke_ffi_fn_method_emulator_sessions_config_json(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SESSIONS_JSON
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SESSIONS_JSON
+RustBuffer uniffi_poke_ffi_fn_method_emulator_sessions_json(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SET_SESSIONS_CONFIG_JSON
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SET_SESSIONS_CONFIG_JSON
+void uniffi_poke_ffi_fn_method_emulator_set_sessions_config_json(uint64_t ptr, RustBuffer json, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SET_TURN_PACE_MS
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SET_TURN_PACE_MS
+void uniffi_poke_ffi_fn_method_emulator_set_turn_pace_ms(uint64_t ptr, uint64_t ms, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SHUTDOWN
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SHUTDOWN
 void uniffi_poke_ffi_fn_method_emulator_shutdown(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_TURNS_JSON
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_TURNS_JSON
+RustBuffer uniffi_poke_ffi_fn_method_emulator_turns_json(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_URL
@@ -361,6 +458,251 @@ RustBuffer uniffi_poke_ffi_fn_method_emulator_url(uint64_t ptr, RustCallStatus *
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_WEBHOOK_FIRES_JSON
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_WEBHOOK_FIRES_JSON
 RustBuffer uniffi_poke_ffi_fn_method_emulator_webhook_fires_json(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_WORKSPACE_FILE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_WORKSPACE_FILE
+RustBuffer uniffi_poke_ffi_fn_method_emulator_workspace_file(uint64_t ptr, RustBuffer path, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_TRANSFERPROGRESSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_TRANSFERPROGRESSLISTENER
+uint64_t uniffi_poke_ffi_fn_clone_transferprogresslistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_FREE_TRANSFERPROGRESSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_FREE_TRANSFERPROGRESSLISTENER
+void uniffi_poke_ffi_fn_free_transferprogresslistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_INIT_CALLBACK_VTABLE_TRANSFERPROGRESSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_INIT_CALLBACK_VTABLE_TRANSFERPROGRESSLISTENER
+void uniffi_poke_ffi_fn_init_callback_vtable_transferprogresslistener(const UniffiVTableCallbackInterfaceTransferProgressListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TRANSFERPROGRESSLISTENER_ON_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TRANSFERPROGRESSLISTENER_ON_PROGRESS
+void uniffi_poke_ffi_fn_method_transferprogresslistener_on_progress(uint64_t ptr, uint64_t done_bytes, RustBuffer total_bytes, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_WAITPROGRESSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_WAITPROGRESSLISTENER
+uint64_t uniffi_poke_ffi_fn_clone_waitprogresslistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_FREE_WAITPROGRESSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_FREE_WAITPROGRESSLISTENER
+void uniffi_poke_ffi_fn_free_waitprogresslistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_INIT_CALLBACK_VTABLE_WAITPROGRESSLISTENER
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_INIT_CALLBACK_VTABLE_WAITPROGRESSLISTENER
+void uniffi_poke_ffi_fn_init_callback_vtable_waitprogresslistener(const UniffiVTableCallbackInterfaceWaitProgressListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_WAITPROGRESSLISTENER_ON_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_WAITPROGRESSLISTENER_ON_PROGRESS
+void uniffi_poke_ffi_fn_method_waitprogresslistener_on_progress(uint64_t ptr, RustBuffer session, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_CALLBACKCHAIN
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_CALLBACKCHAIN
+uint64_t uniffi_poke_ffi_fn_clone_callbackchain(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_FREE_CALLBACKCHAIN
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_FREE_CALLBACKCHAIN
+void uniffi_poke_ffi_fn_free_callbackchain(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CONSTRUCTOR_CALLBACKCHAIN_NEW
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CONSTRUCTOR_CALLBACKCHAIN_NEW
+uint64_t uniffi_poke_ffi_fn_constructor_callbackchain_new(uint64_t sender, RustBuffer url, RustBuffer token, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_CALLBACKCHAIN_SEND
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_CALLBACKCHAIN_SEND
+uint64_t uniffi_poke_ffi_fn_method_callbackchain_send(uint64_t ptr, RustBuffer content_json, int8_t has_more
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_CALLBACKSENDER
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_CALLBACKSENDER
+uint64_t uniffi_poke_ffi_fn_clone_callbacksender(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_FREE_CALLBACKSENDER
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_FREE_CALLBACKSENDER
+void uniffi_poke_ffi_fn_free_callbacksender(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CONSTRUCTOR_CALLBACKSENDER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CONSTRUCTOR_CALLBACKSENDER_NEW
+uint64_t uniffi_poke_ffi_fn_constructor_callbacksender_new(RustBuffer language, RustBuffer limits, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_POKEECLIENT
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_POKEECLIENT
+uint64_t uniffi_poke_ffi_fn_clone_pokeeclient(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_FREE_POKEECLIENT
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_FREE_POKEECLIENT
+void uniffi_poke_ffi_fn_free_pokeeclient(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CONSTRUCTOR_POKEECLIENT_NEW
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CONSTRUCTOR_POKEECLIENT_NEW
+uint64_t uniffi_poke_ffi_fn_constructor_pokeeclient_new(RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_DELETE_FILE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_DELETE_FILE
+uint64_t uniffi_poke_ffi_fn_method_pokeeclient_delete_file(uint64_t ptr, RustBuffer session_id, RustBuffer path
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_DOWNLOAD_FILE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_DOWNLOAD_FILE
+uint64_t uniffi_poke_ffi_fn_method_pokeeclient_download_file(uint64_t ptr, RustBuffer session_id, RustBuffer path, RustBuffer dest, RustBuffer listener
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_LIST_FILES
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_LIST_FILES
+uint64_t uniffi_poke_ffi_fn_method_pokeeclient_list_files(uint64_t ptr, RustBuffer session_id, RustBuffer dir
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_UPLOAD_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_UPLOAD_BYTES
+uint64_t uniffi_poke_ffi_fn_method_pokeeclient_upload_bytes(uint64_t ptr, RustBuffer session_id, RustBuffer path, RustBuffer data
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_UPLOAD_FILE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_UPLOAD_FILE
+uint64_t uniffi_poke_ffi_fn_method_pokeeclient_upload_file(uint64_t ptr, RustBuffer session_id, RustBuffer path, RustBuffer src, RustBuffer listener
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_BASE_URL
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_BASE_URL
+RustBuffer uniffi_poke_ffi_fn_method_pokeeclient_base_url(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_CANCEL_TURN
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_CANCEL_TURN
+uint64_t uniffi_poke_ffi_fn_method_pokeeclient_cancel_turn(uint64_t ptr, RustBuffer session_id, RustBuffer response_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_CREATE_SESSION
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_CREATE_SESSION
+uint64_t uniffi_poke_ffi_fn_method_pokeeclient_create_session(uint64_t ptr, RustBuffer params
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_DELETE_SESSION
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_DELETE_SESSION
+uint64_t uniffi_poke_ffi_fn_method_pokeeclient_delete_session(uint64_t ptr, RustBuffer session_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_DELETE_SESSIONS
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_DELETE_SESSIONS
+uint64_t uniffi_poke_ffi_fn_method_pokeeclient_delete_sessions(uint64_t ptr, RustBuffer filter
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_GET_SESSION
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_GET_SESSION
+uint64_t uniffi_poke_ffi_fn_method_pokeeclient_get_session(uint64_t ptr, RustBuffer session_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_HEALTH
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_HEALTH
+uint64_t uniffi_poke_ffi_fn_method_pokeeclient_health(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_LIST_SESSIONS
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_LIST_SESSIONS
+uint64_t uniffi_poke_ffi_fn_method_pokeeclient_list_sessions(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_RESUME
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_RESUME
+uint64_t uniffi_poke_ffi_fn_method_pokeeclient_resume(uint64_t ptr, RustBuffer session_id, RustBuffer response_id, RustBuffer last_event_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_SEND_MESSAGE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_SEND_MESSAGE
+uint64_t uniffi_poke_ffi_fn_method_pokeeclient_send_message(uint64_t ptr, RustBuffer session_id, RustBuffer message, RustBuffer idempotency_key
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_SUBMIT_TOOL_RESULT
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_SUBMIT_TOOL_RESULT
+uint64_t uniffi_poke_ffi_fn_method_pokeeclient_submit_tool_result(uint64_t ptr, RustBuffer session_id, RustBuffer call_id, RustBuffer output_json
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_USAGE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_USAGE
+uint64_t uniffi_poke_ffi_fn_method_pokeeclient_usage(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_WAIT_IDLE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_WAIT_IDLE
+uint64_t uniffi_poke_ffi_fn_method_pokeeclient_wait_idle(uint64_t ptr, RustBuffer session_id, RustBuffer options, RustBuffer listener
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_poke_ffi_fn_method_pokeeclient_uniffi_trait_debug(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_UNIFFI_TRAIT_DISPLAY
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_UNIFFI_TRAIT_DISPLAY
+RustBuffer uniffi_poke_ffi_fn_method_pokeeclient_uniffi_trait_display(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_TURN
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_TURN
+uint64_t uniffi_poke_ffi_fn_clone_turn(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_FREE_TURN
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_FREE_TURN
+void uniffi_poke_ffi_fn_free_turn(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_CANCEL
+uint64_t uniffi_poke_ffi_fn_method_turn_cancel(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_CLOSE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_CLOSE
+void uniffi_poke_ffi_fn_method_turn_close(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_IDEMPOTENCY_KEY
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_IDEMPOTENCY_KEY
+RustBuffer uniffi_poke_ffi_fn_method_turn_idempotency_key(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_LAST_EVENT_ID
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_LAST_EVENT_ID
+RustBuffer uniffi_poke_ffi_fn_method_turn_last_event_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_NEXT
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_NEXT
+uint64_t uniffi_poke_ffi_fn_method_turn_next(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_REPLAYED
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_REPLAYED
+RustBuffer uniffi_poke_ffi_fn_method_turn_replayed(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_RESPONSE_ID
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_RESPONSE_ID
+RustBuffer uniffi_poke_ffi_fn_method_turn_response_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_SESSION_ID
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_SESSION_ID
+RustBuffer uniffi_poke_ffi_fn_method_turn_session_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEERROR_UNIFFI_TRAIT_DEBUG
@@ -396,6 +738,31 @@ RustBuffer uniffi_poke_ffi_fn_method_webhook_uniffi_trait_display(RustBuffer ptr
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATORREQUEST_HEADER
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATORREQUEST_HEADER
 RustBuffer uniffi_poke_ffi_fn_method_emulatorrequest_header(RustBuffer ptr, RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_CALLBACKCONTEXT_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_CALLBACKCONTEXT_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_poke_ffi_fn_method_callbackcontext_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_CALLBACKCONTEXT_UNIFFI_TRAIT_DISPLAY
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_CALLBACKCONTEXT_UNIFFI_TRAIT_DISPLAY
+RustBuffer uniffi_poke_ffi_fn_method_callbackcontext_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENTOPTIONS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENTOPTIONS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_poke_ffi_fn_method_pokeeclientoptions_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENTOPTIONS_UNIFFI_TRAIT_DISPLAY
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENTOPTIONS_UNIFFI_TRAIT_DISPLAY
+RustBuffer uniffi_poke_ffi_fn_method_pokeeclientoptions_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_FUNC_EXTRACT_CALLBACK_CONTEXT
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_FUNC_EXTRACT_CALLBACK_CONTEXT
+RustBuffer uniffi_poke_ffi_fn_func_extract_callback_context(RustBuffer headers, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_POKE_FFI_RUSTBUFFER_ALLOC
@@ -658,6 +1025,12 @@ void ffi_poke_ffi_rust_future_free_void(uint64_t handle
 void ffi_poke_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_FUNC_EXTRACT_CALLBACK_CONTEXT
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_FUNC_EXTRACT_CALLBACK_CONTEXT
+uint16_t uniffi_poke_ffi_checksum_func_extract_callback_context(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKECLIENT_BASE_URL
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKECLIENT_BASE_URL
 uint16_t uniffi_poke_ffi_checksum_method_pokeclient_base_url(void
@@ -688,6 +1061,18 @@ uint16_t uniffi_poke_ffi_checksum_method_emulator_add_fault_json(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_ADVANCE_CLOCK
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_ADVANCE_CLOCK
+uint16_t uniffi_poke_ffi_checksum_method_emulator_advance_clock(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_CALLBACK_CHAINS_JSON
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_CALLBACK_CHAINS_JSON
+uint16_t uniffi_poke_ffi_checksum_method_emulator_callback_chains_json(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_CLEAR_FAULTS
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_CLEAR_FAULTS
 uint16_t uniffi_poke_ffi_checksum_method_emulator_clear_faults(void
@@ -700,15 +1085,45 @@ uint16_t uniffi_poke_ffi_checksum_method_emulator_clear_requests(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_CLOCK_NOW
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_CLOCK_NOW
+uint16_t uniffi_poke_ffi_checksum_method_emulator_clock_now(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_FREEZE_CLOCK
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_FREEZE_CLOCK
+uint16_t uniffi_poke_ffi_checksum_method_emulator_freeze_clock(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_MESSAGES_JSON
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_MESSAGES_JSON
 uint16_t uniffi_poke_ffi_checksum_method_emulator_messages_json(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_NEW_CALLBACK_CHAIN
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_NEW_CALLBACK_CHAIN
+uint16_t uniffi_poke_ffi_checksum_method_emulator_new_callback_chain(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_POKE_API_URL
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_POKE_API_URL
 uint16_t uniffi_poke_ffi_checksum_method_emulator_poke_api_url(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_POKEE_API_URL
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_POKEE_API_URL
+uint16_t uniffi_poke_ffi_checksum_method_emulator_pokee_api_url(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_PUT_WORKSPACE_FILE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_PUT_WORKSPACE_FILE
+uint16_t uniffi_poke_ffi_checksum_method_emulator_put_workspace_file(void
     
 );
 #endif
@@ -736,9 +1151,45 @@ uint16_t uniffi_poke_ffi_checksum_method_emulator_reset(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SCRIPT_TURN_JSON
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SCRIPT_TURN_JSON
+uint16_t uniffi_poke_ffi_checksum_method_emulator_script_turn_json(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SESSIONS_CONFIG_JSON
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SESSIONS_CONFIG_JSON
+uint16_t uniffi_poke_ffi_checksum_method_emulator_sessions_config_json(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SESSIONS_JSON
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SESSIONS_JSON
+uint16_t uniffi_poke_ffi_checksum_method_emulator_sessions_json(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SET_SESSIONS_CONFIG_JSON
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SET_SESSIONS_CONFIG_JSON
+uint16_t uniffi_poke_ffi_checksum_method_emulator_set_sessions_config_json(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SET_TURN_PACE_MS
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SET_TURN_PACE_MS
+uint16_t uniffi_poke_ffi_checksum_method_emulator_set_turn_pace_ms(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SHUTDOWN
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SHUTDOWN
 uint16_t uniffi_poke_ffi_checksum_method_emulator_shutdown(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_TURNS_JSON
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_TURNS_JSON
+uint16_t uniffi_poke_ffi_checksum_method_emulator_turns_json(void
     
 );
 #endif
@@ -754,6 +1205,186 @@ uint16_t uniffi_poke_ffi_checksum_method_emulator_webhook_fires_json(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_WORKSPACE_FILE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_WORKSPACE_FILE
+uint16_t uniffi_poke_ffi_checksum_method_emulator_workspace_file(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TRANSFERPROGRESSLISTENER_ON_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TRANSFERPROGRESSLISTENER_ON_PROGRESS
+uint16_t uniffi_poke_ffi_checksum_method_transferprogresslistener_on_progress(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_WAITPROGRESSLISTENER_ON_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_WAITPROGRESSLISTENER_ON_PROGRESS
+uint16_t uniffi_poke_ffi_checksum_method_waitprogresslistener_on_progress(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_CALLBACKCHAIN_SEND
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_CALLBACKCHAIN_SEND
+uint16_t uniffi_poke_ffi_checksum_method_callbackchain_send(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_DELETE_FILE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_DELETE_FILE
+uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_delete_file(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_DOWNLOAD_FILE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_DOWNLOAD_FILE
+uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_download_file(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_LIST_FILES
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_LIST_FILES
+uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_list_files(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_UPLOAD_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_UPLOAD_BYTES
+uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_upload_bytes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_UPLOAD_FILE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_UPLOAD_FILE
+uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_upload_file(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_BASE_URL
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_BASE_URL
+uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_base_url(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_CANCEL_TURN
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_CANCEL_TURN
+uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_cancel_turn(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_CREATE_SESSION
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_CREATE_SESSION
+uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_create_session(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_DELETE_SESSION
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_DELETE_SESSION
+uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_delete_session(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_DELETE_SESSIONS
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_DELETE_SESSIONS
+uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_delete_sessions(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_GET_SESSION
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_GET_SESSION
+uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_get_session(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_HEALTH
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_HEALTH
+uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_health(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_LIST_SESSIONS
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_LIST_SESSIONS
+uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_list_sessions(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_RESUME
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_RESUME
+uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_resume(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_SEND_MESSAGE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_SEND_MESSAGE
+uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_send_message(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_SUBMIT_TOOL_RESULT
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_SUBMIT_TOOL_RESULT
+uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_submit_tool_result(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_USAGE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_USAGE
+uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_usage(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_WAIT_IDLE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_WAIT_IDLE
+uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_wait_idle(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_CANCEL
+uint16_t uniffi_poke_ffi_checksum_method_turn_cancel(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_CLOSE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_CLOSE
+uint16_t uniffi_poke_ffi_checksum_method_turn_close(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_IDEMPOTENCY_KEY
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_IDEMPOTENCY_KEY
+uint16_t uniffi_poke_ffi_checksum_method_turn_idempotency_key(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_LAST_EVENT_ID
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_LAST_EVENT_ID
+uint16_t uniffi_poke_ffi_checksum_method_turn_last_event_id(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_NEXT
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_NEXT
+uint16_t uniffi_poke_ffi_checksum_method_turn_next(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_REPLAYED
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_REPLAYED
+uint16_t uniffi_poke_ffi_checksum_method_turn_replayed(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_RESPONSE_ID
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_RESPONSE_ID
+uint16_t uniffi_poke_ffi_checksum_method_turn_response_id(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_SESSION_ID
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_SESSION_ID
+uint16_t uniffi_poke_ffi_checksum_method_turn_session_id(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_CONSTRUCTOR_POKECLIENT_NEW
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_CONSTRUCTOR_POKECLIENT_NEW
 uint16_t uniffi_poke_ffi_checksum_constructor_pokeclient_new(void
@@ -763,6 +1394,24 @@ uint16_t uniffi_poke_ffi_checksum_constructor_pokeclient_new(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_CONSTRUCTOR_EMULATOR_NEW
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_CONSTRUCTOR_EMULATOR_NEW
 uint16_t uniffi_poke_ffi_checksum_constructor_emulator_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_CONSTRUCTOR_CALLBACKCHAIN_NEW
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_CONSTRUCTOR_CALLBACKCHAIN_NEW
+uint16_t uniffi_poke_ffi_checksum_constructor_callbackchain_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_CONSTRUCTOR_CALLBACKSENDER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_CONSTRUCTOR_CALLBACKSENDER_NEW
+uint16_t uniffi_poke_ffi_checksum_constructor_callbacksender_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_CONSTRUCTOR_POKEECLIENT_NEW
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_CONSTRUCTOR_POKEECLIENT_NEW
+uint16_t uniffi_poke_ffi_checksum_constructor_pokeeclient_new(void
     
 );
 #endif

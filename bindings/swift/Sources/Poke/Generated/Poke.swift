@@ -460,7 +460,13 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 
 
 // Public interface members begin here.
-
+// Magic number for the Rust proxy to call using the same mechanism as every other method,
+// to free the callback once it's dropped by Rust.
+private let IDX_CALLBACK_FREE: Int32 = 0
+// Callback return codes
+private let UNIFFI_CALLBACK_SUCCESS: Int32 = 0
+private let UNIFFI_CALLBACK_ERROR: Int32 = 1
+private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -596,6 +602,302 @@ fileprivate struct FfiConverterString: FfiConverter {
     }
 }
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterData: FfiConverterRustBuffer {
+    typealias SwiftType = Data
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Data {
+        let len: Int32 = try readInt(&buf)
+        return Data(try readBytes(&buf, count: Int(len)))
+    }
+
+    public static func write(_ value: Data, into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        writeBytes(&buf, value)
+    }
+}
+
+
+
+
+/**
+ * One tool call's callback stream: the URL and current token, chained by `nextToken`.
+ */
+public protocol CallbackChainProtocol: AnyObject, Sendable {
+    
+    /**
+     * Posts `content_json` (any JSON); with `has_more`, a reply without `nextToken` ends the
+     * chain. After a stop, further sends post nothing and return `Stop` again.
+     */
+    func send(contentJson: String, hasMore: Bool) async throws  -> ChainStep
+    
+}
+/**
+ * One tool call's callback stream: the URL and current token, chained by `nextToken`.
+ */
+open class CallbackChain: CallbackChainProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_poke_ffi_fn_clone_callbackchain(self.handle, $0) }
+    }
+    /**
+     * A chain starting at `url` (`X-Poke-Callback-Url`) with `token`
+     * (`X-Poke-Callback-Token`).
+     */
+public convenience init(sender: CallbackSender, url: String, token: String) {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_constructor_callbackchain_new(
+        FfiConverterTypeCallbackSender_lower(sender),
+        FfiConverterString.lower(url),
+        FfiConverterString.lower(token),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_poke_ffi_fn_free_callbackchain(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Posts `content_json` (any JSON); with `has_more`, a reply without `nextToken` ends the
+     * chain. After a stop, further sends post nothing and return `Stop` again.
+     */
+open func send(contentJson: String, hasMore: Bool)async throws  -> ChainStep  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_callbackchain_send(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(contentJson),FfiConverterBool.lower(hasMore)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeChainStep_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCallbackChain: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = CallbackChain
+
+    public static func lift(_ handle: UInt64) throws -> CallbackChain {
+        return CallbackChain(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: CallbackChain) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CallbackChain {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: CallbackChain, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCallbackChain_lift(_ handle: UInt64) throws -> CallbackChain {
+    return try FfiConverterTypeCallbackChain.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCallbackChain_lower(_ value: CallbackChain) -> UInt64 {
+    return FfiConverterTypeCallbackChain.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Posts callbacks over one connection pool; share one per app.
+ */
+public protocol CallbackSenderProtocol: AnyObject, Sendable {
+    
+}
+/**
+ * Posts callbacks over one connection pool; share one per app.
+ */
+open class CallbackSender: CallbackSenderProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_poke_ffi_fn_clone_callbacksender(self.handle, $0) }
+    }
+    /**
+     * A sender that says `User-Agent: poke-<language>/<version>`.
+     */
+public convenience init(language: HostLanguage, limits: CallbackLimits? = nil)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypePokeError_lift) {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_constructor_callbacksender_new(
+        FfiConverterTypeHostLanguage_lower(language),
+        FfiConverterOptionTypeCallbackLimits.lower(limits),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_poke_ffi_fn_free_callbacksender(handle, $0) }
+    }
+
+    
+
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCallbackSender: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = CallbackSender
+
+    public static func lift(_ handle: UInt64) throws -> CallbackSender {
+        return CallbackSender(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: CallbackSender) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CallbackSender {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: CallbackSender, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCallbackSender_lift(_ handle: UInt64) throws -> CallbackSender {
+    return try FfiConverterTypeCallbackSender.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCallbackSender_lower(_ value: CallbackSender) -> UInt64 {
+    return FfiConverterTypeCallbackSender.lower(value)
+}
+
+
+
 
 
 
@@ -613,6 +915,18 @@ public protocol EmulatorProtocol: AnyObject, Sendable {
     func addFaultJson(json: String) throws  -> UInt64
     
     /**
+     * Moves the sessions API's virtual clock forward by `secs` and applies what that expires
+     * (TTL, idle destroy, resume-buffer eviction, turn timeouts).
+     */
+    func advanceClock(secs: Double) throws 
+    
+    /**
+     * Every callback chain with the posts it accepted, as JSON
+     * (`[{"first_token", "posts": [{"token", "content", "has_more", "raw_body"}]}]`).
+     */
+    func callbackChainsJson() throws  -> String
+    
+    /**
      * Removes every fault.
      */
     func clearFaults() 
@@ -623,14 +937,41 @@ public protocol EmulatorProtocol: AnyObject, Sendable {
     func clearRequests() 
     
     /**
+     * The virtual clock's current time, Unix seconds.
+     */
+    func clockNow()  -> Double
+    
+    /**
+     * Stops (`true`) or restarts the passing of real time on the virtual clock.
+     */
+    func freezeClock(frozen: Bool) 
+    
+    /**
      * The processed send-message bodies, as a JSON array.
      */
     func messagesJson() throws  -> String
     
     /**
+     * Starts an MCP callback chain that ends after `max_callbacks` accepted posts (null: only
+     * a `hasMore: false` post ends it); returns its URL and first token.
+     */
+    func newCallbackChain(maxCallbacks: UInt32?)  -> EmulatorCallbackChain
+    
+    /**
      * Base URL of the Poke API (`url() + "/api/v1"`): the `base_url` for `PokeClient`.
      */
     func pokeApiUrl()  -> String
+    
+    /**
+     * Base URL of the Pokee Enterprise sessions API (the same as `url()`: its paths start
+     * with `/v1`): the `base_url` for `PokeeClient`.
+     */
+    func pokeeApiUrl()  -> String
+    
+    /**
+     * Writes a workspace file directly (test setup), creating parent directories.
+     */
+    func putWorkspaceFile(path: String, data: Data) throws 
     
     /**
      * Removes one fault; returns whether it was still active.
@@ -648,14 +989,47 @@ public protocol EmulatorProtocol: AnyObject, Sendable {
     func requestsJson() throws  -> String
     
     /**
-     * Forgets requests, faults, messages, webhooks, callback chains and idempotency keys.
+     * Forgets requests, faults, messages, webhooks, callback chains and idempotency keys,
+     * and every session, turn, workspace file and setting (the clock returns to real time).
      */
     func reset() 
+    
+    /**
+     * Queues a turn script (the emulator's JSON format, see its README) for the next turn of
+     * `session_id`.
+     */
+    func scriptTurnJson(sessionId: String, json: String) throws 
+    
+    /**
+     * The sessions API settings as JSON (`pace_ms`, limits, timeouts, credits, ...).
+     */
+    func sessionsConfigJson() throws  -> String
+    
+    /**
+     * Every live session (record plus `model`, `tools`, `current_response_id`,
+     * `queued_scripts`) as a JSON array.
+     */
+    func sessionsJson() throws  -> String
+    
+    /**
+     * Replaces the sessions API settings; fields missing from `json` take their defaults.
+     */
+    func setSessionsConfigJson(json: String) throws 
+    
+    /**
+     * Real milliseconds the scripted agent waits between two events (0: as fast as it can).
+     */
+    func setTurnPaceMs(ms: UInt64) 
     
     /**
      * Stops the server (open connections are dropped); safe to call twice.
      */
     func shutdown() 
+    
+    /**
+     * Every resumable turn (`response_id`, `session_id`, `status`, `events`, ...) as JSON.
+     */
+    func turnsJson() throws  -> String
     
     /**
      * Root URL without trailing slash, e.g. `http://127.0.0.1:41234`.
@@ -666,6 +1040,11 @@ public protocol EmulatorProtocol: AnyObject, Sendable {
      * Every accepted webhook fire as a JSON array of `{"triggerId": …, "data": …}`.
      */
     func webhookFiresJson() throws  -> String
+    
+    /**
+     * The bytes of the workspace file at `path`, if there is one.
+     */
+    func workspaceFile(path: String)  -> Data?
     
 }
 /**
@@ -754,6 +1133,32 @@ open func addFaultJson(json: String)throws  -> UInt64  {
 }
     
     /**
+     * Moves the sessions API's virtual clock forward by `secs` and applies what that expires
+     * (TTL, idle destroy, resume-buffer eviction, turn timeouts).
+     */
+open func advanceClock(secs: Double)throws   {try rustCallWithError(FfiConverterTypePokeError_lift) {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_emulator_advance_clock(
+            self.uniffiCloneHandle(),
+        FfiConverterDouble.lower(secs),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Every callback chain with the posts it accepted, as JSON
+     * (`[{"first_token", "posts": [{"token", "content", "has_more", "raw_body"}]}]`).
+     */
+open func callbackChainsJson()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePokeError_lift) {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_emulator_callback_chains_json(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Removes every fault.
      */
 open func clearFaults()  {try! rustCall() {
@@ -776,6 +1181,30 @@ open func clearRequests()  {try! rustCall() {
 }
     
     /**
+     * The virtual clock's current time, Unix seconds.
+     */
+open func clockNow() -> Double  {
+    return try!  FfiConverterDouble.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_emulator_clock_now(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Stops (`true`) or restarts the passing of real time on the virtual clock.
+     */
+open func freezeClock(frozen: Bool)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_emulator_freeze_clock(
+            self.uniffiCloneHandle(),
+        FfiConverterBool.lower(frozen),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * The processed send-message bodies, as a JSON array.
      */
 open func messagesJson()throws  -> String  {
@@ -783,6 +1212,20 @@ open func messagesJson()throws  -> String  {
         uniffiCallStatus in
     uniffi_poke_ffi_fn_method_emulator_messages_json(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Starts an MCP callback chain that ends after `max_callbacks` accepted posts (null: only
+     * a `hasMore: false` post ends it); returns its URL and first token.
+     */
+open func newCallbackChain(maxCallbacks: UInt32? = nil) -> EmulatorCallbackChain  {
+    return try!  FfiConverterTypeEmulatorCallbackChain_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_emulator_new_callback_chain(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionUInt32.lower(maxCallbacks),uniffiCallStatus
     )
 })
 }
@@ -797,6 +1240,32 @@ open func pokeApiUrl() -> String  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Base URL of the Pokee Enterprise sessions API (the same as `url()`: its paths start
+     * with `/v1`): the `base_url` for `PokeeClient`.
+     */
+open func pokeeApiUrl() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_emulator_pokee_api_url(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Writes a workspace file directly (test setup), creating parent directories.
+     */
+open func putWorkspaceFile(path: String, data: Data)throws   {try rustCallWithError(FfiConverterTypePokeError_lift) {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_emulator_put_workspace_file(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(path),
+        FfiConverterData.lower(data),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -837,12 +1306,76 @@ open func requestsJson()throws  -> String  {
 }
     
     /**
-     * Forgets requests, faults, messages, webhooks, callback chains and idempotency keys.
+     * Forgets requests, faults, messages, webhooks, callback chains and idempotency keys,
+     * and every session, turn, workspace file and setting (the clock returns to real time).
      */
 open func reset()  {try! rustCall() {
         uniffiCallStatus in
     uniffi_poke_ffi_fn_method_emulator_reset(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Queues a turn script (the emulator's JSON format, see its README) for the next turn of
+     * `session_id`.
+     */
+open func scriptTurnJson(sessionId: String, json: String)throws   {try rustCallWithError(FfiConverterTypePokeError_lift) {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_emulator_script_turn_json(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(sessionId),
+        FfiConverterString.lower(json),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The sessions API settings as JSON (`pace_ms`, limits, timeouts, credits, ...).
+     */
+open func sessionsConfigJson()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePokeError_lift) {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_emulator_sessions_config_json(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Every live session (record plus `model`, `tools`, `current_response_id`,
+     * `queued_scripts`) as a JSON array.
+     */
+open func sessionsJson()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePokeError_lift) {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_emulator_sessions_json(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Replaces the sessions API settings; fields missing from `json` take their defaults.
+     */
+open func setSessionsConfigJson(json: String)throws   {try rustCallWithError(FfiConverterTypePokeError_lift) {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_emulator_set_sessions_config_json(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(json),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Real milliseconds the scripted agent waits between two events (0: as fast as it can).
+     */
+open func setTurnPaceMs(ms: UInt64)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_emulator_set_turn_pace_ms(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(ms),uniffiCallStatus
     )
 }
 }
@@ -856,6 +1389,18 @@ open func shutdown()  {try! rustCall() {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * Every resumable turn (`response_id`, `session_id`, `status`, `events`, ...) as JSON.
+     */
+open func turnsJson()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePokeError_lift) {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_emulator_turns_json(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -878,6 +1423,19 @@ open func webhookFiresJson()throws  -> String  {
         uniffiCallStatus in
     uniffi_poke_ffi_fn_method_emulator_webhook_fires_json(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The bytes of the workspace file at `path`, if there is one.
+     */
+open func workspaceFile(path: String) -> Data?  {
+    return try!  FfiConverterOptionData.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_emulator_workspace_file(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(path),uniffiCallStatus
     )
 })
 }
@@ -1173,6 +1731,1870 @@ public func FfiConverterTypePokeClient_lower(_ value: PokeClient) -> UInt64 {
 
 
 
+
+
+/**
+ * A Pokee Enterprise client. One per app is enough: calls share its connection pool.
+ *
+ * Kotlin: every call is a `suspend fun`; Swift: `async throws`.
+ */
+public protocol PokeeClientProtocol: AnyObject, Sendable {
+    
+    /**
+     * Deletes a workspace file.
+     */
+    func deleteFile(sessionId: String, path: String) async throws 
+    
+    /**
+     * Downloads a workspace file to the local path `dest` in constant memory and returns its
+     * size. `dest` appears only once complete: a failed download leaves no partial file.
+     */
+    func downloadFile(sessionId: String, path: String, dest: String, listener: TransferProgressListener?) async throws  -> UInt64
+    
+    /**
+     * Lists one workspace directory (the root without `dir`), filtered by the session's scope.
+     */
+    func listFiles(sessionId: String, dir: String?) async throws  -> [FileEntry]
+    
+    /**
+     * Uploads bytes from memory to the workspace path `path`; replaces any file there.
+     */
+    func uploadBytes(sessionId: String, path: String, data: Data) async throws  -> UploadResult
+    
+    /**
+     * Uploads the local file `src` to the workspace path `path`, streamed in constant memory;
+     * replaces any file there.
+     */
+    func uploadFile(sessionId: String, path: String, src: String, listener: TransferProgressListener?) async throws  -> UploadResult
+    
+    /**
+     * The resolved base URL, without trailing slash.
+     */
+    func baseUrl()  -> String
+    
+    /**
+     * Asks the server to cancel a turn; its stream then ends with `message.cancelled`.
+     */
+    func cancelTurn(sessionId: String, responseId: String) async throws  -> CancelResult
+    
+    /**
+     * Creates a session.
+     */
+    func createSession(params: CreateSessionParams?) async throws  -> SessionRecord
+    
+    /**
+     * Destroys a session; its workspace files stay.
+     */
+    func deleteSession(sessionId: String) async throws 
+    
+    /**
+     * Destroys every session matching the filter (all of them without one).
+     */
+    func deleteSessions(filter: BulkDeleteFilter?) async throws  -> BulkDeleteResult
+    
+    /**
+     * Reads one session (busy flag and progress metadata).
+     */
+    func getSession(sessionId: String) async throws  -> SessionRecord
+    
+    /**
+     * `GET /health` (no auth): the server's answer as JSON.
+     */
+    func health() async throws  -> String
+    
+    /**
+     * Lists the tenant's sessions.
+     */
+    func listSessions() async throws  -> [SessionRecord]
+    
+    /**
+     * Reopens a turn's events after `last_event_id` (from the start without it), e.g. after
+     * an app restart.
+     */
+    func resume(sessionId: String, responseId: String, lastEventId: String?) async throws  -> Turn
+    
+    /**
+     * Starts a turn and returns its event stream, resumed automatically after a drop. With
+     * `idempotency_key`, sending the same message again replays the turn.
+     */
+    func sendMessage(sessionId: String, message: String, idempotencyKey: String?) async throws  -> Turn
+    
+    /**
+     * Answers a `tool_call.requested` event; `output_json` is any JSON (usually a string).
+     */
+    func submitToolResult(sessionId: String, callId: String, outputJson: String) async throws  -> ToolResultAck
+    
+    /**
+     * Rate-limit usage and credit balance.
+     */
+    func usage() async throws  -> Usage
+    
+    /**
+     * Polls the session until it is not busy and returns that record; `listener` receives
+     * the first record and every one that differs from the one before.
+     */
+    func waitIdle(sessionId: String, options: WaitOptions?, listener: WaitProgressListener?) async throws  -> SessionRecord
+    
+}
+/**
+ * A Pokee Enterprise client. One per app is enough: calls share its connection pool.
+ *
+ * Kotlin: every call is a `suspend fun`; Swift: `async throws`.
+ */
+open class PokeeClient: PokeeClientProtocol, @unchecked Sendable, CustomDebugStringConvertible, CustomStringConvertible {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_poke_ffi_fn_clone_pokeeclient(self.handle, $0) }
+    }
+    /**
+     * Builds a client; missing options come from `POKEE_KEY` / `POKEE_API`, then the core's
+     * defaults.
+     */
+public convenience init(options: PokeeClientOptions)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypePokeError_lift) {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_constructor_pokeeclient_new(
+        FfiConverterTypePokeeClientOptions_lower(options),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_poke_ffi_fn_free_pokeeclient(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Deletes a workspace file.
+     */
+open func deleteFile(sessionId: String, path: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_delete_file(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(sessionId),FfiConverterString.lower(path)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_void,
+            completeFunc: ffi_poke_ffi_rust_future_complete_void,
+            freeFunc: ffi_poke_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Downloads a workspace file to the local path `dest` in constant memory and returns its
+     * size. `dest` appears only once complete: a failed download leaves no partial file.
+     */
+open func downloadFile(sessionId: String, path: String, dest: String, listener: TransferProgressListener? = nil)async throws  -> UInt64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_download_file(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(sessionId),FfiConverterString.lower(path),FfiConverterString.lower(dest),FfiConverterOptionTypeTransferProgressListener.lower(listener)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_u64,
+            completeFunc: ffi_poke_ffi_rust_future_complete_u64,
+            freeFunc: ffi_poke_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterUInt64.lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Lists one workspace directory (the root without `dir`), filtered by the session's scope.
+     */
+open func listFiles(sessionId: String, dir: String? = nil)async throws  -> [FileEntry]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_list_files(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(sessionId),FfiConverterOptionString.lower(dir)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeFileEntry.lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Uploads bytes from memory to the workspace path `path`; replaces any file there.
+     */
+open func uploadBytes(sessionId: String, path: String, data: Data)async throws  -> UploadResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_upload_bytes(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(sessionId),FfiConverterString.lower(path),FfiConverterData.lower(data)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeUploadResult_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Uploads the local file `src` to the workspace path `path`, streamed in constant memory;
+     * replaces any file there.
+     */
+open func uploadFile(sessionId: String, path: String, src: String, listener: TransferProgressListener? = nil)async throws  -> UploadResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_upload_file(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(sessionId),FfiConverterString.lower(path),FfiConverterString.lower(src),FfiConverterOptionTypeTransferProgressListener.lower(listener)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeUploadResult_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * The resolved base URL, without trailing slash.
+     */
+open func baseUrl() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_pokeeclient_base_url(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Asks the server to cancel a turn; its stream then ends with `message.cancelled`.
+     */
+open func cancelTurn(sessionId: String, responseId: String)async throws  -> CancelResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_cancel_turn(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(sessionId),FfiConverterString.lower(responseId)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCancelResult_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Creates a session.
+     */
+open func createSession(params: CreateSessionParams? = nil)async throws  -> SessionRecord  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_create_session(
+                        self.uniffiCloneHandle(),FfiConverterOptionTypeCreateSessionParams.lower(params)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSessionRecord_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Destroys a session; its workspace files stay.
+     */
+open func deleteSession(sessionId: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_delete_session(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(sessionId)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_void,
+            completeFunc: ffi_poke_ffi_rust_future_complete_void,
+            freeFunc: ffi_poke_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Destroys every session matching the filter (all of them without one).
+     */
+open func deleteSessions(filter: BulkDeleteFilter? = nil)async throws  -> BulkDeleteResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_delete_sessions(
+                        self.uniffiCloneHandle(),FfiConverterOptionTypeBulkDeleteFilter.lower(filter)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeBulkDeleteResult_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Reads one session (busy flag and progress metadata).
+     */
+open func getSession(sessionId: String)async throws  -> SessionRecord  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_get_session(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(sessionId)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSessionRecord_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * `GET /health` (no auth): the server's answer as JSON.
+     */
+open func health()async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_health(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Lists the tenant's sessions.
+     */
+open func listSessions()async throws  -> [SessionRecord]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_list_sessions(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeSessionRecord.lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Reopens a turn's events after `last_event_id` (from the start without it), e.g. after
+     * an app restart.
+     */
+open func resume(sessionId: String, responseId: String, lastEventId: String? = nil)async throws  -> Turn  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_resume(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(sessionId),FfiConverterString.lower(responseId),FfiConverterOptionString.lower(lastEventId)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_u64,
+            completeFunc: ffi_poke_ffi_rust_future_complete_u64,
+            freeFunc: ffi_poke_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeTurn_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Starts a turn and returns its event stream, resumed automatically after a drop. With
+     * `idempotency_key`, sending the same message again replays the turn.
+     */
+open func sendMessage(sessionId: String, message: String, idempotencyKey: String? = nil)async throws  -> Turn  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_send_message(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(sessionId),FfiConverterString.lower(message),FfiConverterOptionString.lower(idempotencyKey)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_u64,
+            completeFunc: ffi_poke_ffi_rust_future_complete_u64,
+            freeFunc: ffi_poke_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeTurn_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Answers a `tool_call.requested` event; `output_json` is any JSON (usually a string).
+     */
+open func submitToolResult(sessionId: String, callId: String, outputJson: String)async throws  -> ToolResultAck  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_submit_tool_result(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(sessionId),FfiConverterString.lower(callId),FfiConverterString.lower(outputJson)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeToolResultAck_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Rate-limit usage and credit balance.
+     */
+open func usage()async throws  -> Usage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_usage(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeUsage_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Polls the session until it is not busy and returns that record; `listener` receives
+     * the first record and every one that differs from the one before.
+     */
+open func waitIdle(sessionId: String, options: WaitOptions? = nil, listener: WaitProgressListener? = nil)async throws  -> SessionRecord  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_wait_idle(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(sessionId),FfiConverterOptionTypeWaitOptions.lower(options),FfiConverterOptionTypeWaitProgressListener.lower(listener)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSessionRecord_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_pokeeclient_uniffi_trait_debug(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_pokeeclient_uniffi_trait_display(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePokeeClient: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = PokeeClient
+
+    public static func lift(_ handle: UInt64) throws -> PokeeClient {
+        return PokeeClient(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: PokeeClient) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PokeeClient {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: PokeeClient, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePokeeClient_lift(_ handle: UInt64) throws -> PokeeClient {
+    return try FfiConverterTypePokeeClient.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePokeeClient_lower(_ value: PokeeClient) -> UInt64 {
+    return FfiConverterTypePokeeClient.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Receives the progress of a file upload or download, after every chunk.
+ */
+public protocol TransferProgressListener: AnyObject, Sendable {
+    
+    /**
+     * `done_bytes` transferred so far out of `total_bytes`, when the size is known. Throwing
+     * ends the transfer with that error.
+     */
+    func onProgress(doneBytes: UInt64, totalBytes: UInt64?) throws 
+    
+}
+/**
+ * Receives the progress of a file upload or download, after every chunk.
+ */
+open class TransferProgressListenerImpl: TransferProgressListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_poke_ffi_fn_clone_transferprogresslistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_poke_ffi_fn_free_transferprogresslistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * `done_bytes` transferred so far out of `total_bytes`, when the size is known. Throwing
+     * ends the transfer with that error.
+     */
+open func onProgress(doneBytes: UInt64, totalBytes: UInt64?)throws   {try rustCallWithError(FfiConverterTypePokeError_lift) {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_transferprogresslistener_on_progress(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(doneBytes),
+        FfiConverterOptionUInt64.lower(totalBytes),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceTransferProgressListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceTransferProgressListener = UniffiVTableCallbackInterfaceTransferProgressListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeTransferProgressListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface TransferProgressListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeTransferProgressListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface TransferProgressListener: handle missing in uniffiClone")
+            }
+        },
+        onProgress: { (
+            uniffiHandle: UInt64,
+            doneBytes: UInt64,
+            totalBytes: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeTransferProgressListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.onProgress(
+                     doneBytes: try FfiConverterUInt64.lift(doneBytes),
+                     totalBytes: try FfiConverterOptionUInt64.lift(totalBytes)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypePokeError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceTransferProgressListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceTransferProgressListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitTransferProgressListener() {
+    uniffi_poke_ffi_fn_init_callback_vtable_transferprogresslistener(UniffiCallbackInterfaceTransferProgressListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTransferProgressListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<TransferProgressListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = TransferProgressListener
+
+    public static func lift(_ handle: UInt64) throws -> TransferProgressListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return TransferProgressListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: TransferProgressListener) -> UInt64 {
+         if let rustImpl = value as? TransferProgressListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TransferProgressListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: TransferProgressListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransferProgressListener_lift(_ handle: UInt64) throws -> TransferProgressListener {
+    return try FfiConverterTypeTransferProgressListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransferProgressListener_lower(_ value: TransferProgressListener) -> UInt64 {
+    return FfiConverterTypeTransferProgressListener.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The events of one turn, resumed automatically after a drop; each event exactly once and
+ * in order. `next()` returns null after the terminal event or after `close()`.
+ *
+ * Kotlin: `turn.asFlow()`; Swift: `for try await event in turn.events()`. One reader at a
+ * time: concurrent `next()` calls wait for each other.
+ */
+public protocol TurnProtocol: AnyObject, Sendable {
+    
+    /**
+     * Asks the server to cancel the turn; the stream then ends with `message.cancelled`.
+     */
+    func cancel() async throws  -> CancelResult
+    
+    /**
+     * Stops reading now (a pending `next()` returns null); the turn keeps running on the
+     * server. Kotlin calls this `closeStream()`, because `close()` frees the object there.
+     */
+    func close() 
+    
+    /**
+     * The `Idempotency-Key` the turn was started with (null for a resumed stream).
+     */
+    func idempotencyKey()  -> String?
+    
+    /**
+     * The id of the last event delivered, for a manual `PokeeClient.resume`.
+     */
+    func lastEventId()  -> String?
+    
+    /**
+     * The next event, or null once the turn is over (or the stream was closed).
+     */
+    func next() async throws  -> TurnEvent?
+    
+    /**
+     * Set when the server answered an idempotent re-send with "replayed".
+     */
+    func replayed()  -> ReplayNotice?
+    
+    /**
+     * The turn's response id (`X-Response-Id`, else `message.created`'s `data.id`).
+     */
+    func responseId()  -> String?
+    
+    /**
+     * The session this turn runs in.
+     */
+    func sessionId()  -> String
+    
+}
+/**
+ * The events of one turn, resumed automatically after a drop; each event exactly once and
+ * in order. `next()` returns null after the terminal event or after `close()`.
+ *
+ * Kotlin: `turn.asFlow()`; Swift: `for try await event in turn.events()`. One reader at a
+ * time: concurrent `next()` calls wait for each other.
+ */
+open class Turn: TurnProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_poke_ffi_fn_clone_turn(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_poke_ffi_fn_free_turn(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Asks the server to cancel the turn; the stream then ends with `message.cancelled`.
+     */
+open func cancel()async throws  -> CancelResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_turn_cancel(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCancelResult_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Stops reading now (a pending `next()` returns null); the turn keeps running on the
+     * server. Kotlin calls this `closeStream()`, because `close()` frees the object there.
+     */
+open func close()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_turn_close(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The `Idempotency-Key` the turn was started with (null for a resumed stream).
+     */
+open func idempotencyKey() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_turn_idempotency_key(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The id of the last event delivered, for a manual `PokeeClient.resume`.
+     */
+open func lastEventId() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_turn_last_event_id(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The next event, or null once the turn is over (or the stream was closed).
+     */
+open func next()async throws  -> TurnEvent?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_turn_next(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeTurnEvent.lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Set when the server answered an idempotent re-send with "replayed".
+     */
+open func replayed() -> ReplayNotice?  {
+    return try!  FfiConverterOptionTypeReplayNotice.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_turn_replayed(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The turn's response id (`X-Response-Id`, else `message.created`'s `data.id`).
+     */
+open func responseId() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_turn_response_id(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The session this turn runs in.
+     */
+open func sessionId() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_turn_session_id(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTurn: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Turn
+
+    public static func lift(_ handle: UInt64) throws -> Turn {
+        return Turn(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Turn) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Turn {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Turn, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTurn_lift(_ handle: UInt64) throws -> Turn {
+    return try FfiConverterTypeTurn.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTurn_lower(_ value: Turn) -> UInt64 {
+    return FfiConverterTypeTurn.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Receives the session records that `PokeeClient.waitIdle` polls: the first one, then each
+ * one that differs from the one before (busy flag, status, progress metadata, ...).
+ */
+public protocol WaitProgressListener: AnyObject, Sendable {
+    
+    /**
+     * One changed record; the last call is the idle record `waitIdle` returns. Throwing
+     * ends `waitIdle` with that error.
+     */
+    func onProgress(session: SessionRecord) throws 
+    
+}
+/**
+ * Receives the session records that `PokeeClient.waitIdle` polls: the first one, then each
+ * one that differs from the one before (busy flag, status, progress metadata, ...).
+ */
+open class WaitProgressListenerImpl: WaitProgressListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_poke_ffi_fn_clone_waitprogresslistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_poke_ffi_fn_free_waitprogresslistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * One changed record; the last call is the idle record `waitIdle` returns. Throwing
+     * ends `waitIdle` with that error.
+     */
+open func onProgress(session: SessionRecord)throws   {try rustCallWithError(FfiConverterTypePokeError_lift) {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_waitprogresslistener_on_progress(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSessionRecord_lower(session),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceWaitProgressListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceWaitProgressListener = UniffiVTableCallbackInterfaceWaitProgressListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeWaitProgressListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface WaitProgressListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeWaitProgressListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface WaitProgressListener: handle missing in uniffiClone")
+            }
+        },
+        onProgress: { (
+            uniffiHandle: UInt64,
+            session: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeWaitProgressListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.onProgress(
+                     session: try FfiConverterTypeSessionRecord_lift(session)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypePokeError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceWaitProgressListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceWaitProgressListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitWaitProgressListener() {
+    uniffi_poke_ffi_fn_init_callback_vtable_waitprogresslistener(UniffiCallbackInterfaceWaitProgressListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWaitProgressListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<WaitProgressListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = WaitProgressListener
+
+    public static func lift(_ handle: UInt64) throws -> WaitProgressListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return WaitProgressListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: WaitProgressListener) -> UInt64 {
+         if let rustImpl = value as? WaitProgressListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WaitProgressListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: WaitProgressListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWaitProgressListener_lift(_ handle: UInt64) throws -> WaitProgressListener {
+    return try FfiConverterTypeWaitProgressListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWaitProgressListener_lower(_ value: WaitProgressListener) -> UInt64 {
+    return FfiConverterTypeWaitProgressListener.lower(value)
+}
+
+
+
+
+/**
+ * Filters of `deleteSessions`; both combine with AND, none deletes every session.
+ */
+public struct BulkDeleteFilter: Equatable, Hashable {
+    /**
+     * Only sessions that are not busy.
+     */
+    public let idleOnly: Bool
+    /**
+     * Only sessions inactive for at least this many seconds.
+     */
+    public let olderThanSecs: UInt64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Only sessions that are not busy.
+         */idleOnly: Bool = false, 
+        /**
+         * Only sessions inactive for at least this many seconds.
+         */olderThanSecs: UInt64? = nil) {
+        self.idleOnly = idleOnly
+        self.olderThanSecs = olderThanSecs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BulkDeleteFilter: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBulkDeleteFilter: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BulkDeleteFilter {
+        return
+            try BulkDeleteFilter(
+                idleOnly: FfiConverterBool.read(from: &buf), 
+                olderThanSecs: FfiConverterOptionUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BulkDeleteFilter, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.idleOnly, into: &buf)
+        FfiConverterOptionUInt64.write(value.olderThanSecs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBulkDeleteFilter_lift(_ buf: RustBuffer) throws -> BulkDeleteFilter {
+    return try FfiConverterTypeBulkDeleteFilter.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBulkDeleteFilter_lower(_ value: BulkDeleteFilter) -> RustBuffer {
+    return FfiConverterTypeBulkDeleteFilter.lower(value)
+}
+
+
+/**
+ * Answer of `deleteSessions`.
+ */
+public struct BulkDeleteResult: Equatable, Hashable {
+    /**
+     * How many sessions were destroyed.
+     */
+    public let deleted: UInt64
+    /**
+     * The answer as JSON.
+     */
+    public let json: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * How many sessions were destroyed.
+         */deleted: UInt64, 
+        /**
+         * The answer as JSON.
+         */json: String) {
+        self.deleted = deleted
+        self.json = json
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension BulkDeleteResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBulkDeleteResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BulkDeleteResult {
+        return
+            try BulkDeleteResult(
+                deleted: FfiConverterUInt64.read(from: &buf), 
+                json: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: BulkDeleteResult, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.deleted, into: &buf)
+        FfiConverterString.write(value.json, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBulkDeleteResult_lift(_ buf: RustBuffer) throws -> BulkDeleteResult {
+    return try FfiConverterTypeBulkDeleteResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBulkDeleteResult_lower(_ value: BulkDeleteResult) -> RustBuffer {
+    return FfiConverterTypeBulkDeleteResult.lower(value)
+}
+
+
+/**
+ * The callback token and URL Poke sent with a tool call. Prints without its token.
+ */
+public struct CallbackContext: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
+    /**
+     * `X-Poke-Callback-Token` (a secret).
+     */
+    public let callbackToken: String?
+    /**
+     * `X-Poke-Callback-Url`.
+     */
+    public let callbackUrl: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `X-Poke-Callback-Token` (a secret).
+         */callbackToken: String?, 
+        /**
+         * `X-Poke-Callback-Url`.
+         */callbackUrl: String?) {
+        self.callbackToken = callbackToken
+        self.callbackUrl = callbackUrl
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_callbackcontext_uniffi_trait_debug(
+            FfiConverterTypeCallbackContext_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_callbackcontext_uniffi_trait_display(
+            FfiConverterTypeCallbackContext_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension CallbackContext: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCallbackContext: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CallbackContext {
+        return
+            try CallbackContext(
+                callbackToken: FfiConverterOptionString.read(from: &buf), 
+                callbackUrl: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CallbackContext, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.callbackToken, into: &buf)
+        FfiConverterOptionString.write(value.callbackUrl, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCallbackContext_lift(_ buf: RustBuffer) throws -> CallbackContext {
+    return try FfiConverterTypeCallbackContext.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCallbackContext_lower(_ value: CallbackContext) -> RustBuffer {
+    return FfiConverterTypeCallbackContext.lower(value)
+}
+
+
+/**
+ * Limits of a [`CallbackSender`]; a missing value keeps the core's default (5 posts,
+ * 120 s in all, 1 s first backoff, 60 s largest `retryAfterMs`, 30 s per post).
+ */
+public struct CallbackLimits: Equatable, Hashable {
+    /**
+     * Posts of one callback at most, 429 retries included.
+     */
+    public let maxAttempts: UInt32?
+    /**
+     * Longest time spent on one callback, in seconds.
+     */
+    public let maxTotalSecs: Double?
+    /**
+     * First wait after a 429 without `retryAfterMs`, in seconds.
+     */
+    public let defaultBackoffSecs: Double?
+    /**
+     * Largest `retryAfterMs` honoured, in seconds.
+     */
+    public let maxRetryAfterSecs: Double?
+    /**
+     * Bound on one post, in seconds.
+     */
+    public let postTimeoutSecs: Double?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Posts of one callback at most, 429 retries included.
+         */maxAttempts: UInt32? = nil, 
+        /**
+         * Longest time spent on one callback, in seconds.
+         */maxTotalSecs: Double? = nil, 
+        /**
+         * First wait after a 429 without `retryAfterMs`, in seconds.
+         */defaultBackoffSecs: Double? = nil, 
+        /**
+         * Largest `retryAfterMs` honoured, in seconds.
+         */maxRetryAfterSecs: Double? = nil, 
+        /**
+         * Bound on one post, in seconds.
+         */postTimeoutSecs: Double? = nil) {
+        self.maxAttempts = maxAttempts
+        self.maxTotalSecs = maxTotalSecs
+        self.defaultBackoffSecs = defaultBackoffSecs
+        self.maxRetryAfterSecs = maxRetryAfterSecs
+        self.postTimeoutSecs = postTimeoutSecs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CallbackLimits: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCallbackLimits: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CallbackLimits {
+        return
+            try CallbackLimits(
+                maxAttempts: FfiConverterOptionUInt32.read(from: &buf), 
+                maxTotalSecs: FfiConverterOptionDouble.read(from: &buf), 
+                defaultBackoffSecs: FfiConverterOptionDouble.read(from: &buf), 
+                maxRetryAfterSecs: FfiConverterOptionDouble.read(from: &buf), 
+                postTimeoutSecs: FfiConverterOptionDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CallbackLimits, into buf: inout [UInt8]) {
+        FfiConverterOptionUInt32.write(value.maxAttempts, into: &buf)
+        FfiConverterOptionDouble.write(value.maxTotalSecs, into: &buf)
+        FfiConverterOptionDouble.write(value.defaultBackoffSecs, into: &buf)
+        FfiConverterOptionDouble.write(value.maxRetryAfterSecs, into: &buf)
+        FfiConverterOptionDouble.write(value.postTimeoutSecs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCallbackLimits_lift(_ buf: RustBuffer) throws -> CallbackLimits {
+    return try FfiConverterTypeCallbackLimits.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCallbackLimits_lower(_ value: CallbackLimits) -> RustBuffer {
+    return FfiConverterTypeCallbackLimits.lower(value)
+}
+
+
+/**
+ * Answer of a turn cancel: `cancelling` (202) or `already_complete` (200).
+ */
+public struct CancelResult: Equatable, Hashable {
+    /**
+     * The turn's response id, when the server includes it.
+     */
+    public let responseId: String?
+    /**
+     * Open status string.
+     */
+    public let status: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The turn's response id, when the server includes it.
+         */responseId: String?, 
+        /**
+         * Open status string.
+         */status: String) {
+        self.responseId = responseId
+        self.status = status
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CancelResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCancelResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CancelResult {
+        return
+            try CancelResult(
+                responseId: FfiConverterOptionString.read(from: &buf), 
+                status: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CancelResult, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.responseId, into: &buf)
+        FfiConverterString.write(value.status, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCancelResult_lift(_ buf: RustBuffer) throws -> CancelResult {
+    return try FfiConverterTypeCancelResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCancelResult_lower(_ value: CancelResult) -> RustBuffer {
+    return FfiConverterTypeCancelResult.lower(value)
+}
+
+
+/**
+ * What `createSession` sends; a missing value leaves the server's default.
+ */
+public struct CreateSessionParams: Equatable, Hashable {
+    /**
+     * `true` keeps the session until its TTL runs out instead of 5 minutes after a turn.
+     */
+    public let persistent: Bool?
+    /**
+     * Upper bound on the session's lifetime, in seconds (server default 14400).
+     */
+    public let ttlSecs: UInt64?
+    /**
+     * Free-form metadata as a JSON object, returned on every read.
+     */
+    public let metadataJson: String?
+    /**
+     * File scope; the whole workspace when absent.
+     */
+    public let fileAccess: FileAccess?
+    /**
+     * Model catalog name, fixed for the session's life.
+     */
+    public let model: String?
+    /**
+     * Client tools as a JSON array of OpenAI-shape function definitions.
+     */
+    public let toolsJson: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `true` keeps the session until its TTL runs out instead of 5 minutes after a turn.
+         */persistent: Bool? = nil, 
+        /**
+         * Upper bound on the session's lifetime, in seconds (server default 14400).
+         */ttlSecs: UInt64? = nil, 
+        /**
+         * Free-form metadata as a JSON object, returned on every read.
+         */metadataJson: String? = nil, 
+        /**
+         * File scope; the whole workspace when absent.
+         */fileAccess: FileAccess? = nil, 
+        /**
+         * Model catalog name, fixed for the session's life.
+         */model: String? = nil, 
+        /**
+         * Client tools as a JSON array of OpenAI-shape function definitions.
+         */toolsJson: String? = nil) {
+        self.persistent = persistent
+        self.ttlSecs = ttlSecs
+        self.metadataJson = metadataJson
+        self.fileAccess = fileAccess
+        self.model = model
+        self.toolsJson = toolsJson
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CreateSessionParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCreateSessionParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CreateSessionParams {
+        return
+            try CreateSessionParams(
+                persistent: FfiConverterOptionBool.read(from: &buf), 
+                ttlSecs: FfiConverterOptionUInt64.read(from: &buf), 
+                metadataJson: FfiConverterOptionString.read(from: &buf), 
+                fileAccess: FfiConverterOptionTypeFileAccess.read(from: &buf), 
+                model: FfiConverterOptionString.read(from: &buf), 
+                toolsJson: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CreateSessionParams, into buf: inout [UInt8]) {
+        FfiConverterOptionBool.write(value.persistent, into: &buf)
+        FfiConverterOptionUInt64.write(value.ttlSecs, into: &buf)
+        FfiConverterOptionString.write(value.metadataJson, into: &buf)
+        FfiConverterOptionTypeFileAccess.write(value.fileAccess, into: &buf)
+        FfiConverterOptionString.write(value.model, into: &buf)
+        FfiConverterOptionString.write(value.toolsJson, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreateSessionParams_lift(_ buf: RustBuffer) throws -> CreateSessionParams {
+    return try FfiConverterTypeCreateSessionParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreateSessionParams_lower(_ value: CreateSessionParams) -> RustBuffer {
+    return FfiConverterTypeCreateSessionParams.lower(value)
+}
+
+
+/**
+ * Where to post the callbacks of one emulated MCP tool call.
+ */
+public struct EmulatorCallbackChain: Equatable, Hashable {
+    /**
+     * Absolute callback URL.
+     */
+    public let url: String
+    /**
+     * Bearer token of the first callback.
+     */
+    public let token: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Absolute callback URL.
+         */url: String, 
+        /**
+         * Bearer token of the first callback.
+         */token: String) {
+        self.url = url
+        self.token = token
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension EmulatorCallbackChain: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEmulatorCallbackChain: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EmulatorCallbackChain {
+        return
+            try EmulatorCallbackChain(
+                url: FfiConverterString.read(from: &buf), 
+                token: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EmulatorCallbackChain, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.url, into: &buf)
+        FfiConverterString.write(value.token, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEmulatorCallbackChain_lift(_ buf: RustBuffer) throws -> EmulatorCallbackChain {
+    return try FfiConverterTypeEmulatorCallbackChain.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEmulatorCallbackChain_lower(_ value: EmulatorCallbackChain) -> RustBuffer {
+    return FfiConverterTypeEmulatorCallbackChain.lower(value)
+}
+
+
 /**
  * One request as the emulator received it (API routes only).
  */
@@ -1286,11 +3708,169 @@ public func FfiConverterTypeEmulatorRequest_lower(_ value: EmulatorRequest) -> R
 
 
 /**
- * One HTTP header.
+ * Which workspace paths a session may read and write (`""` is the whole workspace).
+ */
+public struct FileAccess: Equatable, Hashable {
+    /**
+     * Readable roots, workspace-relative.
+     */
+    public let read: [String]
+    /**
+     * Writable roots (writing implies reading).
+     */
+    public let write: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Readable roots, workspace-relative.
+         */read: [String] = [], 
+        /**
+         * Writable roots (writing implies reading).
+         */write: [String] = []) {
+        self.read = read
+        self.write = write
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FileAccess: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFileAccess: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FileAccess {
+        return
+            try FileAccess(
+                read: FfiConverterSequenceString.read(from: &buf), 
+                write: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FileAccess, into buf: inout [UInt8]) {
+        FfiConverterSequenceString.write(value.read, into: &buf)
+        FfiConverterSequenceString.write(value.write, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFileAccess_lift(_ buf: RustBuffer) throws -> FileAccess {
+    return try FfiConverterTypeFileAccess.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFileAccess_lower(_ value: FileAccess) -> RustBuffer {
+    return FfiConverterTypeFileAccess.lower(value)
+}
+
+
+/**
+ * One entry of a directory listing.
+ */
+public struct FileEntry: Equatable, Hashable {
+    /**
+     * The bare entry name, not a path.
+     */
+    public let name: String
+    /**
+     * Open type string: `file`, `directory`, or anything newer.
+     */
+    public let kind: String
+    /**
+     * Size in bytes (0 for directories).
+     */
+    public let size: UInt64
+    /**
+     * Modification time, Unix seconds.
+     */
+    public let modified: Double?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The bare entry name, not a path.
+         */name: String, 
+        /**
+         * Open type string: `file`, `directory`, or anything newer.
+         */kind: String, 
+        /**
+         * Size in bytes (0 for directories).
+         */size: UInt64, 
+        /**
+         * Modification time, Unix seconds.
+         */modified: Double?) {
+        self.name = name
+        self.kind = kind
+        self.size = size
+        self.modified = modified
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FileEntry: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFileEntry: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FileEntry {
+        return
+            try FileEntry(
+                name: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterString.read(from: &buf), 
+                size: FfiConverterUInt64.read(from: &buf), 
+                modified: FfiConverterOptionDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FileEntry, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterUInt64.write(value.size, into: &buf)
+        FfiConverterOptionDouble.write(value.modified, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFileEntry_lift(_ buf: RustBuffer) throws -> FileEntry {
+    return try FfiConverterTypeFileEntry.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFileEntry_lower(_ value: FileEntry) -> RustBuffer {
+    return FfiConverterTypeFileEntry.lower(value)
+}
+
+
+/**
+ * One HTTP header (request headers for `extractCallbackContext`, the emulator's journal).
  */
 public struct HttpHeader: Equatable, Hashable {
     /**
-     * Lowercase name.
+     * Name (the emulator's journal lowercases it).
      */
     public let name: String
     /**
@@ -1302,7 +3882,7 @@ public struct HttpHeader: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * Lowercase name.
+         * Name (the emulator's journal lowercases it).
          */name: String, 
         /**
          * Value (lossy UTF-8).
@@ -1555,6 +4135,237 @@ public func FfiConverterTypePokeClientOptions_lower(_ value: PokeClientOptions) 
 
 
 /**
+ * Options of [`PokeeClient::new`]; every missing value is resolved by the core.
+ */
+public struct PokeeClientOptions: Equatable, Hashable, CustomDebugStringConvertible, CustomStringConvertible {
+    /**
+     * The API key; else `POKEE_KEY`.
+     */
+    public let apiKey: String?
+    /**
+     * The base URL (e.g. `https://acme.enterprise.pokee.ai`); else `POKEE_API`.
+     */
+    public let baseUrl: String?
+    /**
+     * Time bounds of JSON calls.
+     */
+    public let timeouts: Timeouts?
+    /**
+     * Retries after the first attempt (core default 2).
+     */
+    public let maxRetries: UInt32?
+    /**
+     * The foreign package, for `User-Agent`; missing: the core's own identity.
+     */
+    public let language: HostLanguage?
+    /**
+     * Longest silence on a turn stream before it is treated as dropped (core default 60 s).
+     */
+    public let streamReadIdleSecs: Double?
+    /**
+     * Longest silence during a file transfer (core default 30 s).
+     */
+    public let transferReadIdleSecs: Double?
+    /**
+     * How dropped turn streams are resumed.
+     */
+    public let resume: ResumeOptions?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The API key; else `POKEE_KEY`.
+         */apiKey: String? = nil, 
+        /**
+         * The base URL (e.g. `https://acme.enterprise.pokee.ai`); else `POKEE_API`.
+         */baseUrl: String? = nil, 
+        /**
+         * Time bounds of JSON calls.
+         */timeouts: Timeouts? = nil, 
+        /**
+         * Retries after the first attempt (core default 2).
+         */maxRetries: UInt32? = nil, 
+        /**
+         * The foreign package, for `User-Agent`; missing: the core's own identity.
+         */language: HostLanguage? = nil, 
+        /**
+         * Longest silence on a turn stream before it is treated as dropped (core default 60 s).
+         */streamReadIdleSecs: Double? = nil, 
+        /**
+         * Longest silence during a file transfer (core default 30 s).
+         */transferReadIdleSecs: Double? = nil, 
+        /**
+         * How dropped turn streams are resumed.
+         */resume: ResumeOptions? = nil) {
+        self.apiKey = apiKey
+        self.baseUrl = baseUrl
+        self.timeouts = timeouts
+        self.maxRetries = maxRetries
+        self.language = language
+        self.streamReadIdleSecs = streamReadIdleSecs
+        self.transferReadIdleSecs = transferReadIdleSecs
+        self.resume = resume
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_pokeeclientoptions_uniffi_trait_debug(
+            FfiConverterTypePokeeClientOptions_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_pokeeclientoptions_uniffi_trait_display(
+            FfiConverterTypePokeeClientOptions_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension PokeeClientOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePokeeClientOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PokeeClientOptions {
+        return
+            try PokeeClientOptions(
+                apiKey: FfiConverterOptionString.read(from: &buf), 
+                baseUrl: FfiConverterOptionString.read(from: &buf), 
+                timeouts: FfiConverterOptionTypeTimeouts.read(from: &buf), 
+                maxRetries: FfiConverterOptionUInt32.read(from: &buf), 
+                language: FfiConverterOptionTypeHostLanguage.read(from: &buf), 
+                streamReadIdleSecs: FfiConverterOptionDouble.read(from: &buf), 
+                transferReadIdleSecs: FfiConverterOptionDouble.read(from: &buf), 
+                resume: FfiConverterOptionTypeResumeOptions.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PokeeClientOptions, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.apiKey, into: &buf)
+        FfiConverterOptionString.write(value.baseUrl, into: &buf)
+        FfiConverterOptionTypeTimeouts.write(value.timeouts, into: &buf)
+        FfiConverterOptionUInt32.write(value.maxRetries, into: &buf)
+        FfiConverterOptionTypeHostLanguage.write(value.language, into: &buf)
+        FfiConverterOptionDouble.write(value.streamReadIdleSecs, into: &buf)
+        FfiConverterOptionDouble.write(value.transferReadIdleSecs, into: &buf)
+        FfiConverterOptionTypeResumeOptions.write(value.resume, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePokeeClientOptions_lift(_ buf: RustBuffer) throws -> PokeeClientOptions {
+    return try FfiConverterTypePokeeClientOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePokeeClientOptions_lower(_ value: PokeeClientOptions) -> RustBuffer {
+    return FfiConverterTypePokeeClientOptions.lower(value)
+}
+
+
+/**
+ * The server's answer to an idempotent re-send whose events were already evicted: the turn
+ * finished long ago and its stream yields nothing.
+ */
+public struct ReplayNotice: Equatable, Hashable {
+    /**
+     * The original turn's response id.
+     */
+    public let responseId: String
+    /**
+     * `replayed`.
+     */
+    public let status: String
+    /**
+     * The server's explanation.
+     */
+    public let note: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The original turn's response id.
+         */responseId: String, 
+        /**
+         * `replayed`.
+         */status: String, 
+        /**
+         * The server's explanation.
+         */note: String?) {
+        self.responseId = responseId
+        self.status = status
+        self.note = note
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ReplayNotice: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReplayNotice: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ReplayNotice {
+        return
+            try ReplayNotice(
+                responseId: FfiConverterString.read(from: &buf), 
+                status: FfiConverterString.read(from: &buf), 
+                note: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ReplayNotice, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.responseId, into: &buf)
+        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.note, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReplayNotice_lift(_ buf: RustBuffer) throws -> ReplayNotice {
+    return try FfiConverterTypeReplayNotice.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReplayNotice_lower(_ value: ReplayNotice) -> RustBuffer {
+    return FfiConverterTypeReplayNotice.lower(value)
+}
+
+
+/**
  * Per-call overrides of the client's options.
  */
 public struct RequestOptions: Equatable, Hashable {
@@ -1630,6 +4441,86 @@ public func FfiConverterTypeRequestOptions_lift(_ buf: RustBuffer) throws -> Req
 #endif
 public func FfiConverterTypeRequestOptions_lower(_ value: RequestOptions) -> RustBuffer {
     return FfiConverterTypeRequestOptions.lower(value)
+}
+
+
+/**
+ * How a dropped turn stream is resumed; a missing value keeps the core's default
+ * (5 reconnects without progress, backoff 0.5 s doubling to 10 s).
+ */
+public struct ResumeOptions: Equatable, Hashable {
+    /**
+     * Reconnects in a row that deliver nothing new before giving up; `0` never resumes.
+     */
+    public let maxAttemptsWithoutProgress: UInt32?
+    /**
+     * First wait before a reconnect, in seconds.
+     */
+    public let initialDelaySecs: Double?
+    /**
+     * Largest wait before a reconnect, in seconds.
+     */
+    public let maxDelaySecs: Double?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Reconnects in a row that deliver nothing new before giving up; `0` never resumes.
+         */maxAttemptsWithoutProgress: UInt32? = nil, 
+        /**
+         * First wait before a reconnect, in seconds.
+         */initialDelaySecs: Double? = nil, 
+        /**
+         * Largest wait before a reconnect, in seconds.
+         */maxDelaySecs: Double? = nil) {
+        self.maxAttemptsWithoutProgress = maxAttemptsWithoutProgress
+        self.initialDelaySecs = initialDelaySecs
+        self.maxDelaySecs = maxDelaySecs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ResumeOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeResumeOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ResumeOptions {
+        return
+            try ResumeOptions(
+                maxAttemptsWithoutProgress: FfiConverterOptionUInt32.read(from: &buf), 
+                initialDelaySecs: FfiConverterOptionDouble.read(from: &buf), 
+                maxDelaySecs: FfiConverterOptionDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ResumeOptions, into buf: inout [UInt8]) {
+        FfiConverterOptionUInt32.write(value.maxAttemptsWithoutProgress, into: &buf)
+        FfiConverterOptionDouble.write(value.initialDelaySecs, into: &buf)
+        FfiConverterOptionDouble.write(value.maxDelaySecs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResumeOptions_lift(_ buf: RustBuffer) throws -> ResumeOptions {
+    return try FfiConverterTypeResumeOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResumeOptions_lower(_ value: ResumeOptions) -> RustBuffer {
+    return FfiConverterTypeResumeOptions.lower(value)
 }
 
 
@@ -1723,6 +4614,185 @@ public func FfiConverterTypeSendMessageResult_lower(_ value: SendMessageResult) 
 
 
 /**
+ * A session as the server reports it.
+ */
+public struct SessionRecord: Equatable, Hashable {
+    /**
+     * Session id, e.g. `sess_a86118c06688`.
+     */
+    public let id: String
+    /**
+     * Creation time, Unix seconds.
+     */
+    public let createdAt: Double?
+    /**
+     * Last turn start or end, Unix seconds.
+     */
+    public let lastActivity: Double?
+    /**
+     * The `busy` field as sent.
+     */
+    public let busy: Bool
+    /**
+     * True while a turn runs (`busy`, or a `busy` status): what to branch on.
+     */
+    public let isBusy: Bool
+    /**
+     * Whether the session outlives its idle timer.
+     */
+    public let persistent: Bool
+    /**
+     * Lifetime bound in seconds.
+     */
+    public let ttlSecs: UInt64?
+    /**
+     * Open status string: `ready`, `busy`, or anything newer.
+     */
+    public let status: String
+    /**
+     * Metadata as a JSON object, including the progress keys the agent writes.
+     */
+    public let metadataJson: String
+    /**
+     * File scope.
+     */
+    public let fileAccess: FileAccess?
+    /**
+     * Model, when the server reports it.
+     */
+    public let model: String?
+    /**
+     * Client tools as a JSON array, when the server reports them.
+     */
+    public let toolsJson: String?
+    /**
+     * The whole record as JSON, fields this version does not know included.
+     */
+    public let json: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Session id, e.g. `sess_a86118c06688`.
+         */id: String, 
+        /**
+         * Creation time, Unix seconds.
+         */createdAt: Double?, 
+        /**
+         * Last turn start or end, Unix seconds.
+         */lastActivity: Double?, 
+        /**
+         * The `busy` field as sent.
+         */busy: Bool, 
+        /**
+         * True while a turn runs (`busy`, or a `busy` status): what to branch on.
+         */isBusy: Bool, 
+        /**
+         * Whether the session outlives its idle timer.
+         */persistent: Bool, 
+        /**
+         * Lifetime bound in seconds.
+         */ttlSecs: UInt64?, 
+        /**
+         * Open status string: `ready`, `busy`, or anything newer.
+         */status: String, 
+        /**
+         * Metadata as a JSON object, including the progress keys the agent writes.
+         */metadataJson: String, 
+        /**
+         * File scope.
+         */fileAccess: FileAccess?, 
+        /**
+         * Model, when the server reports it.
+         */model: String?, 
+        /**
+         * Client tools as a JSON array, when the server reports them.
+         */toolsJson: String?, 
+        /**
+         * The whole record as JSON, fields this version does not know included.
+         */json: String) {
+        self.id = id
+        self.createdAt = createdAt
+        self.lastActivity = lastActivity
+        self.busy = busy
+        self.isBusy = isBusy
+        self.persistent = persistent
+        self.ttlSecs = ttlSecs
+        self.status = status
+        self.metadataJson = metadataJson
+        self.fileAccess = fileAccess
+        self.model = model
+        self.toolsJson = toolsJson
+        self.json = json
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SessionRecord: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSessionRecord: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SessionRecord {
+        return
+            try SessionRecord(
+                id: FfiConverterString.read(from: &buf), 
+                createdAt: FfiConverterOptionDouble.read(from: &buf), 
+                lastActivity: FfiConverterOptionDouble.read(from: &buf), 
+                busy: FfiConverterBool.read(from: &buf), 
+                isBusy: FfiConverterBool.read(from: &buf), 
+                persistent: FfiConverterBool.read(from: &buf), 
+                ttlSecs: FfiConverterOptionUInt64.read(from: &buf), 
+                status: FfiConverterString.read(from: &buf), 
+                metadataJson: FfiConverterString.read(from: &buf), 
+                fileAccess: FfiConverterOptionTypeFileAccess.read(from: &buf), 
+                model: FfiConverterOptionString.read(from: &buf), 
+                toolsJson: FfiConverterOptionString.read(from: &buf), 
+                json: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SessionRecord, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionDouble.write(value.createdAt, into: &buf)
+        FfiConverterOptionDouble.write(value.lastActivity, into: &buf)
+        FfiConverterBool.write(value.busy, into: &buf)
+        FfiConverterBool.write(value.isBusy, into: &buf)
+        FfiConverterBool.write(value.persistent, into: &buf)
+        FfiConverterOptionUInt64.write(value.ttlSecs, into: &buf)
+        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterString.write(value.metadataJson, into: &buf)
+        FfiConverterOptionTypeFileAccess.write(value.fileAccess, into: &buf)
+        FfiConverterOptionString.write(value.model, into: &buf)
+        FfiConverterOptionString.write(value.toolsJson, into: &buf)
+        FfiConverterString.write(value.json, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSessionRecord_lift(_ buf: RustBuffer) throws -> SessionRecord {
+    return try FfiConverterTypeSessionRecord.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSessionRecord_lower(_ value: SessionRecord) -> RustBuffer {
+    return FfiConverterTypeSessionRecord.lower(value)
+}
+
+
+/**
  * Time bounds in seconds; a missing value keeps the core's default (connect 5 s, total
  * 60 s, no read-idle bound).
  */
@@ -1799,6 +4869,611 @@ public func FfiConverterTypeTimeouts_lift(_ buf: RustBuffer) throws -> Timeouts 
 #endif
 public func FfiConverterTypeTimeouts_lower(_ value: Timeouts) -> RustBuffer {
     return FfiConverterTypeTimeouts.lower(value)
+}
+
+
+/**
+ * Answer of `submitToolResult`.
+ */
+public struct ToolResultAck: Equatable, Hashable {
+    /**
+     * The call answered.
+     */
+    public let callId: String?
+    /**
+     * Open status string, `accepted` on success.
+     */
+    public let status: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The call answered.
+         */callId: String?, 
+        /**
+         * Open status string, `accepted` on success.
+         */status: String) {
+        self.callId = callId
+        self.status = status
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ToolResultAck: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeToolResultAck: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ToolResultAck {
+        return
+            try ToolResultAck(
+                callId: FfiConverterOptionString.read(from: &buf), 
+                status: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ToolResultAck, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.callId, into: &buf)
+        FfiConverterString.write(value.status, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeToolResultAck_lift(_ buf: RustBuffer) throws -> ToolResultAck {
+    return try FfiConverterTypeToolResultAck.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeToolResultAck_lower(_ value: ToolResultAck) -> RustBuffer {
+    return FfiConverterTypeToolResultAck.lower(value)
+}
+
+
+/**
+ * One event of a turn.
+ */
+public struct TurnEvent: Equatable, Hashable {
+    /**
+     * The event's `id:` (its sequence number as text), absent in old-format streams.
+     */
+    public let id: String?
+    /**
+     * The event name, e.g. `text.delta`.
+     */
+    public let event: String
+    /**
+     * The event's type.
+     */
+    public let kind: TurnEventKind
+    /**
+     * The payload as JSON (a non-JSON payload becomes a JSON string).
+     */
+    public let dataJson: String
+    /**
+     * The payload exactly as received.
+     */
+    public let raw: String
+    /**
+     * `data.content` when it is a string (text, thinking and tool-input deltas).
+     */
+    public let content: String?
+    /**
+     * `data.error` when it is a string (`message.error`).
+     */
+    public let error: String?
+    /**
+     * `data.sequence_number`, else the id read as a number.
+     */
+    public let sequenceNumber: UInt64?
+    /**
+     * True for the event that ends the turn (completed, error, cancelled).
+     */
+    public let isTerminal: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The event's `id:` (its sequence number as text), absent in old-format streams.
+         */id: String?, 
+        /**
+         * The event name, e.g. `text.delta`.
+         */event: String, 
+        /**
+         * The event's type.
+         */kind: TurnEventKind, 
+        /**
+         * The payload as JSON (a non-JSON payload becomes a JSON string).
+         */dataJson: String, 
+        /**
+         * The payload exactly as received.
+         */raw: String, 
+        /**
+         * `data.content` when it is a string (text, thinking and tool-input deltas).
+         */content: String?, 
+        /**
+         * `data.error` when it is a string (`message.error`).
+         */error: String?, 
+        /**
+         * `data.sequence_number`, else the id read as a number.
+         */sequenceNumber: UInt64?, 
+        /**
+         * True for the event that ends the turn (completed, error, cancelled).
+         */isTerminal: Bool) {
+        self.id = id
+        self.event = event
+        self.kind = kind
+        self.dataJson = dataJson
+        self.raw = raw
+        self.content = content
+        self.error = error
+        self.sequenceNumber = sequenceNumber
+        self.isTerminal = isTerminal
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TurnEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTurnEvent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TurnEvent {
+        return
+            try TurnEvent(
+                id: FfiConverterOptionString.read(from: &buf), 
+                event: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeTurnEventKind.read(from: &buf), 
+                dataJson: FfiConverterString.read(from: &buf), 
+                raw: FfiConverterString.read(from: &buf), 
+                content: FfiConverterOptionString.read(from: &buf), 
+                error: FfiConverterOptionString.read(from: &buf), 
+                sequenceNumber: FfiConverterOptionUInt64.read(from: &buf), 
+                isTerminal: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TurnEvent, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.id, into: &buf)
+        FfiConverterString.write(value.event, into: &buf)
+        FfiConverterTypeTurnEventKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.dataJson, into: &buf)
+        FfiConverterString.write(value.raw, into: &buf)
+        FfiConverterOptionString.write(value.content, into: &buf)
+        FfiConverterOptionString.write(value.error, into: &buf)
+        FfiConverterOptionUInt64.write(value.sequenceNumber, into: &buf)
+        FfiConverterBool.write(value.isTerminal, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTurnEvent_lift(_ buf: RustBuffer) throws -> TurnEvent {
+    return try FfiConverterTypeTurnEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTurnEvent_lower(_ value: TurnEvent) -> RustBuffer {
+    return FfiConverterTypeTurnEvent.lower(value)
+}
+
+
+/**
+ * Answer of an upload.
+ */
+public struct UploadResult: Equatable, Hashable {
+    /**
+     * The normalised workspace-relative path written.
+     */
+    public let path: String
+    /**
+     * Bytes stored.
+     */
+    public let size: UInt64
+    /**
+     * Modification time, Unix seconds.
+     */
+    public let modified: Double?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The normalised workspace-relative path written.
+         */path: String, 
+        /**
+         * Bytes stored.
+         */size: UInt64, 
+        /**
+         * Modification time, Unix seconds.
+         */modified: Double?) {
+        self.path = path
+        self.size = size
+        self.modified = modified
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension UploadResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUploadResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UploadResult {
+        return
+            try UploadResult(
+                path: FfiConverterString.read(from: &buf), 
+                size: FfiConverterUInt64.read(from: &buf), 
+                modified: FfiConverterOptionDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: UploadResult, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.path, into: &buf)
+        FfiConverterUInt64.write(value.size, into: &buf)
+        FfiConverterOptionDouble.write(value.modified, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUploadResult_lift(_ buf: RustBuffer) throws -> UploadResult {
+    return try FfiConverterTypeUploadResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUploadResult_lower(_ value: UploadResult) -> RustBuffer {
+    return FfiConverterTypeUploadResult.lower(value)
+}
+
+
+/**
+ * `GET /v1/usage`: rate-limit windows (both server shapes) and credit balance.
+ */
+public struct Usage: Equatable, Hashable {
+    /**
+     * Who the counters belong to.
+     */
+    public let callerId: String?
+    /**
+     * Every window, bucketed or flat.
+     */
+    public let windows: [UsageWindow]
+    /**
+     * Whether credits are tracked.
+     */
+    public let creditsEnabled: Bool?
+    /**
+     * `soft` (records only) or `hard` (turns fail with 402 on a low balance).
+     */
+    public let creditsMode: String?
+    /**
+     * Remaining balance.
+     */
+    public let creditsBalance: Double?
+    /**
+     * The answer as JSON.
+     */
+    public let json: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Who the counters belong to.
+         */callerId: String?, 
+        /**
+         * Every window, bucketed or flat.
+         */windows: [UsageWindow], 
+        /**
+         * Whether credits are tracked.
+         */creditsEnabled: Bool?, 
+        /**
+         * `soft` (records only) or `hard` (turns fail with 402 on a low balance).
+         */creditsMode: String?, 
+        /**
+         * Remaining balance.
+         */creditsBalance: Double?, 
+        /**
+         * The answer as JSON.
+         */json: String) {
+        self.callerId = callerId
+        self.windows = windows
+        self.creditsEnabled = creditsEnabled
+        self.creditsMode = creditsMode
+        self.creditsBalance = creditsBalance
+        self.json = json
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Usage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUsage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Usage {
+        return
+            try Usage(
+                callerId: FfiConverterOptionString.read(from: &buf), 
+                windows: FfiConverterSequenceTypeUsageWindow.read(from: &buf), 
+                creditsEnabled: FfiConverterOptionBool.read(from: &buf), 
+                creditsMode: FfiConverterOptionString.read(from: &buf), 
+                creditsBalance: FfiConverterOptionDouble.read(from: &buf), 
+                json: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Usage, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.callerId, into: &buf)
+        FfiConverterSequenceTypeUsageWindow.write(value.windows, into: &buf)
+        FfiConverterOptionBool.write(value.creditsEnabled, into: &buf)
+        FfiConverterOptionString.write(value.creditsMode, into: &buf)
+        FfiConverterOptionDouble.write(value.creditsBalance, into: &buf)
+        FfiConverterString.write(value.json, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUsage_lift(_ buf: RustBuffer) throws -> Usage {
+    return try FfiConverterTypeUsage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUsage_lower(_ value: Usage) -> RustBuffer {
+    return FfiConverterTypeUsage.lower(value)
+}
+
+
+/**
+ * Usage within one rolling rate-limit window.
+ */
+public struct UsageWindow: Equatable, Hashable {
+    /**
+     * The bucket (`session_turn`, `response`, ...); absent in the older flat shape.
+     */
+    public let bucket: String?
+    /**
+     * `hour`, `day`, ...
+     */
+    public let name: String
+    /**
+     * Window length in seconds.
+     */
+    public let durationSeconds: UInt64?
+    /**
+     * Turns counted.
+     */
+    public let turns: UInt64?
+    /**
+     * Turn cap.
+     */
+    public let maxTurns: UInt64?
+    /**
+     * Tokens counted.
+     */
+    public let tokens: UInt64?
+    /**
+     * Token cap.
+     */
+    public let maxTokens: UInt64?
+    /**
+     * Whether the window is enforced.
+     */
+    public let enabled: Bool?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The bucket (`session_turn`, `response`, ...); absent in the older flat shape.
+         */bucket: String?, 
+        /**
+         * `hour`, `day`, ...
+         */name: String, 
+        /**
+         * Window length in seconds.
+         */durationSeconds: UInt64?, 
+        /**
+         * Turns counted.
+         */turns: UInt64?, 
+        /**
+         * Turn cap.
+         */maxTurns: UInt64?, 
+        /**
+         * Tokens counted.
+         */tokens: UInt64?, 
+        /**
+         * Token cap.
+         */maxTokens: UInt64?, 
+        /**
+         * Whether the window is enforced.
+         */enabled: Bool?) {
+        self.bucket = bucket
+        self.name = name
+        self.durationSeconds = durationSeconds
+        self.turns = turns
+        self.maxTurns = maxTurns
+        self.tokens = tokens
+        self.maxTokens = maxTokens
+        self.enabled = enabled
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension UsageWindow: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUsageWindow: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UsageWindow {
+        return
+            try UsageWindow(
+                bucket: FfiConverterOptionString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                durationSeconds: FfiConverterOptionUInt64.read(from: &buf), 
+                turns: FfiConverterOptionUInt64.read(from: &buf), 
+                maxTurns: FfiConverterOptionUInt64.read(from: &buf), 
+                tokens: FfiConverterOptionUInt64.read(from: &buf), 
+                maxTokens: FfiConverterOptionUInt64.read(from: &buf), 
+                enabled: FfiConverterOptionBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: UsageWindow, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.bucket, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionUInt64.write(value.durationSeconds, into: &buf)
+        FfiConverterOptionUInt64.write(value.turns, into: &buf)
+        FfiConverterOptionUInt64.write(value.maxTurns, into: &buf)
+        FfiConverterOptionUInt64.write(value.tokens, into: &buf)
+        FfiConverterOptionUInt64.write(value.maxTokens, into: &buf)
+        FfiConverterOptionBool.write(value.enabled, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUsageWindow_lift(_ buf: RustBuffer) throws -> UsageWindow {
+    return try FfiConverterTypeUsageWindow.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUsageWindow_lower(_ value: UsageWindow) -> RustBuffer {
+    return FfiConverterTypeUsageWindow.lower(value)
+}
+
+
+/**
+ * How `waitIdle` polls; a missing value keeps the core's default (1 s doubling to 10 s,
+ * no deadline).
+ */
+public struct WaitOptions: Equatable, Hashable {
+    /**
+     * First wait between two reads, in seconds.
+     */
+    public let pollIntervalSecs: Double?
+    /**
+     * The wait doubles up to this, in seconds.
+     */
+    public let maxIntervalSecs: Double?
+    /**
+     * Give up with a `Timeout` error after this many seconds.
+     */
+    public let deadlineSecs: Double?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * First wait between two reads, in seconds.
+         */pollIntervalSecs: Double? = nil, 
+        /**
+         * The wait doubles up to this, in seconds.
+         */maxIntervalSecs: Double? = nil, 
+        /**
+         * Give up with a `Timeout` error after this many seconds.
+         */deadlineSecs: Double? = nil) {
+        self.pollIntervalSecs = pollIntervalSecs
+        self.maxIntervalSecs = maxIntervalSecs
+        self.deadlineSecs = deadlineSecs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WaitOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWaitOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WaitOptions {
+        return
+            try WaitOptions(
+                pollIntervalSecs: FfiConverterOptionDouble.read(from: &buf), 
+                maxIntervalSecs: FfiConverterOptionDouble.read(from: &buf), 
+                deadlineSecs: FfiConverterOptionDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WaitOptions, into buf: inout [UInt8]) {
+        FfiConverterOptionDouble.write(value.pollIntervalSecs, into: &buf)
+        FfiConverterOptionDouble.write(value.maxIntervalSecs, into: &buf)
+        FfiConverterOptionDouble.write(value.deadlineSecs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWaitOptions_lift(_ buf: RustBuffer) throws -> WaitOptions {
+    return try FfiConverterTypeWaitOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWaitOptions_lower(_ value: WaitOptions) -> RustBuffer {
+    return FfiConverterTypeWaitOptions.lower(value)
 }
 
 
@@ -2085,6 +5760,87 @@ public func FfiConverterTypeApiErrorKind_lift(_ buf: RustBuffer) throws -> ApiEr
 #endif
 public func FfiConverterTypeApiErrorKind_lower(_ value: ApiErrorKind) -> RustBuffer {
     return FfiConverterTypeApiErrorKind.lower(value)
+}
+
+
+
+/**
+ * Whether a chain goes on after a post.
+ */
+
+public enum ChainStep: Equatable, Hashable {
+    
+    /**
+     * Keep sending; the next post uses the new token.
+     */
+    case `continue`
+    /**
+     * Stop: the server ended the chain (`failure` is null) or a post failed.
+     */
+    case stop(
+        /**
+         * Why, when a post failed; never contains a token.
+         */failure: String?
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ChainStep: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChainStep: FfiConverterRustBuffer {
+    typealias SwiftType = ChainStep
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChainStep {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .`continue`
+        
+        case 2: return .stop(failure: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ChainStep, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .`continue`:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .stop(failure):
+            writeInt(&buf, Int32(2))
+            FfiConverterOptionString.write(failure, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChainStep_lift(_ buf: RustBuffer) throws -> ChainStep {
+    return try FfiConverterTypeChainStep.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChainStep_lower(_ value: ChainStep) -> RustBuffer {
+    return FfiConverterTypeChainStep.lower(value)
 }
 
 
@@ -2607,6 +6363,231 @@ public func FfiConverterTypeTimeoutPhase_lower(_ value: TimeoutPhase) -> RustBuf
 }
 
 
+
+/**
+ * The event types of a turn; anything newer is `Other` (its name is in `TurnEvent.event`).
+ */
+
+public enum TurnEventKind: Equatable, Hashable {
+    
+    /**
+     * `message.created`: always first; `data.id` is the response id.
+     */
+    case messageCreated
+    /**
+     * `text.start`.
+     */
+    case textStart
+    /**
+     * `text.delta`: `content` is the next piece of text.
+     */
+    case textDelta
+    /**
+     * `text.stop`.
+     */
+    case textStop
+    /**
+     * `thinking.start`.
+     */
+    case thinkingStart
+    /**
+     * `thinking.delta`: `content` is the next piece of the reasoning trace.
+     */
+    case thinkingDelta
+    /**
+     * `thinking.stop`.
+     */
+    case thinkingStop
+    /**
+     * `tool_use.start`: the agent calls one of its own tools.
+     */
+    case toolUseStart
+    /**
+     * `tool_use.input_delta`: streamed tool arguments.
+     */
+    case toolUseInputDelta
+    /**
+     * `tool_use.executing`: final input, about to run.
+     */
+    case toolUseExecuting
+    /**
+     * `tool_use.stop`.
+     */
+    case toolUseStop
+    /**
+     * `tool_result`: output of a tool.
+     */
+    case toolResult
+    /**
+     * `tool_call.requested`: answer with `PokeeClient.submitToolResult`.
+     */
+    case toolCallRequested
+    /**
+     * `message.completed`: success, terminal.
+     */
+    case messageCompleted
+    /**
+     * `message.error`: failure, terminal.
+     */
+    case messageError
+    /**
+     * `message.cancelled`: cancelled, terminal.
+     */
+    case messageCancelled
+    /**
+     * An event type this version does not know.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension TurnEventKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTurnEventKind: FfiConverterRustBuffer {
+    typealias SwiftType = TurnEventKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TurnEventKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .messageCreated
+        
+        case 2: return .textStart
+        
+        case 3: return .textDelta
+        
+        case 4: return .textStop
+        
+        case 5: return .thinkingStart
+        
+        case 6: return .thinkingDelta
+        
+        case 7: return .thinkingStop
+        
+        case 8: return .toolUseStart
+        
+        case 9: return .toolUseInputDelta
+        
+        case 10: return .toolUseExecuting
+        
+        case 11: return .toolUseStop
+        
+        case 12: return .toolResult
+        
+        case 13: return .toolCallRequested
+        
+        case 14: return .messageCompleted
+        
+        case 15: return .messageError
+        
+        case 16: return .messageCancelled
+        
+        case 17: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: TurnEventKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .messageCreated:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .textStart:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .textDelta:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .textStop:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .thinkingStart:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .thinkingDelta:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .thinkingStop:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .toolUseStart:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .toolUseInputDelta:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .toolUseExecuting:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .toolUseStop:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .toolResult:
+            writeInt(&buf, Int32(12))
+        
+        
+        case .toolCallRequested:
+            writeInt(&buf, Int32(13))
+        
+        
+        case .messageCompleted:
+            writeInt(&buf, Int32(14))
+        
+        
+        case .messageError:
+            writeInt(&buf, Int32(15))
+        
+        
+        case .messageCancelled:
+            writeInt(&buf, Int32(16))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(17))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTurnEventKind_lift(_ buf: RustBuffer) throws -> TurnEventKind {
+    return try FfiConverterTypeTurnEventKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTurnEventKind_lower(_ value: TurnEventKind) -> RustBuffer {
+    return FfiConverterTypeTurnEventKind.lower(value)
+}
+
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -2682,6 +6663,30 @@ fileprivate struct FfiConverterOptionDouble: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionBool: FfiConverterRustBuffer {
+    typealias SwiftType = Bool?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterBool.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterBool.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
     typealias SwiftType = String?
 
@@ -2698,6 +6703,222 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
+    typealias SwiftType = Data?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterData.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterData.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeTransferProgressListener: FfiConverterRustBuffer {
+    typealias SwiftType = TransferProgressListener?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeTransferProgressListener.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeTransferProgressListener.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeWaitProgressListener: FfiConverterRustBuffer {
+    typealias SwiftType = WaitProgressListener?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeWaitProgressListener.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeWaitProgressListener.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeBulkDeleteFilter: FfiConverterRustBuffer {
+    typealias SwiftType = BulkDeleteFilter?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeBulkDeleteFilter.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeBulkDeleteFilter.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeCallbackContext: FfiConverterRustBuffer {
+    typealias SwiftType = CallbackContext?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCallbackContext.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCallbackContext.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeCallbackLimits: FfiConverterRustBuffer {
+    typealias SwiftType = CallbackLimits?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCallbackLimits.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCallbackLimits.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeCreateSessionParams: FfiConverterRustBuffer {
+    typealias SwiftType = CreateSessionParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCreateSessionParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCreateSessionParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeFileAccess: FfiConverterRustBuffer {
+    typealias SwiftType = FileAccess?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeFileAccess.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeFileAccess.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeReplayNotice: FfiConverterRustBuffer {
+    typealias SwiftType = ReplayNotice?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeReplayNotice.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeReplayNotice.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -2730,6 +6951,30 @@ fileprivate struct FfiConverterOptionTypeRequestOptions: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeResumeOptions: FfiConverterRustBuffer {
+    typealias SwiftType = ResumeOptions?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeResumeOptions.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeResumeOptions.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeTimeouts: FfiConverterRustBuffer {
     typealias SwiftType = Timeouts?
 
@@ -2746,6 +6991,54 @@ fileprivate struct FfiConverterOptionTypeTimeouts: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeTimeouts.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeTurnEvent: FfiConverterRustBuffer {
+    typealias SwiftType = TurnEvent?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeTurnEvent.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeTurnEvent.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeWaitOptions: FfiConverterRustBuffer {
+    typealias SwiftType = WaitOptions?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeWaitOptions.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeWaitOptions.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -2778,6 +7071,31 @@ fileprivate struct FfiConverterOptionTypeHostLanguage: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]
+
+    public static func write(_ value: [String], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterString.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [String]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeEmulatorRequest: FfiConverterRustBuffer {
     typealias SwiftType = [EmulatorRequest]
 
@@ -2803,6 +7121,31 @@ fileprivate struct FfiConverterSequenceTypeEmulatorRequest: FfiConverterRustBuff
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeFileEntry: FfiConverterRustBuffer {
+    typealias SwiftType = [FileEntry]
+
+    public static func write(_ value: [FileEntry], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFileEntry.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [FileEntry] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [FileEntry]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFileEntry.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer {
     typealias SwiftType = [HttpHeader]
 
@@ -2820,6 +7163,56 @@ fileprivate struct FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeHttpHeader.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSessionRecord: FfiConverterRustBuffer {
+    typealias SwiftType = [SessionRecord]
+
+    public static func write(_ value: [SessionRecord], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSessionRecord.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SessionRecord] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SessionRecord]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSessionRecord.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeUsageWindow: FfiConverterRustBuffer {
+    typealias SwiftType = [UsageWindow]
+
+    public static func write(_ value: [UsageWindow], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeUsageWindow.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [UsageWindow] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [UsageWindow]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeUsageWindow.read(from: &buf))
         }
         return seq
     }
@@ -2872,6 +7265,18 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
         print("uniffiFutureContinuationCallback invalid handle")
     }
 }
+/**
+ * Reads `X-Poke-Callback-Token` / `X-Poke-Callback-Url` from request headers (any case; a
+ * later duplicate wins); null when both are absent.
+ */
+public func extractCallbackContext(headers: [HttpHeader]) -> CallbackContext?  {
+    return try!  FfiConverterOptionTypeCallbackContext.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_func_extract_callback_context(
+        FfiConverterSequenceTypeHttpHeader.lower(headers),uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -2888,6 +7293,9 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
+    if (uniffi_poke_ffi_checksum_func_extract_callback_context() != 13506) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_poke_ffi_checksum_method_pokeclient_base_url() != 57692) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -2903,16 +7311,37 @@ private let initializationResult: InitializationResult = {
     if (uniffi_poke_ffi_checksum_method_emulator_add_fault_json() != 28387) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_poke_ffi_checksum_method_emulator_advance_clock() != 36099) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_emulator_callback_chains_json() != 50337) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_poke_ffi_checksum_method_emulator_clear_faults() != 501) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_method_emulator_clear_requests() != 5701) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_poke_ffi_checksum_method_emulator_clock_now() != 19083) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_emulator_freeze_clock() != 62274) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_poke_ffi_checksum_method_emulator_messages_json() != 60639) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_poke_ffi_checksum_method_emulator_new_callback_chain() != 31274) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_poke_ffi_checksum_method_emulator_poke_api_url() != 46349) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_emulator_pokee_api_url() != 25814) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_emulator_put_workspace_file() != 19357) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_method_emulator_remove_fault() != 3238) {
@@ -2924,10 +7353,28 @@ private let initializationResult: InitializationResult = {
     if (uniffi_poke_ffi_checksum_method_emulator_requests_json() != 14756) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_poke_ffi_checksum_method_emulator_reset() != 53367) {
+    if (uniffi_poke_ffi_checksum_method_emulator_reset() != 54469) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_emulator_script_turn_json() != 41856) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_emulator_sessions_config_json() != 41926) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_emulator_sessions_json() != 27592) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_emulator_set_sessions_config_json() != 23905) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_emulator_set_turn_pace_ms() != 26301) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_method_emulator_shutdown() != 45239) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_emulator_turns_json() != 41120) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_method_emulator_url() != 62049) {
@@ -2936,13 +7383,114 @@ private let initializationResult: InitializationResult = {
     if (uniffi_poke_ffi_checksum_method_emulator_webhook_fires_json() != 58947) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_poke_ffi_checksum_method_emulator_workspace_file() != 6009) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_transferprogresslistener_on_progress() != 59506) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_waitprogresslistener_on_progress() != 3766) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_callbackchain_send() != 53786) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_delete_file() != 48963) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_download_file() != 31567) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_list_files() != 28690) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_upload_bytes() != 3373) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_upload_file() != 55345) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_base_url() != 8471) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_cancel_turn() != 24178) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_create_session() != 56966) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_delete_session() != 3414) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_delete_sessions() != 12329) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_get_session() != 62091) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_health() != 35246) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_list_sessions() != 11910) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_resume() != 24756) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_send_message() != 39849) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_submit_tool_result() != 32551) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_usage() != 45358) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_wait_idle() != 4941) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_turn_cancel() != 10888) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_turn_close() != 63872) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_turn_idempotency_key() != 24199) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_turn_last_event_id() != 41247) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_turn_next() != 33081) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_turn_replayed() != 12856) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_turn_response_id() != 48322) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_turn_session_id() != 10153) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_poke_ffi_checksum_constructor_pokeclient_new() != 46239) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_constructor_emulator_new() != 59192) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_poke_ffi_checksum_constructor_callbackchain_new() != 2134) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_constructor_callbacksender_new() != 5218) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_constructor_pokeeclient_new() != 26369) {
+        return InitializationResult.apiChecksumMismatch
+    }
 
+    uniffiCallbackInitTransferProgressListener()
+    uniffiCallbackInitWaitProgressListener()
     return InitializationResult.ok
 }()
 

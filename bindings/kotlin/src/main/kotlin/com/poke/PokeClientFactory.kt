@@ -20,3 +20,10 @@ fun PokeClient.Companion.create(
         language = HostLanguage.KOTLIN,
     ),
 )
+
+/**
+ * A client for the Pokee Enterprise sessions API. Missing values come from `POKEE_KEY` /
+ * `POKEE_API`, then the core's defaults. Close it (or `use {}`) when done.
+ */
+fun PokeeClient.Companion.create(options: PokeeClientOptions = PokeeClientOptions()): PokeeClient =
+    PokeeClient(options.copy(language = HostLanguage.KOTLIN))

@@ -1,0 +1,292 @@
+//! `Turn`: one turn's event stream, pulled with an async `next()` (null at the end).
+//!
+//! The core's `TurnStream` resumes drops, deduplicates and orders events; this object only
+//! puts it behind a lock so Kotlin and Swift can share it. The lock is held while `next()`
+//! waits for the network, so nothing else takes it: `close()` goes through the core's
+//! `CancelHandle`, and `responseId()` / `lastEventId()` / `cancel()` read the position
+//! recorded after each `next()` (the stream is pulled: between two calls it does not move).
+//! Hand-written sugar turns it into a Kotlin `Flow` and a Swift `AsyncThrowingStream`.
+
+use crate::error::{PokeError, invalid_input};
+use crate::sessions::json_text;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// The event types of a turn; anything newer is `Other` (its name is in `TurnEvent.event`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum TurnEventKind {
+    /// `message.created`: always first; `data.id` is the response id.
+    MessageCreated,
+    /// `text.start`.
+    TextStart,
+    /// `text.delta`: `content` is the next piece of text.
+    TextDelta,
+    /// `text.stop`.
+    TextStop,
+    /// `thinking.start`.
+    ThinkingStart,
+    /// `thinking.delta`: `content` is the next piece of the reasoning trace.
+    ThinkingDelta,
+    /// `thinking.stop`.
+    ThinkingStop,
+    /// `tool_use.start`: the agent calls one of its own tools.
+    ToolUseStart,
+    /// `tool_use.input_delta`: streamed tool arguments.
+    ToolUseInputDelta,
+    /// `tool_use.executing`: final input, about to run.
+    ToolUseExecuting,
+    /// `tool_use.stop`.
+    ToolUseStop,
+    /// `tool_result`: output of a tool.
+    ToolResult,
+    /// `tool_call.requested`: answer with `PokeeClient.submitToolResult`.
+    ToolCallRequested,
+    /// `message.completed`: success, terminal.
+    MessageCompleted,
+    /// `message.error`: failure, terminal.
+    MessageError,
+    /// `message.cancelled`: cancelled, terminal.
+    MessageCancelled,
+    /// An event type this version does not know.
+    Other,
+}
+
+impl From<poke::TurnEventKind> for TurnEventKind {
+    fn from(kind: poke::TurnEventKind) -> Self {
+        use poke::TurnEventKind as K;
+        match kind {
+            K::MessageCreated => Self::MessageCreated,
+            K::TextStart => Self::TextStart,
+            K::TextDelta => Self::TextDelta,
+            K::TextStop => Self::TextStop,
+            K::ThinkingStart => Self::ThinkingStart,
+            K::ThinkingDelta => Self::ThinkingDelta,
+            K::ThinkingStop => Self::ThinkingStop,
+            K::ToolUseStart => Self::ToolUseStart,
+            K::ToolUseInputDelta => Self::ToolUseInputDelta,
+            K::ToolUseExecuting => Self::ToolUseExecuting,
+            K::ToolUseStop => Self::ToolUseStop,
+            K::ToolResult => Self::ToolResult,
+            K::ToolCallRequested => Self::ToolCallRequested,
+            K::MessageCompleted => Self::MessageCompleted,
+            K::MessageError => Self::MessageError,
+            K::MessageCancelled => Self::MessageCancelled,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// One event of a turn.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct TurnEvent {
+    /// The event's `id:` (its sequence number as text), absent in old-format streams.
+    pub id: Option<String>,
+    /// The event name, e.g. `text.delta`.
+    pub event: String,
+    /// The event's type.
+    pub kind: TurnEventKind,
+    /// The payload as JSON (a non-JSON payload becomes a JSON string).
+    pub data_json: String,
+    /// The payload exactly as received.
+    pub raw: String,
+    /// `data.content` when it is a string (text, thinking and tool-input deltas).
+    pub content: Option<String>,
+    /// `data.error` when it is a string (`message.error`).
+    pub error: Option<String>,
+    /// `data.sequence_number`, else the id read as a number.
+    pub sequence_number: Option<u64>,
+    /// True for the event that ends the turn (completed, error, cancelled).
+    pub is_terminal: bool,
+}
+
+impl From<poke::TurnEvent> for TurnEvent {
+    fn from(ev: poke::TurnEvent) -> Self {
+        Self {
+            kind: ev.kind().into(),
+            content: ev.content().map(str::to_owned),
+            error: ev.error().map(str::to_owned),
+            sequence_number: ev.sequence_number(),
+            is_terminal: ev.is_terminal(),
+            data_json: json_text(&ev.data),
+            id: ev.id,
+            event: ev.event,
+            raw: ev.raw,
+        }
+    }
+}
+
+/// Answer of a turn cancel: `cancelling` (202) or `already_complete` (200).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct CancelResult {
+    /// The turn's response id, when the server includes it.
+    pub response_id: Option<String>,
+    /// Open status string.
+    pub status: String,
+}
+
+impl From<poke::CancelResult> for CancelResult {
+    fn from(c: poke::CancelResult) -> Self {
+        Self {
+            response_id: c.response_id,
+            status: c.status,
+        }
+    }
+}
+
+/// The server's answer to an idempotent re-send whose events were already evicted: the turn
+/// finished long ago and its stream yields nothing.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ReplayNotice {
+    /// The original turn's response id.
+    pub response_id: String,
+    /// `replayed`.
+    pub status: String,
+    /// The server's explanation.
+    pub note: Option<String>,
+}
+
+/// Where the stream stood after the last `next()`.
+struct Position {
+    response_id: Option<String>,
+    last_event_id: Option<String>,
+}
+
+impl Position {
+    fn of(stream: &poke::TurnStream) -> Self {
+        Self {
+            response_id: stream.response_id(),
+            last_event_id: stream.last_event_id(),
+        }
+    }
+}
+
+/// The events of one turn, resumed automatically after a drop; each event exactly once and
+/// in order. `next()` returns null after the terminal event or after `close()`.
+///
+/// Kotlin: `turn.asFlow()`; Swift: `for try await event in turn.events()`. One reader at a
+/// time: concurrent `next()` calls wait for each other.
+#[derive(uniffi::Object)]
+pub struct Turn {
+    stream: tokio::sync::Mutex<poke::TurnStream>,
+    closer: poke::CancelHandle,
+    client: poke::PokeeClient,
+    session_id: String,
+    idempotency_key: Option<String>,
+    replayed: Option<ReplayNotice>,
+    position: Mutex<Position>,
+}
+
+impl Turn {
+    pub(crate) fn new(
+        stream: poke::TurnStream,
+        client: poke::PokeeClient,
+        session_id: String,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            closer: stream.cancel_handle(),
+            client,
+            session_id,
+            idempotency_key: stream.idempotency_key().map(str::to_owned),
+            replayed: stream.replayed().map(|n| ReplayNotice {
+                response_id: n.response_id.clone(),
+                status: n.status.clone(),
+                note: n.note.clone(),
+            }),
+            position: Mutex::new(Position::of(&stream)),
+            stream: tokio::sync::Mutex::new(stream),
+        })
+    }
+
+    fn position(&self) -> std::sync::MutexGuard<'_, Position> {
+        self.position.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Turn {
+    /// The next event, or null once the turn is over (or the stream was closed).
+    pub async fn next(&self) -> Result<Option<TurnEvent>, PokeError> {
+        let mut stream = self.stream.lock().await;
+        let item = stream.next_event().await;
+        *self.position() = Position::of(&stream);
+        Ok(item?.map(Into::into))
+    }
+
+    /// The turn's response id (`X-Response-Id`, else `message.created`'s `data.id`).
+    pub fn response_id(&self) -> Option<String> {
+        self.position().response_id.clone()
+    }
+
+    /// The id of the last event delivered, for a manual `PokeeClient.resume`.
+    pub fn last_event_id(&self) -> Option<String> {
+        self.position().last_event_id.clone()
+    }
+
+    /// The session this turn runs in.
+    pub fn session_id(&self) -> String {
+        self.session_id.clone()
+    }
+
+    /// The `Idempotency-Key` the turn was started with (null for a resumed stream).
+    pub fn idempotency_key(&self) -> Option<String> {
+        self.idempotency_key.clone()
+    }
+
+    /// Set when the server answered an idempotent re-send with "replayed".
+    pub fn replayed(&self) -> Option<ReplayNotice> {
+        self.replayed.clone()
+    }
+
+    /// Stops reading now (a pending `next()` returns null); the turn keeps running on the
+    /// server. Kotlin calls this `closeStream()`, because `close()` frees the object there.
+    pub fn close(&self) {
+        self.closer.cancel();
+    }
+
+    /// Asks the server to cancel the turn; the stream then ends with `message.cancelled`.
+    pub async fn cancel(&self) -> Result<CancelResult, PokeError> {
+        let response_id = self.response_id().ok_or_else(|| {
+            invalid_input(
+                "response_id",
+                "the server has not sent the turn's response id yet",
+            )
+        })?;
+        Ok(self
+            .client
+            .cancel(&self.session_id, &response_id)
+            .await?
+            .into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn events_convert_with_the_cores_accessors() {
+        let ev: TurnEvent = poke::TurnEvent::new(
+            Some("3".into()),
+            "text.delta",
+            r#"{"content":"Hi","sequence_number":3}"#,
+        )
+        .into();
+        assert_eq!(ev.kind, TurnEventKind::TextDelta);
+        assert_eq!(ev.content.as_deref(), Some("Hi"));
+        assert_eq!(ev.sequence_number, Some(3));
+        assert!(!ev.is_terminal);
+
+        let odd: TurnEvent = poke::TurnEvent::new(None, "brand.new", "not json").into();
+        assert_eq!(odd.kind, TurnEventKind::Other);
+        assert_eq!(odd.event, "brand.new");
+        assert_eq!(odd.data_json, r#""not json""#);
+        assert_eq!(odd.raw, "not json");
+
+        let end: TurnEvent =
+            poke::TurnEvent::new(Some("9".into()), "message.error", r#"{"error":"boom"}"#).into();
+        assert!(end.is_terminal);
+        assert_eq!(end.kind, TurnEventKind::MessageError);
+        assert_eq!(end.error.as_deref(), Some("boom"));
+    }
+}
