@@ -41,7 +41,9 @@ pub use mcp::{
     extract_callback_context,
 };
 pub use poke_api::{SendMessageResponse, Webhook};
-pub use resume::{CancelHandle, ResumePolicy, SeenIds, TurnEvent, TurnEventKind, TurnStream};
+pub use resume::{
+    CancelHandle, ResumePolicy, SeenIds, TurnEvent, TurnEventKind, TurnHandle, TurnStream,
+};
 pub use retry::{Idempotency, RetryPolicy, parse_retry_after};
 pub use secret::Secret;
 pub use sessions::{

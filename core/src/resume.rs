@@ -350,6 +350,63 @@ fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
     shared.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// A cloneable view of a [`TurnStream`]: its position and its controls, without the stream.
+#[derive(Clone)]
+pub struct TurnHandle {
+    shared: Arc<Mutex<Shared>>,
+    cancel: CancelHandle,
+    control: Option<TurnControl>,
+}
+
+impl fmt::Debug for TurnHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TurnHandle")
+            .field("response_id", &self.response_id())
+            .field("last_event_id", &self.last_event_id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl TurnHandle {
+    /// The turn's response id, once the server has sent it.
+    pub fn response_id(&self) -> Option<String> {
+        lock(&self.shared).response_id.clone()
+    }
+
+    /// The id of the last event delivered.
+    pub fn last_event_id(&self) -> Option<String> {
+        lock(&self.shared).last_event_id.clone()
+    }
+
+    /// True once the terminal event was delivered.
+    pub fn is_finished(&self) -> bool {
+        lock(&self.shared).finished
+    }
+
+    /// The session this turn runs in, when the stream came from a client.
+    pub fn session_id(&self) -> Option<&str> {
+        self.control.as_ref().map(|c| c.session_id.as_str())
+    }
+
+    /// Stops the stream's reading now; the turn keeps running on the server.
+    pub fn close(&self) {
+        self.cancel.cancel();
+    }
+
+    /// Asks the server to cancel the turn; the stream then ends with `message.cancelled`.
+    pub async fn cancel(&self) -> Result<CancelResult> {
+        let control = self.control.as_ref().ok_or_else(|| Error::InvalidInput {
+            field: "turn",
+            reason: "this stream is not attached to a client".into(),
+        })?;
+        let rid = self.response_id().ok_or_else(|| Error::InvalidInput {
+            field: "response_id",
+            reason: "the server has not sent the turn's response id yet".into(),
+        })?;
+        control.client.cancel(&control.session_id, &rid).await
+    }
+}
+
 /// The client and session a stream belongs to, for [`TurnStream::cancel`].
 #[derive(Clone)]
 pub(crate) struct TurnControl {
@@ -446,6 +503,16 @@ impl TurnStream {
         }
     }
 
+    /// A cloneable handle to this turn's position and controls, usable while another task
+    /// is waiting in [`TurnStream::next_event`].
+    pub fn handle(&self) -> TurnHandle {
+        TurnHandle {
+            shared: self.shared.clone(),
+            cancel: self.cancel.clone(),
+            control: self.control.clone(),
+        }
+    }
+
     /// The turn's response id (`X-Response-Id`, else `message.created`'s `data.id`).
     pub fn response_id(&self) -> Option<String> {
         lock(&self.shared).response_id.clone()
@@ -490,15 +557,7 @@ impl TurnStream {
 
     /// Asks the server to cancel the turn; the stream then ends with `message.cancelled`.
     pub async fn cancel(&self) -> Result<CancelResult> {
-        let control = self.control.as_ref().ok_or_else(|| Error::InvalidInput {
-            field: "turn",
-            reason: "this stream is not attached to a client".into(),
-        })?;
-        let rid = self.response_id().ok_or_else(|| Error::InvalidInput {
-            field: "response_id",
-            reason: "the server has not sent the turn's response id yet".into(),
-        })?;
-        control.client.cancel(&control.session_id, &rid).await
+        self.handle().cancel().await
     }
 
     /// The next event, `Ok(None)` at the end: the same as `StreamExt::next`, shaped for

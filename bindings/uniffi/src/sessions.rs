@@ -487,7 +487,7 @@ impl PokeeClient {
             .inner
             .send_message_with(&session_id, &message, &opts)
             .await?;
-        Ok(Turn::new(stream, self.inner.clone(), session_id))
+        Ok(Turn::new(stream, session_id))
     }
 
     /// Reopens a turn's events after `last_event_id` (from the start without it), e.g. after
@@ -503,7 +503,7 @@ impl PokeeClient {
             .inner
             .resume(&session_id, &response_id, last_event_id.as_deref())
             .await?;
-        Ok(Turn::new(stream, self.inner.clone(), session_id))
+        Ok(Turn::new(stream, session_id))
     }
 
     /// Asks the server to cancel a turn; its stream then ends with `message.cancelled`.

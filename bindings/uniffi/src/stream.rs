@@ -2,14 +2,12 @@
 //!
 //! The core's `TurnStream` resumes drops, deduplicates and orders events; this object only
 //! puts it behind a lock so Kotlin and Swift can share it. The lock is held while `next()`
-//! waits for the network, so nothing else takes it: `close()` goes through the core's
-//! `CancelHandle`, and `responseId()` / `lastEventId()` / `cancel()` read the position
-//! recorded after each `next()` (the stream is pulled: between two calls it does not move).
+//! waits for the network, so everything else goes through the core's `TurnHandle`.
 //! Hand-written sugar turns it into a Kotlin `Flow` and a Swift `AsyncThrowingStream`.
 
-use crate::error::{PokeError, invalid_input};
+use crate::error::PokeError;
 use crate::sessions::json_text;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 /// The event types of a turn; anything newer is `Other` (its name is in `TurnEvent.event`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
@@ -144,21 +142,6 @@ pub struct ReplayNotice {
     pub note: Option<String>,
 }
 
-/// Where the stream stood after the last `next()`.
-struct Position {
-    response_id: Option<String>,
-    last_event_id: Option<String>,
-}
-
-impl Position {
-    fn of(stream: &poke::TurnStream) -> Self {
-        Self {
-            response_id: stream.response_id(),
-            last_event_id: stream.last_event_id(),
-        }
-    }
-}
-
 /// The events of one turn, resumed automatically after a drop; each event exactly once and
 /// in order. `next()` returns null after the terminal event or after `close()`.
 ///
@@ -167,23 +150,16 @@ impl Position {
 #[derive(uniffi::Object)]
 pub struct Turn {
     stream: tokio::sync::Mutex<poke::TurnStream>,
-    closer: poke::CancelHandle,
-    client: poke::PokeeClient,
+    handle: poke::TurnHandle,
     session_id: String,
     idempotency_key: Option<String>,
     replayed: Option<ReplayNotice>,
-    position: Mutex<Position>,
 }
 
 impl Turn {
-    pub(crate) fn new(
-        stream: poke::TurnStream,
-        client: poke::PokeeClient,
-        session_id: String,
-    ) -> Arc<Self> {
+    pub(crate) fn new(stream: poke::TurnStream, session_id: String) -> Arc<Self> {
         Arc::new(Self {
-            closer: stream.cancel_handle(),
-            client,
+            handle: stream.handle(),
             session_id,
             idempotency_key: stream.idempotency_key().map(str::to_owned),
             replayed: stream.replayed().map(|n| ReplayNotice {
@@ -191,13 +167,8 @@ impl Turn {
                 status: n.status.clone(),
                 note: n.note.clone(),
             }),
-            position: Mutex::new(Position::of(&stream)),
             stream: tokio::sync::Mutex::new(stream),
         })
-    }
-
-    fn position(&self) -> std::sync::MutexGuard<'_, Position> {
-        self.position.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -205,20 +176,18 @@ impl Turn {
 impl Turn {
     /// The next event, or null once the turn is over (or the stream was closed).
     pub async fn next(&self) -> Result<Option<TurnEvent>, PokeError> {
-        let mut stream = self.stream.lock().await;
-        let item = stream.next_event().await;
-        *self.position() = Position::of(&stream);
-        Ok(item?.map(Into::into))
+        let item = self.stream.lock().await.next_event().await?;
+        Ok(item.map(Into::into))
     }
 
     /// The turn's response id (`X-Response-Id`, else `message.created`'s `data.id`).
     pub fn response_id(&self) -> Option<String> {
-        self.position().response_id.clone()
+        self.handle.response_id()
     }
 
     /// The id of the last event delivered, for a manual `PokeeClient.resume`.
     pub fn last_event_id(&self) -> Option<String> {
-        self.position().last_event_id.clone()
+        self.handle.last_event_id()
     }
 
     /// The session this turn runs in.
@@ -239,22 +208,12 @@ impl Turn {
     /// Stops reading now (a pending `next()` returns null); the turn keeps running on the
     /// server. Kotlin calls this `closeStream()`, because `close()` frees the object there.
     pub fn close(&self) {
-        self.closer.cancel();
+        self.handle.close();
     }
 
     /// Asks the server to cancel the turn; the stream then ends with `message.cancelled`.
     pub async fn cancel(&self) -> Result<CancelResult, PokeError> {
-        let response_id = self.response_id().ok_or_else(|| {
-            invalid_input(
-                "response_id",
-                "the server has not sent the turn's response id yet",
-            )
-        })?;
-        Ok(self
-            .client
-            .cancel(&self.session_id, &response_id)
-            .await?
-            .into())
+        Ok(self.handle.cancel().await?.into())
     }
 }
 
