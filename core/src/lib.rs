@@ -1,16 +1,53 @@
 //! Rust core of the `poke` SDK.
 //!
 //! One implementation of the Poke developer API (poke.com) and the Pokee Enterprise sessions
-//! API, shared by the Python, Kotlin and Swift packages.
+//! API, shared by the Python, Kotlin and Swift packages: credentials, HTTP (reqwest + rustls,
+//! pooled), timeouts, retries with idempotency keys, typed errors with the official SDK's
+//! messages, MCP callbacks, streamed turns that resume after a disconnect, and files.
+//!
+//! # Poke API
 //!
 //! ```no_run
 //! # async fn run() -> poke::Result<()> {
+//! // The key comes from the argument, POKE_API_KEY, or the `poke login` credentials file.
 //! let client = poke::Client::builder().api_key("my-key").build()?;
-//! let reply = client.send_message("Hello from Rust").await?;
-//! let parsed: poke::SendMessageResponse = reply.json()?;
-//! assert!(parsed.success);
+//! let reply: poke::SendMessageResponse = client.send_message("Hello from Rust").await?.json()?;
+//! assert!(reply.success);
+//! let hook: poke::Webhook = client.create_webhook("When a deploy fails", "Summarize it").await?.json()?;
+//! client
+//!     .send_webhook(&hook.webhook_url, Some(&hook.webhook_token), &serde_json::json!({"repo": "app"}))
+//!     .await?;
 //! # Ok(()) }
 //! ```
+//!
+//! # Sessions (Pokee Enterprise)
+//!
+//! ```no_run
+//! use futures_util::StreamExt;
+//! # async fn run() -> poke::Result<()> {
+//! let pokee = poke::PokeeClient::builder()
+//!     .api_key("pk_tenant_token")
+//!     .base_url("https://tenant.enterprise.pokee.ai")
+//!     .build()?;
+//! let session = pokee
+//!     .create_session(&poke::CreateSession::new().persistent(true).ttl(std::time::Duration::from_secs(4 * 3600)))
+//!     .await?;
+//! let mut turn = pokee.send_message(&session.id, "Build a presentation on Q3").await?;
+//! while let Some(event) = turn.next().await {
+//!     // Resumed automatically after a disconnect: each event exactly once, in order.
+//!     let event = event?;
+//!     if let Some(text) = event.content() {
+//!         print!("{text}");
+//!     }
+//! }
+//! pokee.download_to(&session.id, "output/deck.pptx", std::path::Path::new("deck.pptx"), |_, _| {}).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Runnable versions against the bundled emulator: `cargo run -p poke --example quickstart`
+//! and `cargo run -p poke --example sessions`.
+
+#![warn(missing_docs)]
 
 mod api_error;
 mod client;
