@@ -245,6 +245,11 @@ impl PokeeClient {
         Self::builder().build()
     }
 
+    /// Closes the client: later calls on it (and its clones) fail with [`Error::Closed`].
+    pub fn close(&self) {
+        self.inner.http.close();
+    }
+
     /// The resolved base URL, without trailing slash.
     pub fn base_url(&self) -> &str {
         &self.inner.http.config.base_url

@@ -118,9 +118,11 @@ pub struct SessionRecord {
     pub id: String,
     /// Creation time, Unix seconds.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<f64>,
     /// Last turn start or end, Unix seconds.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_activity: Option<f64>,
     /// True while a turn runs.
     #[serde(default)]
@@ -130,6 +132,7 @@ pub struct SessionRecord {
     pub persistent: bool,
     /// Lifetime bound in seconds.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ttl: Option<u64>,
     /// Open status string: `ready`, `busy`, or anything newer.
     #[serde(default)]
@@ -139,12 +142,15 @@ pub struct SessionRecord {
     pub metadata: Map<String, Value>,
     /// File scope.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub file_access: Option<FileAccess>,
     /// Model, when the server reports it.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// Client tools, when the server reports them.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tools: Option<Vec<Value>>,
     /// Fields this version does not know.
     #[serde(flatten)]
@@ -214,6 +220,7 @@ pub struct BulkDeleteResult {
 pub struct CancelResult {
     /// The turn's response id, when the server includes it.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub response_id: Option<String>,
     /// Open status string.
     #[serde(default)]
@@ -241,6 +248,7 @@ impl CancelResult {
 pub struct ToolResultAck {
     /// The call answered.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub call_id: Option<String>,
     /// Open status string, `accepted` on success.
     #[serde(default)]
@@ -262,6 +270,7 @@ pub struct ReplayNotice {
     pub status: String,
     /// The server's explanation.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// Fields this version does not know.
     #[serde(flatten)]
@@ -274,9 +283,11 @@ pub struct ReplayNotice {
 pub struct Usage {
     /// Rate-limit counters.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimit>,
     /// Credit balance and mode.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub credits: Option<Credits>,
     /// Fields this version does not know.
     #[serde(flatten)]
@@ -289,6 +300,7 @@ pub struct Usage {
 pub struct RateLimit {
     /// Who the counters belong to.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub caller_id: Option<String>,
     /// Named buckets (`session_turn`, `response`, ...), current shape.
     #[serde(default)]
@@ -332,21 +344,27 @@ pub struct UsageWindow {
     pub name: String,
     /// Window length in seconds.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_seconds: Option<u64>,
     /// Turns counted.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub turns: Option<u64>,
     /// Turn cap.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_turns: Option<u64>,
     /// Tokens counted.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tokens: Option<u64>,
     /// Token cap.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u64>,
     /// Whether the window is enforced.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Fields this version does not know.
     #[serde(flatten)]
@@ -359,12 +377,15 @@ pub struct UsageWindow {
 pub struct Credits {
     /// Whether credits are tracked.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
     /// Open mode string: `soft` records only, `hard` also rejects turns with 402.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mode: Option<String>,
     /// Remaining balance.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub balance: Option<f64>,
     /// Fields this version does not know.
     #[serde(flatten)]
