@@ -1,7 +1,9 @@
 """poke: a drop-in, Rust-powered replacement for the official ``poke`` Python SDK.
 
 ``Poke`` and ``AsyncPoke`` talk to the Poke developer API; the calls, arguments, return
-values, exceptions and messages are those of ``poke`` 0.2.1.
+values, exceptions and messages are those of ``poke`` 0.2.1. ``Pokee`` and ``AsyncPokee``
+talk to the Pokee Enterprise sessions API (long-running agent turns, resumable streams,
+workspace files).
 """
 
 from __future__ import annotations
@@ -32,7 +34,30 @@ from ._exceptions import (
     StreamInterruptedError,
     UnprocessableEntityError,
 )
-from ._poke import AsyncPoke, Poke, Timeout
+from ._poke import (
+    AsyncFiles,
+    AsyncPoke,
+    AsyncPokee,
+    AsyncSession,
+    AsyncSessions,
+    AsyncTurn,
+    BulkDeleteResult,
+    CancelResult,
+    Event,
+    FileEntry,
+    Files,
+    Poke,
+    Pokee,
+    ReplayNotice,
+    Session,
+    SessionRecord,
+    Sessions,
+    Timeout,
+    ToolResultAck,
+    Turn,
+    UploadResult,
+    Usage,
+)
 
 __version__: str = _poke.__version__
 
@@ -76,10 +101,20 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "APIConnectionError",
     "APITimeoutError",
+    "AsyncFiles",
     "AsyncPoke",
+    "AsyncPokee",
+    "AsyncSession",
+    "AsyncSessions",
+    "AsyncTurn",
     "AuthenticationError",
     "BadRequestError",
+    "BulkDeleteResult",
+    "CancelResult",
     "ConflictError",
+    "Event",
+    "FileEntry",
+    "Files",
     "ForbiddenError",
     "InternalServerError",
     "InvalidRequestError",
@@ -89,12 +124,21 @@ __all__ = [
     "Poke",
     "PokeError",
     "PokeFileError",
+    "Pokee",
     "RangeNotSatisfiableError",
     "RateLimitError",
+    "ReplayNotice",
     "ResponseDecodeError",
     "ResponseTooLargeError",
+    "Session",
+    "SessionRecord",
+    "Sessions",
     "StreamInterruptedError",
     "Timeout",
+    "ToolResultAck",
+    "Turn",
     "UnprocessableEntityError",
+    "UploadResult",
+    "Usage",
     "__version__",
 ]

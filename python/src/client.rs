@@ -1,14 +1,15 @@
 //! `Poke` and `AsyncPoke`: the same calls, blocking or awaitable, over one core client.
 
-use crate::convert::{from_json, to_raw_json};
+use crate::convert::to_json_arg;
 use crate::errors::{invalid_request, to_py_err};
-use crate::runtime::{awaitable, wait};
+use crate::runtime::{LaneRuntime, awaitable, awaitable_json, wait, wait_on};
 use poke::{CallOptions, JsonResponse, SdkLang, Secret};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use serde_json::value::RawValue;
 use std::future::Future;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 /// Time bounds: `Timeout(total)` or `Timeout(total, connect=5.0, read=None)`, in seconds.
 #[pyclass(frozen, module = "poke", eq, from_py_object)]
@@ -93,12 +94,46 @@ fn call_options(
     })
 }
 
+/// A blocking call's own current-thread runtime and client: the calling thread drives the
+/// connection itself while it waits (no hand-off to a runtime thread and back). Lanes are kept
+/// in a stack and lent to one call at a time, so sequential calls, from any thread, reuse the
+/// same lane and its keep-alive connection, and N concurrent calls use N lanes.
+struct Lane {
+    rt: LaneRuntime,
+    client: poke::Client,
+    last_used: Instant,
+}
+
+/// Idle lanes kept at most; more concurrent calls than this create lanes that are dropped after.
+const MAX_IDLE_LANES: usize = 64;
+
+/// A lane unused for longer than this first lets its connections see what happened meanwhile
+/// (a server closing an idle keep-alive connection).
+const LANE_IDLE_CHECK: Duration = Duration::from_millis(1);
+
+struct Lanes {
+    idle: Mutex<Vec<Lane>>,
+    /// Every lane's client, to close them all.
+    clients: Mutex<Vec<poke::Client>>,
+    closed: AtomicBool,
+}
+
 /// The state shared by `Poke` and `AsyncPoke`, and how each call is prepared.
 struct Core {
     client: poke::Client,
+    timeouts: Option<poke::Timeouts>,
+    max_retries: Option<u32>,
+    lanes: Lanes,
 }
 
 type Call = std::pin::Pin<Box<dyn Future<Output = poke::Result<JsonResponse>> + Send>>;
+
+/// A call whose arguments are converted, waiting for the client that will send it.
+type Prepared = Box<dyn FnOnce(poke::Client) -> Call + Send>;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 impl Core {
     fn new(
@@ -107,6 +142,28 @@ impl Core {
         timeout: Option<&Bound<'_, PyAny>>,
         max_retries: Option<u32>,
     ) -> PyResult<Self> {
+        let timeouts = timeouts_arg(timeout)?;
+        let client = Self::builder(api_key, base_url, timeouts, max_retries)
+            .build()
+            .map_err(to_py_err)?;
+        Ok(Self {
+            client,
+            timeouts,
+            max_retries,
+            lanes: Lanes {
+                idle: Mutex::new(Vec::new()),
+                clients: Mutex::new(Vec::new()),
+                closed: AtomicBool::new(false),
+            },
+        })
+    }
+
+    fn builder(
+        api_key: Option<String>,
+        base_url: Option<String>,
+        timeouts: Option<poke::Timeouts>,
+        max_retries: Option<u32>,
+    ) -> poke::ClientBuilder {
         let mut builder = poke::Client::builder().sdk(SdkLang::Python, env!("CARGO_PKG_VERSION"));
         if let Some(key) = api_key {
             builder = builder.api_key(key);
@@ -114,15 +171,74 @@ impl Core {
         if let Some(url) = base_url {
             builder = builder.base_url(url);
         }
-        if let Some(t) = timeouts_arg(timeout)? {
+        if let Some(t) = timeouts {
             builder = builder.timeouts(t);
         }
         if let Some(n) = max_retries {
             builder = builder.max_retries(n);
         }
-        Ok(Self {
-            client: builder.build().map_err(to_py_err)?,
+        builder
+    }
+
+    /// An idle lane, or a new one whose client has the resolved key and URL of `self.client`
+    /// (the environment is not read again).
+    fn take_lane(&self) -> PyResult<Lane> {
+        if let Some(lane) = lock(&self.lanes.idle).pop() {
+            return Ok(lane);
+        }
+        let client = Self::builder(
+            Some(self.client.api_key().expose().to_owned()),
+            Some(self.client.base_url().to_owned()),
+            self.timeouts,
+            self.max_retries,
+        )
+        .build()
+        .map_err(to_py_err)?;
+        lock(&self.lanes.clients).push(client.clone());
+        if self.lanes.closed.load(Ordering::SeqCst) {
+            client.close();
+        }
+        Ok(Lane {
+            rt: LaneRuntime::new()?,
+            client,
+            last_used: Instant::now(),
         })
+    }
+
+    fn put_lane(&self, mut lane: Lane) {
+        lane.last_used = Instant::now();
+        let mut idle = lock(&self.lanes.idle);
+        if idle.len() < MAX_IDLE_LANES {
+            idle.push(lane);
+        }
+    }
+
+    /// Runs a prepared call on a lane, blocking with the GIL released.
+    fn blocking(&self, py: Python<'_>, prepared: Prepared) -> PyResult<Py<PyAny>> {
+        // An empty resolved base URL (only from a `POKE_API` of slashes) cannot be handed to
+        // a new builder unchanged; such a client uses the shared runtime.
+        if self.client.base_url().is_empty() {
+            let resp = wait(py, prepared(self.client.clone()))?;
+            return crate::convert::from_json(py, &resp.body);
+        }
+        let lane = self.take_lane()?;
+        let idle = lane.last_used.elapsed() > LANE_IDLE_CHECK;
+        let result = wait_on(py, &lane.rt, idle, prepared(lane.client.clone()));
+        self.put_lane(lane);
+        crate::convert::from_json(py, &result?.body)
+    }
+
+    /// Returns an asyncio future of the prepared call, sent on the shared runtime.
+    fn later<'py>(&self, py: Python<'py>, prepared: Prepared) -> PyResult<Bound<'py, PyAny>> {
+        awaitable_json(py, prepared(self.client.clone()))
+    }
+
+    fn close(&self) {
+        self.lanes.closed.store(true, Ordering::SeqCst);
+        self.client.close();
+        for c in lock(&self.lanes.clients).iter() {
+            c.close();
+        }
     }
 
     fn send_message(
@@ -130,11 +246,10 @@ impl Core {
         py: Python<'_>,
         message: &Bound<'_, PyAny>,
         opts: CallOptions,
-    ) -> PyResult<Call> {
-        let message = to_raw_json(py, message)?;
-        let client = self.client.clone();
-        Ok(Box::pin(async move {
-            client.send_message_with(&message, &opts).await
+    ) -> PyResult<Prepared> {
+        let message = to_json_arg(py, message)?;
+        Ok(Box::new(move |client: poke::Client| -> Call {
+            Box::pin(async move { client.send_message_with(&message, &opts).await })
         }))
     }
 
@@ -144,12 +259,15 @@ impl Core {
         condition: &Bound<'_, PyAny>,
         action: &Bound<'_, PyAny>,
         opts: CallOptions,
-    ) -> PyResult<Call> {
-        let condition = to_raw_json(py, condition)?;
-        let action = to_raw_json(py, action)?;
-        let client = self.client.clone();
-        Ok(Box::pin(async move {
-            client.create_webhook_with(&condition, &action, &opts).await
+    ) -> PyResult<Prepared> {
+        let condition = to_json_arg(py, condition)?;
+        let action = to_json_arg(py, action)?;
+        Ok(Box::new(move |client: poke::Client| -> Call {
+            Box::pin(async move {
+                client
+                    .create_webhook_with(&condition, &action, &opts)
+                    .await
+            })
         }))
     }
 
@@ -160,14 +278,15 @@ impl Core {
         webhook_token: Option<String>,
         data: &Bound<'_, PyAny>,
         opts: CallOptions,
-    ) -> PyResult<Call> {
-        let data: Box<RawValue> = to_raw_json(py, data)?;
+    ) -> PyResult<Prepared> {
+        let data = to_json_arg(py, data)?;
         let token = webhook_token.map(Secret::new);
-        let client = self.client.clone();
-        Ok(Box::pin(async move {
-            client
-                .send_webhook_with(&webhook_url, token.as_ref(), &data, &opts)
-                .await
+        Ok(Box::new(move |client: poke::Client| -> Call {
+            Box::pin(async move {
+                client
+                    .send_webhook_with(&webhook_url, token.as_ref(), &data, &opts)
+                    .await
+            })
         }))
     }
 
@@ -184,16 +303,12 @@ impl Core {
     }
 }
 
-fn blocking(py: Python<'_>, call: Call) -> PyResult<Py<PyAny>> {
-    let resp = wait(py, call)?;
-    from_json(py, &resp.body)
+fn blocking(py: Python<'_>, core: &Core, prepared: Prepared) -> PyResult<Py<PyAny>> {
+    core.blocking(py, prepared)
 }
 
-fn later<'py>(py: Python<'py>, call: Call) -> PyResult<Bound<'py, PyAny>> {
-    awaitable(py, async move {
-        let resp = call.await.map_err(to_py_err)?;
-        Python::attach(|py| from_json(py, &resp.body))
-    })
+fn later<'py>(py: Python<'py>, core: &Core, prepared: Prepared) -> PyResult<Bound<'py, PyAny>> {
+    core.later(py, prepared)
 }
 
 /// Blocking client of the Poke API, a drop-in for the official `poke.Poke`.
@@ -235,7 +350,7 @@ macro_rules! client_methods {
                 idempotency_key: Option<String>,
             ) -> PyResult<$ret> {
                 let opts = call_options(timeout, max_retries, idempotency_key)?;
-                $run(py, self.core.send_message(py, message, opts)?)
+                $run(py, &self.core, self.core.send_message(py, message, opts)?)
             }
 
             #[pyo3(signature = (*, condition, action, timeout=None, max_retries=None, idempotency_key=None))]
@@ -249,7 +364,7 @@ macro_rules! client_methods {
                 idempotency_key: Option<String>,
             ) -> PyResult<$ret> {
                 let opts = call_options(timeout, max_retries, idempotency_key)?;
-                $run(py, self.core.create_webhook(py, condition, action, opts)?)
+                $run(py, &self.core, self.core.create_webhook(py, condition, action, opts)?)
             }
 
             #[pyo3(signature = (*, webhook_url, webhook_token, data, timeout=None, max_retries=None, idempotency_key=None))]
@@ -265,7 +380,7 @@ macro_rules! client_methods {
                 idempotency_key: Option<String>,
             ) -> PyResult<$ret> {
                 let opts = call_options(timeout, max_retries, idempotency_key)?;
-                $run(py, self.core.send_webhook(py, webhook_url, webhook_token, data, opts)?)
+                $run(py, &self.core, self.core.send_webhook(py, webhook_url, webhook_token, data, opts)?)
             }
 
             /// The headers the official SDK builds (`Authorization`, `Content-Type`, `User-Agent`).
@@ -290,12 +405,12 @@ macro_rules! client_methods {
 
             /// Closes the client; later calls raise `PokeError`.
             fn close(&self) {
-                self.core.client.close()
+                self.core.close()
             }
 
             /// Awaitable alias of `close()` (for `AsyncPoke`; harmless on `Poke`).
             fn aclose<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-                self.core.client.close();
+                self.core.close();
                 awaitable(py, async { Ok(()) })
             }
 
@@ -304,7 +419,7 @@ macro_rules! client_methods {
             }
 
             fn __exit__(&self, _t: &Bound<'_, PyAny>, _v: &Bound<'_, PyAny>, _tb: &Bound<'_, PyAny>) {
-                self.core.client.close()
+                self.core.close()
             }
 
             fn __aenter__<'py>(slf: Py<Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -318,7 +433,7 @@ macro_rules! client_methods {
                 _v: &Bound<'py, PyAny>,
                 _tb: &Bound<'py, PyAny>,
             ) -> PyResult<Bound<'py, PyAny>> {
-                self.core.client.close();
+                self.core.close();
                 awaitable(py, async { Ok(()) })
             }
         }

@@ -108,6 +108,103 @@ impl Emulator {
         to_py(py, &self.inner.callback_chains())
     }
 
+    /// Base URL of the Pokee Enterprise sessions API (`url`; its paths start with `/v1`).
+    #[getter]
+    fn pokee_api_url(&self) -> String {
+        self.inner.pokee_api_url()
+    }
+
+    /// Removes one fault; returns whether it was still active.
+    fn remove_fault(&self, id: u64) -> bool {
+        self.inner.remove_fault(id)
+    }
+
+    /// Moves the sessions API's virtual clock forward by `secs` and expires what is due (TTL,
+    /// idle destroy, resume buffers, turn timeouts).
+    fn advance_clock(&self, secs: f64) -> PyResult<()> {
+        let by = std::time::Duration::try_from_secs_f64(secs)
+            .map_err(|_| invalid_request("secs must be finite and non-negative"))?;
+        self.inner.advance_clock(by);
+        Ok(())
+    }
+
+    /// Stops (`True`) or restarts the passing of real time on the virtual clock.
+    #[pyo3(signature = (frozen=true))]
+    fn freeze_clock(&self, frozen: bool) {
+        self.inner.freeze_clock(frozen)
+    }
+
+    /// The virtual clock's time, Unix seconds.
+    fn clock_now(&self) -> f64 {
+        self.inner.clock_now()
+    }
+
+    /// Every live session: the API's record plus `model`, `tools`, `current_response_id`,
+    /// `queued_scripts`.
+    fn sessions(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        to_py(py, &self.inner.sessions_json())
+    }
+
+    /// Every resumable turn: `response_id`, `session_id`, `status`, `events`, times.
+    fn turns(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        to_py(py, &self.inner.turns_json())
+    }
+
+    /// Queues a turn script (a dict, see the emulator README) for the session's next turn.
+    fn script_turn(
+        &self,
+        py: Python<'_>,
+        session_id: &str,
+        script: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let script = from_py(py, script)?;
+        self.inner
+            .script_turn(session_id, script)
+            .map_err(|e| invalid_request(&e))
+    }
+
+    /// The sessions API settings as a dict.
+    fn sessions_config(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        to_py(py, &self.inner.sessions_config())
+    }
+
+    /// Changes some settings of the sessions API, e.g. `configure_sessions(pace_ms=0)`.
+    #[pyo3(signature = (**patch))]
+    fn configure_sessions(
+        &self,
+        py: Python<'_>,
+        patch: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
+        let mut current = serde_json::to_value(self.inner.sessions_config())
+            .map_err(|e| poke_error(&e.to_string()))?;
+        if let (Some(patch), Some(fields)) = (patch, current.as_object_mut()) {
+            let patch: serde_json::Map<String, serde_json::Value> = from_py(py, patch.as_any())?;
+            fields.extend(patch);
+        }
+        let config =
+            serde_json::from_value(current).map_err(|e| invalid_request(&e.to_string()))?;
+        self.inner.set_sessions_config(config);
+        Ok(())
+    }
+
+    /// The bytes of a workspace file, or None.
+    fn workspace_file(&self, path: &str) -> Option<std::borrow::Cow<'static, [u8]>> {
+        self.inner.workspace_file(path).map(std::borrow::Cow::Owned)
+    }
+
+    /// Writes a workspace file directly (test setup).
+    fn put_workspace_file(&self, path: &str, data: &[u8]) -> PyResult<()> {
+        self.inner
+            .put_workspace_file(path, data.to_vec())
+            .map_err(|e| invalid_request(&e))
+    }
+
+    /// Forgets every request, fault, session, turn, file and setting; the clock returns to
+    /// real time.
+    fn reset(&self) {
+        self.inner.reset()
+    }
+
     /// Stops the server; safe to call twice.
     fn shutdown(&self) {
         self.inner.shutdown()

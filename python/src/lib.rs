@@ -6,7 +6,11 @@ mod emulator;
 mod errors;
 mod logging;
 mod mcp;
+mod progress;
+mod records;
 mod runtime;
+mod sessions;
+mod turn;
 
 use pyo3::prelude::*;
 
@@ -26,5 +30,24 @@ fn _poke(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(mcp::set_callback_policy, m)?)?;
     m.add_function(wrap_pyfunction!(mcp::callback_policy, m)?)?;
     m.add_function(wrap_pyfunction!(mcp::extract_callback_context, m)?)?;
+    m.add_class::<sessions::Pokee>()?;
+    m.add_class::<sessions::AsyncPokee>()?;
+    m.add_class::<sessions::Sessions>()?;
+    m.add_class::<sessions::AsyncSessions>()?;
+    m.add_class::<sessions::Session>()?;
+    m.add_class::<sessions::AsyncSession>()?;
+    m.add_class::<sessions::Files>()?;
+    m.add_class::<sessions::AsyncFiles>()?;
+    m.add_class::<turn::Turn>()?;
+    m.add_class::<turn::AsyncTurn>()?;
+    m.add_class::<records::SessionRecord>()?;
+    m.add_class::<records::Event>()?;
+    m.add_class::<records::FileEntry>()?;
+    m.add_class::<records::UploadResult>()?;
+    m.add_class::<records::CancelResult>()?;
+    m.add_class::<records::BulkDeleteResult>()?;
+    m.add_class::<records::ToolResultAck>()?;
+    m.add_class::<records::ReplayNotice>()?;
+    m.add_class::<records::Usage>()?;
     Ok(())
 }

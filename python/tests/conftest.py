@@ -47,3 +47,30 @@ def api_requests(emulator) -> list:
 
 def body_json(request: dict):
     return json.loads(request["body"])
+
+
+@pytest.fixture
+def pokee(emulator):
+    """A blocking Pokee client on the emulator's sessions API."""
+    return poke.Pokee(api_key=KEY, base_url=emulator.pokee_api_url)
+
+
+@pytest.fixture
+def apokee(emulator):
+    """An asyncio Pokee client on the emulator's sessions API."""
+    return poke.AsyncPokee(api_key=KEY, base_url=emulator.pokee_api_url)
+
+
+@pytest.fixture
+def session(pokee):
+    """A fresh persistent session."""
+    return pokee.sessions.create(persistent=True)
+
+
+def session_requests(emulator, suffix: str = "") -> list:
+    """Journal entries of the sessions API (`/v1/...`) whose path ends with `suffix`."""
+    return [
+        r
+        for r in emulator.requests()
+        if r["path"].startswith("/v1/") and r["path"].endswith(suffix)
+    ]

@@ -153,4 +153,6 @@ def test_standard_proxy_variables_are_honoured(emulator, monkeypatch):
     assert headers_of(req)["host"] == "poke.invalid"
     monkeypatch.setenv("NO_PROXY", "poke.invalid")
     with pytest.raises(poke.APIConnectionError):
-        poke.Poke(api_key="k", base_url="http://poke.invalid/api/v1", max_retries=0).send_message("x")
+        poke.Poke(api_key="k", base_url="http://poke.invalid/api/v1", max_retries=0).send_message(
+            "x"
+        )
