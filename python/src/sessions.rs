@@ -333,7 +333,7 @@ impl SessionCore {
         Box::pin(async move {
             let opts = MessageOptions { idempotency_key };
             let stream = core(s.client.send_message_with(&s.id, &message, &opts).await)?;
-            Ok(T::from(TurnInner::new(s.client, s.id, stream)))
+            Ok(T::from(TurnInner::new(s.id, stream)))
         })
     }
 
@@ -349,7 +349,7 @@ impl SessionCore {
                     .resume(&s.id, &response_id, last_event_id.as_deref())
                     .await,
             )?;
-            Ok(T::from(TurnInner::new(s.client, s.id, stream)))
+            Ok(T::from(TurnInner::new(s.id, stream)))
         })
     }
 

@@ -4,7 +4,7 @@
 use crate::records::{CancelResult, Event, ReplayNotice, quote};
 use crate::runtime::{awaitable, wait};
 use crate::sessions::{Call, blocking, later};
-use poke::{CancelHandle, PokeeClient, TurnStream};
+use poke::{TurnHandle, TurnStream};
 use pyo3::exceptions::PyStopAsyncIteration;
 use pyo3::prelude::*;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -48,9 +48,8 @@ impl Reader {
 /// The state shared by `Turn` and `AsyncTurn`.
 pub(crate) struct TurnInner {
     reader: Arc<tokio::sync::Mutex<Reader>>,
-    close: CancelHandle,
+    handle: TurnHandle,
     snapshot: Mutex<Snapshot>,
-    client: PokeeClient,
     session_id: String,
     idempotency_key: Option<String>,
     replayed: Option<poke::ReplayNotice>,
@@ -91,9 +90,9 @@ impl<'py> IntoPyObject<'py> for Delivery {
 }
 
 impl TurnInner {
-    pub(crate) fn new(client: PokeeClient, session_id: String, stream: TurnStream) -> Self {
+    pub(crate) fn new(session_id: String, stream: TurnStream) -> Self {
         Self {
-            close: stream.cancel_handle(),
+            handle: stream.handle(),
             snapshot: Mutex::new(Snapshot::of(&stream)),
             idempotency_key: stream.idempotency_key().map(str::to_owned),
             replayed: stream.replayed().cloned(),
@@ -102,7 +101,6 @@ impl TurnInner {
                 stream,
                 pending: None,
             })),
-            client,
         }
     }
 
@@ -160,19 +158,13 @@ impl TurnInner {
         })
     }
 
-    /// Server-side cancel through the client, so it never waits for a `next()` in progress.
+    /// Server-side cancel through the core's turn handle, so it never waits for a `next()`
+    /// in progress.
     fn cancel_call(&self) -> PyResult<Call<CancelResult>> {
-        let Some(rid) = self.snapshot().response_id else {
-            return Err(crate::errors::to_py_err(poke::Error::InvalidInput {
-                field: "response_id",
-                reason: "the server has not sent the turn's response id yet".into(),
-            }));
-        };
-        let client = self.client.clone();
-        let sid = self.session_id.clone();
+        let handle = self.handle.clone();
         Ok(Box::pin(async move {
-            client
-                .cancel(&sid, &rid)
+            handle
+                .cancel()
                 .await
                 .map(CancelResult::from)
                 .map_err(crate::errors::to_py_err)
@@ -379,7 +371,7 @@ macro_rules! turn_class {
             /// Stops reading now (a pending read ends too); the turn keeps running on the
             /// server. Use `cancel()` to stop it there.
             fn close(&self) {
-                self.inner.close.cancel()
+                self.inner.handle.close()
             }
 
             /// Asks the server to cancel the turn; the events then end with
@@ -411,7 +403,7 @@ turn_class!(Turn, Py<PyAny>, blocking, {
     }
 
     fn __exit__(&self, _t: &Bound<'_, PyAny>, _v: &Bound<'_, PyAny>, _tb: &Bound<'_, PyAny>) {
-        self.inner.close.cancel()
+        self.inner.handle.close()
     }
 });
 
@@ -436,13 +428,13 @@ turn_class!(AsyncTurn, Bound<'py, PyAny>, later, {
         _v: &Bound<'py, PyAny>,
         _tb: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.inner.close.cancel();
+        self.inner.handle.close();
         awaitable(py, async { Ok(crate::sessions::Nothing) })
     }
 
     /// Awaitable form of `close()`.
     fn aclose<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.inner.close.cancel();
+        self.inner.handle.close();
         awaitable(py, async { Ok(crate::sessions::Nothing) })
     }
 });
