@@ -9,12 +9,15 @@ run() {
   echo "=== $name: $*"
   if "$@"; then summary+=("PASS $name"); else summary+=("FAIL $name"); fi
 }
+run lint bash -c 'cargo fmt --all --check && .venv/bin/ruff check python tests examples'
 run rust cargo test --workspace --exclude poke-python --quiet
+run rust-examples bash -c 'cargo run -q -p poke --example quickstart && cargo run -q -p poke --example sessions'
 run python .venv/bin/python -m pytest -q python/tests
 run compat bash tests/compat/run.sh
 if [ -x bindings/run-foreign-tests.sh ]; then
   run foreign bash bindings/run-foreign-tests.sh
 fi
+run scenarios python3 tests/scenarios/check.py --strict
 echo "=== summary"
 printf '%s\n' "${summary[@]}"
 ! printf '%s\n' "${summary[@]}" | grep -q '^FAIL'
