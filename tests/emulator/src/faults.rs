@@ -71,6 +71,9 @@ pub struct Fault {
     pub id_too_old: bool,
     /// Answer 204 No Content with no body (tells an SSE client to stop reconnecting).
     pub end_204: bool,
+    /// With `status`: announce the whole `body` in `Content-Length` but send only this many
+    /// bytes, then cut the connection (a reply truncated mid-body).
+    pub drop_after_bytes: Option<usize>,
 }
 
 /// Line ending used when writing SSE frames.
@@ -128,6 +131,7 @@ impl Default for Fault {
             stall_after_events: None,
             duplicate_ids: None,
             slice_bytes: None,
+            drop_after_bytes: None,
             line_ending: None,
             id_too_old: false,
             end_204: false,
@@ -316,7 +320,15 @@ pub(crate) async fn apply(
         return drop_connection(conn, false).await;
     }
     if let Some(status) = fault.status {
-        return scripted_response(status, &fault.headers, fault.body);
+        let mut response = scripted_response(status, &fault.headers, fault.body.clone());
+        if let Some(keep) = fault.drop_after_bytes {
+            truncate_body(
+                &mut response,
+                fault.body.unwrap_or_default().into_bytes(),
+                keep,
+            );
+        }
+        return response;
     }
     let mut req = req;
     if let Some(knobs) = fault.stream_knobs() {
@@ -335,6 +347,24 @@ async fn drop_connection(conn: Option<ConnectionControl>, reset: bool) -> Respon
             "connection faults need the emulator's own server",
         ),
     }
+}
+
+/// Sends the first `keep` bytes of `full` under a `Content-Length` of the whole, then fails the
+/// body so the server cuts the connection.
+fn truncate_body(response: &mut Response, full: Vec<u8>, keep: usize) {
+    let total = full.len();
+    let head = bytes::Bytes::from(full).slice(..keep.min(total));
+    let head = futures_util::stream::once(async move { Ok::<_, std::io::Error>(head) });
+    // A pause lets hyper flush the head and the first bytes before the failure aborts the
+    // connection; failing at once would lose the response headers too.
+    let cut = futures_util::stream::once(async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        Err(std::io::Error::other(crate::sessions::DROP_FAULT))
+    });
+    *response.body_mut() = Body::from_stream(futures_util::StreamExt::chain(head, cut));
+    response
+        .headers_mut()
+        .insert(axum::http::header::CONTENT_LENGTH, HeaderValue::from(total));
 }
 
 fn scripted_response(status: u16, headers: &[(String, String)], body: Option<String>) -> Response {
@@ -357,6 +387,13 @@ fn scripted_response(status: u16, headers: &[(String, String)], body: Option<Str
         }
     }
     for (name, value) in headers {
+        // Framing is the server's job: a scripted length that disagrees with the body would
+        // break the connection (use `drop_after_bytes` for a truncated reply).
+        if name.eq_ignore_ascii_case("content-length")
+            || name.eq_ignore_ascii_case("transfer-encoding")
+        {
+            continue;
+        }
         match (
             HeaderName::from_bytes(name.as_bytes()),
             HeaderValue::from_str(value),

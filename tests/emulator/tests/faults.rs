@@ -332,3 +332,23 @@ async fn faults_over_http() {
     let resp = send_message(&emu).await.expect("answer");
     assert_eq!(resp.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn drop_after_bytes_truncates_the_body_under_the_full_length() {
+    let emu = start().await;
+    emu.add_fault(Fault {
+        path: "/api/v1/inbound/api-message".into(),
+        status: Some(200),
+        headers: vec![("content-length".into(), "3".into())],
+        body: Some("0123456789".into()),
+        drop_after_bytes: Some(4),
+        ..Fault::default()
+    });
+    let resp = send_message(&emu).await.expect("headers arrive");
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(resp.content_length(), Some(10), "scripted length ignored");
+    assert!(resp.bytes().await.is_err(), "the body is cut short");
+    // The server keeps serving afterwards.
+    let ok = send_message(&emu).await.expect("next request");
+    assert_eq!(ok.status(), StatusCode::OK);
+}
