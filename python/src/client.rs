@@ -263,11 +263,7 @@ impl Core {
         let condition = to_json_arg(py, condition)?;
         let action = to_json_arg(py, action)?;
         Ok(Box::new(move |client: poke::Client| -> Call {
-            Box::pin(async move {
-                client
-                    .create_webhook_with(&condition, &action, &opts)
-                    .await
-            })
+            Box::pin(async move { client.create_webhook_with(&condition, &action, &opts).await })
         }))
     }
 

@@ -301,7 +301,8 @@ fn bridge_for(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<LoopEnt
 }
 
 fn new_bridge(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<LoopEntry> {
-    let io = |e: std::io::Error| crate::errors::poke_error(&format!("could not wake the loop: {e}"));
+    let io =
+        |e: std::io::Error| crate::errors::poke_error(&format!("could not wake the loop: {e}"));
     let (rx, tx) = UnixStream::pair().map_err(io)?;
     rx.set_nonblocking(true).map_err(io)?;
     tx.set_nonblocking(true).map_err(io)?;
