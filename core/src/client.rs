@@ -1,9 +1,10 @@
 //! The client: one pooled HTTP connection set, the resolved credentials and configuration.
 
-use crate::config::{ClientConfig, SdkLang, Timeouts, resolve_base_url};
+use crate::config::{
+    ClientConfig, CommonSettings, SdkLang, common_builder_setters, resolve_base_url,
+};
 use crate::credentials::resolve_api_key;
 use crate::json_style::JsonStyle;
-use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use crate::transport::Http;
 use crate::{Error, Result};
@@ -28,90 +29,21 @@ impl fmt::Debug for Client {
 }
 
 /// Builds a [`Client`]; the environment is read once, in [`ClientBuilder::build`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ClientBuilder {
-    api_key: Option<Secret>,
-    base_url: Option<String>,
-    timeouts: Timeouts,
-    retry: RetryPolicy,
-    lang: SdkLang,
-    version: String,
-    max_response_bytes: u64,
-}
-
-impl Default for ClientBuilder {
-    fn default() -> Self {
-        Self {
-            api_key: None,
-            base_url: None,
-            timeouts: Timeouts::default(),
-            retry: RetryPolicy::default(),
-            lang: SdkLang::Rust,
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
-        }
-    }
+    common: CommonSettings,
 }
 
 impl ClientBuilder {
-    /// Uses this API key instead of `POKE_API_KEY` or the credentials file.
-    pub fn api_key(mut self, key: impl Into<Secret>) -> Self {
-        self.api_key = Some(key.into());
-        self
-    }
-
-    /// Uses this base URL instead of `POKE_API` or the default.
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = Some(url.into());
-        self
-    }
-
-    /// Sets the time bounds of every call.
-    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
-        self.timeouts = timeouts;
-        self
-    }
-
-    /// Sets the retry policy.
-    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// Sets only the number of retries.
-    pub fn max_retries(mut self, n: u32) -> Self {
-        self.retry.max_retries = n;
-        self
-    }
-
-    /// Caps the size of a JSON reply.
-    pub fn max_response_bytes(mut self, n: u64) -> Self {
-        self.max_response_bytes = n;
-        self
-    }
-
-    /// Declares the host language and its package version (sets `User-Agent` and JSON style).
-    pub fn sdk(mut self, lang: SdkLang, version: impl Into<String>) -> Self {
-        self.lang = lang;
-        self.version = version.into();
-        self
-    }
+    common_builder_setters!();
 
     /// Resolves the key and base URL and builds the client.
     pub fn build(self) -> Result<Client> {
-        let key_arg = self.api_key.as_ref().map(Secret::expose);
+        let key_arg = self.common.api_key.as_ref().map(Secret::expose);
         let api_key = resolve_api_key(key_arg)?;
-        let base_url = resolve_base_url(self.base_url.as_deref());
-        let config = ClientConfig {
-            base_url,
-            timeouts: self.timeouts,
-            retry: self.retry,
-            user_agent: self.lang.user_agent(&self.version),
-            lang: self.lang,
-            max_response_bytes: self.max_response_bytes,
-        };
+        let base_url = resolve_base_url(self.common.base_url.as_deref());
         Ok(Client {
-            http: Http::new(config)?,
+            http: Http::new(self.common.config(base_url))?,
             api_key,
         })
     }

@@ -1,6 +1,7 @@
 //! Client configuration: base URL, timeouts, retries, limits and the SDK identity.
 
 use crate::retry::RetryPolicy;
+use crate::secret::Secret;
 use std::time::Duration;
 
 /// Default base URL of the Poke developer API.
@@ -111,3 +112,93 @@ pub struct ClientConfig {
     /// Largest JSON response accepted, in bytes.
     pub max_response_bytes: u64,
 }
+
+/// Settings every client builder shares; each builder wraps it and adds its own.
+#[derive(Debug, Clone)]
+pub(crate) struct CommonSettings {
+    pub(crate) api_key: Option<Secret>,
+    pub(crate) base_url: Option<String>,
+    pub(crate) timeouts: Timeouts,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) lang: SdkLang,
+    pub(crate) version: String,
+    pub(crate) max_response_bytes: u64,
+}
+
+impl Default for CommonSettings {
+    fn default() -> Self {
+        Self {
+            api_key: None,
+            base_url: None,
+            timeouts: Timeouts::default(),
+            retry: RetryPolicy::default(),
+            lang: SdkLang::Rust,
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            max_response_bytes: crate::client::DEFAULT_MAX_RESPONSE_BYTES,
+        }
+    }
+}
+
+impl CommonSettings {
+    /// The immutable configuration for a resolved base URL.
+    pub(crate) fn config(&self, base_url: String) -> ClientConfig {
+        ClientConfig {
+            base_url,
+            timeouts: self.timeouts,
+            retry: self.retry,
+            user_agent: self.lang.user_agent(&self.version),
+            lang: self.lang.clone(),
+            max_response_bytes: self.max_response_bytes,
+        }
+    }
+}
+
+/// The setters of [`CommonSettings`], for a builder with a `common` field.
+macro_rules! common_builder_setters {
+    () => {
+        /// Uses this API key instead of the environment (or credentials file).
+        pub fn api_key(mut self, key: impl Into<$crate::Secret>) -> Self {
+            self.common.api_key = Some(key.into());
+            self
+        }
+
+        /// Uses this base URL instead of the environment (or the default).
+        pub fn base_url(mut self, url: impl Into<String>) -> Self {
+            self.common.base_url = Some(url.into());
+            self
+        }
+
+        /// Sets the time bounds of JSON calls (default: connect 5 s, total 60 s).
+        pub fn timeouts(mut self, timeouts: $crate::Timeouts) -> Self {
+            self.common.timeouts = timeouts;
+            self
+        }
+
+        /// Sets the retry policy of every call.
+        pub fn retry_policy(mut self, retry: $crate::RetryPolicy) -> Self {
+            self.common.retry = retry;
+            self
+        }
+
+        /// Sets only the number of retries.
+        pub fn max_retries(mut self, n: u32) -> Self {
+            self.common.retry.max_retries = n;
+            self
+        }
+
+        /// Caps the size of a JSON reply.
+        pub fn max_response_bytes(mut self, n: u64) -> Self {
+            self.common.max_response_bytes = n;
+            self
+        }
+
+        /// Declares the host language and its package version (sets `User-Agent` and, for
+        /// Python, the JSON style of request bodies).
+        pub fn sdk(mut self, lang: $crate::SdkLang, version: impl Into<String>) -> Self {
+            self.common.lang = lang;
+            self.common.version = version.into();
+            self
+        }
+    };
+}
+pub(crate) use common_builder_setters;

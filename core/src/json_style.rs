@@ -50,19 +50,34 @@ impl Formatter for PythonFormatter {
         w: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let bytes = fragment.as_bytes();
         let mut start = 0;
-        for (i, c) in fragment.char_indices() {
-            if (' '..='~').contains(&c) {
+        let mut i = 0;
+        // Byte scan: printable ASCII passes through, everything else becomes \uXXXX escapes.
+        while i < bytes.len() {
+            if (b' '..=b'~').contains(&bytes[i]) {
+                i += 1;
                 continue;
             }
-            w.write_all(&fragment.as_bytes()[start..i])?;
+            w.write_all(&bytes[start..i])?;
+            let c = fragment[i..].chars().next().unwrap_or_default();
             let mut units = [0u16; 2];
-            for unit in c.encode_utf16(&mut units) {
-                write!(w, "\\u{unit:04x}")?;
+            for &mut unit in c.encode_utf16(&mut units) {
+                let u = usize::from(unit);
+                w.write_all(&[
+                    b'\\',
+                    b'u',
+                    HEX[u >> 12],
+                    HEX[(u >> 8) & 0xf],
+                    HEX[(u >> 4) & 0xf],
+                    HEX[u & 0xf],
+                ])?;
             }
-            start = i + c.len_utf8();
+            i += c.len_utf8();
+            start = i;
         }
-        w.write_all(&fragment.as_bytes()[start..])
+        w.write_all(&bytes[start..])
     }
 }
 

@@ -2,7 +2,7 @@
 
 use crate::convert::to_json_arg;
 use crate::errors::{invalid_request, to_py_err};
-use crate::runtime::{LaneRuntime, awaitable, awaitable_json, wait, wait_on};
+use crate::runtime::{LaneRuntime, awaitable_json, ready, wait, wait_on};
 use poke::{CallOptions, JsonResponse, SdkLang, Secret};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -113,8 +113,7 @@ const LANE_IDLE_CHECK: Duration = Duration::from_millis(1);
 
 struct Lanes {
     idle: Mutex<Vec<Lane>>,
-    /// Every lane's client, to close them all.
-    clients: Mutex<Vec<poke::Client>>,
+    /// Set by `close()`: later calls go to the closed `Core::client`, which refuses them.
     closed: AtomicBool,
 }
 
@@ -152,7 +151,6 @@ impl Core {
             max_retries,
             lanes: Lanes {
                 idle: Mutex::new(Vec::new()),
-                clients: Mutex::new(Vec::new()),
                 closed: AtomicBool::new(false),
             },
         })
@@ -194,10 +192,6 @@ impl Core {
         )
         .build()
         .map_err(to_py_err)?;
-        lock(&self.lanes.clients).push(client.clone());
-        if self.lanes.closed.load(Ordering::SeqCst) {
-            client.close();
-        }
         Ok(Lane {
             rt: LaneRuntime::new()?,
             client,
@@ -208,16 +202,17 @@ impl Core {
     fn put_lane(&self, mut lane: Lane) {
         lane.last_used = Instant::now();
         let mut idle = lock(&self.lanes.idle);
-        if idle.len() < MAX_IDLE_LANES {
+        if idle.len() < MAX_IDLE_LANES && !self.lanes.closed.load(Ordering::SeqCst) {
             idle.push(lane);
         }
     }
 
     /// Runs a prepared call on a lane, blocking with the GIL released.
     fn blocking(&self, py: Python<'_>, prepared: Prepared) -> PyResult<Py<PyAny>> {
-        // An empty resolved base URL (only from a `POKE_API` of slashes) cannot be handed to
-        // a new builder unchanged; such a client uses the shared runtime.
-        if self.client.base_url().is_empty() {
+        // After `close()` the closed client gives the core's own error. An empty resolved
+        // base URL (only from a `POKE_API` of slashes) cannot be handed to a new builder
+        // unchanged; such a client uses the shared runtime.
+        if self.lanes.closed.load(Ordering::SeqCst) || self.client.base_url().is_empty() {
             let resp = wait(py, prepared(self.client.clone()))?;
             return crate::convert::from_json(py, &resp.body);
         }
@@ -233,12 +228,13 @@ impl Core {
         awaitable_json(py, prepared(self.client.clone()))
     }
 
+    /// Refuses later calls and drops the idle lanes with their connections (a call in
+    /// flight finishes; its lane is dropped after).
     fn close(&self) {
         self.lanes.closed.store(true, Ordering::SeqCst);
         self.client.close();
-        for c in lock(&self.lanes.clients).iter() {
-            c.close();
-        }
+        let idle = std::mem::take(&mut *lock(&self.lanes.idle));
+        drop(idle);
     }
 
     fn send_message(
@@ -407,7 +403,7 @@ macro_rules! client_methods {
             /// Awaitable alias of `close()` (for `AsyncPoke`; harmless on `Poke`).
             fn aclose<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
                 self.core.close();
-                awaitable(py, async { Ok(()) })
+                ready(py, py.None().into_bound(py))
             }
 
             fn __enter__(slf: Py<Self>) -> Py<Self> {
@@ -419,7 +415,7 @@ macro_rules! client_methods {
             }
 
             fn __aenter__<'py>(slf: Py<Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-                awaitable(py, async move { Ok(slf) })
+                ready(py, slf.into_bound(py).into_any())
             }
 
             fn __aexit__<'py>(
@@ -430,7 +426,7 @@ macro_rules! client_methods {
                 _tb: &Bound<'py, PyAny>,
             ) -> PyResult<Bound<'py, PyAny>> {
                 self.core.close();
-                awaitable(py, async { Ok(()) })
+                ready(py, py.None().into_bound(py))
             }
         }
     };

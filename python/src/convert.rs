@@ -59,12 +59,11 @@ const MAX_CORE_ENCODED_NON_ASCII: usize = 256;
 /// by the core without calling into Python; a `str` that is not valid Unicode (lone
 /// surrogates) or is long and non-ASCII goes through `json.dumps`.
 pub(crate) fn to_json_arg(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<JsonArg> {
-    if let Ok(s) = value.cast_exact::<PyString>() {
-        if let Ok(text) = s.to_cow() {
-            if text.len() <= MAX_CORE_ENCODED_NON_ASCII || text.is_ascii() {
-                return Ok(JsonArg::Str(text.into_owned()));
-            }
-        }
+    if let Ok(s) = value.cast_exact::<PyString>()
+        && let Ok(text) = s.to_cow()
+        && (text.len() <= MAX_CORE_ENCODED_NON_ASCII || text.is_ascii())
+    {
+        return Ok(JsonArg::Str(text.into_owned()));
     }
     to_raw_json(py, value).map(JsonArg::Raw)
 }
@@ -77,18 +76,17 @@ pub(crate) fn to_json_arg(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<
 /// else (whitespace around the value, a scanner failure) takes `json.loads` itself, so results
 /// and errors are those of `json.loads`.
 pub(crate) fn from_json(py: Python<'_>, body: &[u8]) -> PyResult<Py<PyAny>> {
-    if body.first().is_some_and(|b| !b.is_ascii_whitespace()) {
-        if let (Some(scan), Ok(text)) = (scan_once(py), std::str::from_utf8(body)) {
-            let s = PyString::new(py, text);
-            if let Ok((value, end)) = scan
-                .bind(py)
-                .call1((&s, 0))
-                .and_then(|r| r.extract::<(Bound<'_, PyAny>, usize)>())
-            {
-                if end == s.len()? {
-                    return Ok(value.unbind());
-                }
-            }
+    if body.first().is_some_and(|b| !b.is_ascii_whitespace())
+        && let (Some(scan), Ok(text)) = (scan_once(py), std::str::from_utf8(body))
+    {
+        let s = PyString::new(py, text);
+        if let Ok((value, end)) = scan
+            .bind(py)
+            .call1((&s, 0))
+            .and_then(|r| r.extract::<(Bound<'_, PyAny>, usize)>())
+            && end == s.len()?
+        {
+            return Ok(value.unbind());
         }
     }
     let text = pyo3::types::PyBytes::new(py, body);

@@ -46,16 +46,27 @@ pub(crate) fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
     Ok(pyo3_async_runtimes::tokio::get_runtime())
 }
 
-/// Drives `fut` on `rt` with the GIL released, waking every tick to check for signals.
-fn block_ticking<T, F>(py: Python<'_>, rt: &tokio::runtime::Runtime, fut: F) -> PyResult<T>
+/// Drives `fut` on `rt` with the GIL released, waking every tick to check for signals;
+/// `before` runs first, in the same release of the GIL (one GIL hand-off per call).
+fn block_ticking<T, F>(
+    py: Python<'_>,
+    rt: &tokio::runtime::Runtime,
+    before: impl FnOnce() + Send,
+    fut: F,
+) -> PyResult<T>
 where
     T: Send,
     F: Future<Output = poke::Result<T>> + Send,
 {
     let mut fut = std::pin::pin!(fut);
+    let mut before = Some(before);
     loop {
-        let polled =
-            py.detach(|| rt.block_on(async { tokio::time::timeout(TICK, &mut fut).await }));
+        let polled = py.detach(|| {
+            if let Some(f) = before.take() {
+                f();
+            }
+            rt.block_on(async { tokio::time::timeout(TICK, &mut fut).await })
+        });
         match polled {
             Ok(result) => return result.map_err(to_py_err),
             // Dropping `fut` on a signal aborts the request.
@@ -70,7 +81,7 @@ where
     T: Send,
     F: Future<Output = poke::Result<T>> + Send,
 {
-    block_ticking(py, runtime()?, fut)
+    block_ticking(py, runtime()?, || {}, fut)
 }
 
 /// A current-thread runtime lent to one blocking call at a time; see `client.rs`.
@@ -117,10 +128,12 @@ where
     F: Future<Output = poke::Result<T>> + Send,
 {
     check_fork()?;
-    if idle {
-        py.detach(|| rt.catch_up());
-    }
-    block_ticking(py, rt.get(), fut)
+    let catch_up = || {
+        if idle {
+            rt.catch_up();
+        }
+    };
+    block_ticking(py, rt.get(), catch_up, fut)
 }
 
 /// Wraps `fut` as a Python awaitable on the shared runtime.
@@ -326,6 +339,24 @@ fn new_bridge(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<LoopEnt
     }
 }
 
+fn running_loop(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    GET_RUNNING_LOOP
+        .get_or_try_init(py, || -> PyResult<Py<PyAny>> {
+            Ok(py.import("asyncio")?.getattr("get_running_loop")?.unbind())
+        })?
+        .bind(py)
+        .call0()
+}
+
+/// An asyncio future that is already done with `value`, for awaitables with nothing to wait
+/// for (`aclose()`, `__aenter__`, `__aexit__`): no runtime thread is involved, so none can be
+/// left completing a future while the interpreter shuts down.
+pub(crate) fn ready<'py>(py: Python<'py>, value: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let future = running_loop(py)?.call_method0(pyo3::intern!(py, "create_future"))?;
+    future.call_method1(pyo3::intern!(py, "set_result"), (value,))?;
+    Ok(future)
+}
+
 /// Runs `call` on the shared runtime and returns an asyncio future of its decoded JSON reply.
 /// Cancelling the future aborts the call.
 pub(crate) fn awaitable_json<'py, F>(py: Python<'py>, call: F) -> PyResult<Bound<'py, PyAny>>
@@ -333,12 +364,7 @@ where
     F: Future<Output = poke::Result<poke::JsonResponse>> + Send + 'static,
 {
     let rt = runtime()?;
-    let event_loop = GET_RUNNING_LOOP
-        .get_or_try_init(py, || -> PyResult<Py<PyAny>> {
-            Ok(py.import("asyncio")?.getattr("get_running_loop")?.unbind())
-        })?
-        .bind(py)
-        .call0()?;
+    let event_loop = running_loop(py)?;
     let Some(bridge) = bridge_for(py, &event_loop)? else {
         return awaitable(py, async move {
             let resp = call.await.map_err(to_py_err)?;

@@ -5,13 +5,13 @@ use super::records::{
     ToolResultAck, Usage,
 };
 use crate::api_error::Flavor;
-use crate::config::{ClientConfig, SdkLang, Timeouts, resolve_url};
+use crate::config::{ClientConfig, CommonSettings, Timeouts, common_builder_setters, resolve_url};
 use crate::credentials::resolve_key;
 use crate::resume::{Opened, Reconnect, ResumePolicy, TurnControl, TurnSetup, TurnStream};
-use crate::retry::{Idempotency, RetryPolicy};
+use crate::retry::Idempotency;
 use crate::secret::Secret;
 use crate::transport::{Body, CallOptions, Http, Request, map_body_error, read_capped};
-use crate::{DEFAULT_MAX_RESPONSE_BYTES, Error, Result};
+use crate::{Error, Result};
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::stream::{StreamExt, TryStreamExt};
@@ -52,13 +52,7 @@ impl fmt::Debug for PokeeClient {
 /// Builds a [`PokeeClient`]; the environment is read once, in [`PokeeClientBuilder::build`].
 #[derive(Debug, Clone)]
 pub struct PokeeClientBuilder {
-    api_key: Option<Secret>,
-    base_url: Option<String>,
-    timeouts: Timeouts,
-    retry: RetryPolicy,
-    lang: SdkLang,
-    version: String,
-    max_response_bytes: u64,
+    common: CommonSettings,
     stream_read_idle: Duration,
     transfer_read_idle: Duration,
     resume: ResumePolicy,
@@ -67,13 +61,7 @@ pub struct PokeeClientBuilder {
 impl Default for PokeeClientBuilder {
     fn default() -> Self {
         Self {
-            api_key: None,
-            base_url: None,
-            timeouts: Timeouts::default(),
-            retry: RetryPolicy::default(),
-            lang: SdkLang::Rust,
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            common: CommonSettings::default(),
             stream_read_idle: Duration::from_secs(60),
             transfer_read_idle: Duration::from_secs(30),
             resume: ResumePolicy::default(),
@@ -82,48 +70,7 @@ impl Default for PokeeClientBuilder {
 }
 
 impl PokeeClientBuilder {
-    /// Uses this API key instead of `POKEE_KEY`.
-    pub fn api_key(mut self, key: impl Into<Secret>) -> Self {
-        self.api_key = Some(key.into());
-        self
-    }
-
-    /// Uses this base URL (e.g. `https://acme.enterprise.pokee.ai`) instead of `POKEE_API`.
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = Some(url.into());
-        self
-    }
-
-    /// Sets the time bounds of JSON calls (default: connect 5 s, total 60 s).
-    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
-        self.timeouts = timeouts;
-        self
-    }
-
-    /// Sets the retry policy of every call.
-    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// Sets only the number of retries.
-    pub fn max_retries(mut self, n: u32) -> Self {
-        self.retry.max_retries = n;
-        self
-    }
-
-    /// Caps the size of a JSON reply.
-    pub fn max_response_bytes(mut self, n: u64) -> Self {
-        self.max_response_bytes = n;
-        self
-    }
-
-    /// Declares the host language and its package version (sets `User-Agent`).
-    pub fn sdk(mut self, lang: SdkLang, version: impl Into<String>) -> Self {
-        self.lang = lang;
-        self.version = version.into();
-        self
-    }
+    common_builder_setters!();
 
     /// Longest silence on a turn stream before it is treated as dropped (default 60 s).
     pub fn stream_read_idle(mut self, idle: Duration) -> Self {
@@ -145,10 +92,10 @@ impl PokeeClientBuilder {
 
     /// Resolves the key and base URL and builds the client.
     pub fn build(self) -> Result<PokeeClient> {
-        let key_arg = self.api_key.as_ref().map(Secret::expose);
+        let key_arg = self.common.api_key.as_ref().map(Secret::expose);
         let api_key = resolve_key(key_arg, "POKEE_KEY", false)
             .ok_or_else(|| Error::Config(MISSING_KEY.into()))?;
-        let base_url = resolve_url(self.base_url.as_deref(), "POKEE_API", "");
+        let base_url = resolve_url(self.common.base_url.as_deref(), "POKEE_API", "");
         if base_url.is_empty() {
             return Err(Error::Config(MISSING_URL.into()));
         }
@@ -160,14 +107,7 @@ impl PokeeClientBuilder {
                 )));
             }
         }
-        let config = ClientConfig {
-            base_url,
-            timeouts: self.timeouts,
-            retry: self.retry,
-            user_agent: self.lang.user_agent(&self.version),
-            lang: self.lang,
-            max_response_bytes: self.max_response_bytes,
-        };
+        let config = self.common.config(base_url);
         Ok(PokeeClient {
             inner: Arc::new(Inner {
                 http: Http::new(config)?,

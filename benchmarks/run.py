@@ -1,0 +1,576 @@
+#!/usr/bin/env python3
+"""Benchmarks of ours vs official poke 0.2.1, httpx, requests and aiohttp: ``python benchmarks/run.py``.
+
+Starts a loopback server in its own process (the minimal hyper server of benchmarks/server, or
+the bundled emulator with ``--server emulator``), measures its ceiling with ``wrk``, then runs
+every (client, scenario) pair in a fresh process, interleaved over several rounds, and prints
+medians and ratios as a markdown table; the raw results go to benchmarks/results/.
+
+Standard library only; see benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+WORKER = HERE / "worker.py"
+
+ALL_CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+# Sequential runs put the client and the server on this CPU (see --pin-sequential).
+PIN_CPU = ALL_CPUS[-1] if len(ALL_CPUS) > 1 else None
+
+SEQ_CLIENTS = ["ours", "ours-async", "official", "httpx", "httpx-async", "requests", "aiohttp"]
+CONC_CLIENTS = SEQ_CLIENTS
+WEBHOOK_CLIENTS = ["ours", "official"]
+IMPORT_CLIENTS = ["ours", "official"]
+ASYNC_CLIENTS = {"ours-async", "httpx-async", "aiohttp"}
+PEER_PACKAGES = ["httpx", "requests", "aiohttp"]
+
+LABELS = {
+    "ours": "ours `Poke`",
+    "ours-async": "ours `AsyncPoke`",
+    "official": "official poke 0.2.1",
+    "httpx": "`httpx.Client`",
+    "httpx-async": "`httpx.AsyncClient`",
+    "requests": "`requests.Session`",
+    "aiohttp": "`aiohttp.ClientSession`",
+}
+
+
+def log(*args) -> None:
+    print(*args, file=sys.stderr, flush=True)
+
+
+# --- interpreters
+
+
+def venv_python(venv: Path) -> Path:
+    return venv / "bin" / "python"
+
+
+def ensure_venv(venv: Path, packages: list[str]) -> Path:
+    """Creates `venv` with `packages` from PyPI when it is missing (never upgrades it)."""
+    py = venv_python(venv)
+    if py.exists():
+        return py
+    log(f"creating {venv} with {' '.join(packages)} …")
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run(
+        [str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", *packages],
+        check=True,
+    )
+    return py
+
+
+def interpreters(args) -> dict[str, Path]:
+    ours = Path(args.ours_venv)
+    if not venv_python(ours).exists():
+        raise SystemExit(f"{ours} not found: build ours first (bash scripts/setup.sh)")
+    official = ensure_venv(Path(args.official_venv), ["poke==0.2.1"])
+    peers = ensure_venv(Path(args.peers_venv), PEER_PACKAGES)
+    py = {"ours": venv_python(ours), "ours-async": venv_python(ours), "official": official}
+    for c in ("httpx", "httpx-async", "requests", "aiohttp"):
+        py[c] = peers
+    return py
+
+
+def check_ours_build(py: Path, pythonpath) -> None:
+    """Warns when ours is a debug build (`maturin develop` without `--release`)."""
+    env = {**os.environ, "PYTHONPATH": pythonpath or ""}
+    code = "import poke._poke as m; print(m.__file__)"
+    r = subprocess.run([str(py), "-c", code], capture_output=True, text=True, env=env, check=False)
+    path = Path(r.stdout.strip()) if r.returncode == 0 else None
+    if path and path.exists() and path.stat().st_size > 60 * 1024 * 1024:
+        log(
+            f"warning: {path} is {path.stat().st_size >> 20} MiB, probably a debug build; "
+            "measure a release build (maturin develop --release)"
+        )
+
+
+def versions(py: dict[str, Path]) -> dict:
+    code = (
+        "import importlib.metadata as m, json, platform\n"
+        "out = {'python': platform.python_version()}\n"
+        "for p in ('poke', 'httpx', 'requests', 'aiohttp'):\n"
+        "    try: out[p] = m.version(p)\n"
+        "    except Exception: pass\n"
+        "print(json.dumps(out))\n"
+    )
+    out = {}
+    for name, interp in {
+        "ours": py["ours"],
+        "official": py["official"],
+        "peers": py["httpx"],
+    }.items():
+        r = subprocess.run([str(interp), "-c", code], capture_output=True, text=True, check=True)
+        out[name] = json.loads(r.stdout)
+    return out
+
+
+def machine() -> dict:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "system": f"{platform.system()} {platform.release()}",
+        "loadavg_start": os.getloadavg(),
+    }
+
+
+# --- the server
+
+
+class Server:
+    def __init__(self, kind: str, ours_python: Path):
+        self.kind = kind
+        if kind == "minimal":
+            cmd = [str(build_minimal_server())]
+            prefix = "listening on "
+        else:
+            cmd = [str(ours_python), "-m", "poke.emulator", "--port", "0"]
+            prefix = "poke emulator listening on "
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline().strip() if self.proc.stdout else ""
+        if not line.startswith(prefix):
+            self.proc.kill()
+            raise SystemExit(f"server did not start: {line!r}")
+        self.url = line[len(prefix) :]
+        self.api = self.url + "/api/v1"
+
+    def pin(self, cpu) -> None:
+        """Pins the server (every thread of it) to `cpu`, or lets it run anywhere (`None`)."""
+        if not hasattr(os, "sched_setaffinity"):
+            return
+        cpus = {cpu} if cpu is not None else set(ALL_CPUS)
+        try:
+            tids = [int(t) for t in os.listdir(f"/proc/{self.proc.pid}/task")]
+        except OSError:
+            tids = [self.proc.pid]
+        for tid in tids:
+            try:
+                os.sched_setaffinity(tid, cpus)
+            except OSError:  # a thread that just exited
+                pass
+
+    def reset(self) -> None:
+        """Empties the emulator's journal and stores between runs (bounded memory)."""
+        if self.kind == "emulator":
+            req = urllib.request.Request(self.url + "/_emulator/reset", data=b"", method="POST")
+            urllib.request.urlopen(req, timeout=10).read()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def build_minimal_server() -> Path:
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target-bench"))
+    exe = target / "release" / "poke-bench-server"
+    log("building benchmarks/server (cargo build --release) …")
+    subprocess.run(
+        [
+            "cargo",
+            "build",
+            "--release",
+            "-q",
+            "--manifest-path",
+            str(HERE / "server" / "Cargo.toml"),
+        ],
+        check=True,
+        env={**os.environ, "CARGO_TARGET_DIR": str(target)},
+    )
+    return exe
+
+
+WRK_LUA = """wrk.method = "POST"
+wrk.body = '{"message": "Summarize my unread emails from today and tell me which ones need a reply"}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer bench-key"
+"""
+
+
+def wrk_ceiling(server: Server, seconds: int, pin_sequential: bool) -> list[dict]:
+    wrk = shutil.which("wrk")
+    if not wrk:
+        log("wrk not found (apt-get install -y wrk): server ceiling not measured")
+        return []
+    out = []
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(WRK_LUA)
+    try:
+        for threads, conns in ((1, 1), (1, 32), (2, 32)):
+            pinned = pin_sequential and conns == 1 and PIN_CPU is not None
+            server.pin(PIN_CPU if pinned else None)
+            taskset = ["taskset", "-c", str(PIN_CPU)] if pinned and shutil.which("taskset") else []
+            r = subprocess.run(
+                [*taskset, wrk, f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--latency",
+                 "-s", f.name, server.api + "/inbound/api-message"],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            rps = next(
+                float(line.split()[1])
+                for line in r.stdout.splitlines()
+                if line.startswith("Requests/sec:")
+            )
+            p50 = next(
+                (
+                    line.split()[1]
+                    for line in r.stdout.splitlines()
+                    if line.strip().startswith("50%")
+                ),
+                None,
+            )
+            out.append(
+                {
+                    "threads": threads,
+                    "connections": conns,
+                    "per_s": rps,
+                    "p50": p50,
+                    "pinned": bool(taskset),
+                }
+            )
+            server.reset()
+    finally:
+        os.unlink(f.name)
+    return out
+
+
+# --- runs
+
+
+def run_one(py: Path, client: str, scenario: str, server: Server, args) -> dict:
+    cmd = [str(py), str(WORKER), client, scenario, "--url", server.api,
+           "--warmup", str(args.warmup), "--duration", str(args.duration)]  # fmt: skip
+    pinned = args.pin_sequential and scenario in ("seq", "webhook") and PIN_CPU is not None
+    server.pin(PIN_CPU if pinned else None)
+    if pinned:
+        cmd += ["--cpu", str(PIN_CPU)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POKE_")}
+    env.pop("PYTHONPATH", None)
+    if args.ours_pythonpath and client in ("ours", "ours-async"):
+        env["PYTHONPATH"] = args.ours_pythonpath
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, check=False)
+    if r.returncode != 0:
+        raise SystemExit(
+            f"{client} {scenario} failed (exit status {r.returncode}):\n"
+            f"{r.stdout[-1000:]}{r.stderr[-2000:]}"
+        )
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def plan(args) -> list[tuple[str, str]]:
+    pairs = []
+    want = set(args.scenarios.split(","))
+    only = set(args.clients.split(",")) if args.clients else None
+    for scenario, clients in (
+        ("seq", SEQ_CLIENTS),
+        ("conc", CONC_CLIENTS),
+        ("webhook", WEBHOOK_CLIENTS),
+        ("import", IMPORT_CLIENTS),
+    ):
+        if scenario in want:
+            pairs += [(c, scenario) for c in clients if only is None or c in only]
+    return pairs
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def summarize(raw: list[dict]) -> dict:
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in raw:
+        groups.setdefault((r["scenario"], r["client"]), []).append(r["result"])
+    out = {}
+    for (scenario, client), results in groups.items():
+        keys = sorted({k for res in results for k in res if isinstance(res[k], (int, float))})
+        out[f"{scenario}/{client}"] = {
+            "scenario": scenario,
+            "client": client,
+            "n": len(results),
+            **{k: median([res.get(k) for res in results]) for k in keys},
+        }
+    return out
+
+
+def ours_ref(scenario: str, client: str) -> str:
+    """Which of ours a peer is compared with: threads vs `Poke`, asyncio tasks vs `AsyncPoke`."""
+    if scenario == "conc" and client in ASYNC_CLIENTS:
+        return "ours-async"
+    return "ours"
+
+
+def fmt(v, digits=0) -> str:
+    if v is None:
+        return "-"
+    return f"{v:,.{digits}f}"
+
+
+def ratio(summary: dict, scenario: str, client: str, key="per_s", inverse=False):
+    ref = summary.get(f"{scenario}/{ours_ref(scenario, client)}")
+    row = summary.get(f"{scenario}/{client}")
+    if not ref or not row or not ref.get(key) or not row.get(key):
+        return None
+    return row[key] / ref[key] if inverse else ref[key] / row[key]
+
+
+TARGETS = [
+    ("sequential send_message ≥ 3x official", "seq", "official", 3.0),
+    ("sequential send_message ≥ 2.5x aiohttp", "seq", "aiohttp", 2.5),
+    ("32 threads ≥ 5x official", "conc", "official", 5.0),
+    ("AsyncPoke, 32 tasks ≥ 2x aiohttp", "conc", "aiohttp", 2.0),
+    ("webhook create+send pairs ≥ 3x official", "webhook", "official", 3.0),
+]
+
+
+def report(doc: dict) -> str:
+    s = doc["summary"]
+    lines = []
+    m = doc["machine"]
+    lines.append(
+        f"Machine: {m['cpu']} x {m['cpus']} CPUs, {m['system']}; load average at start "
+        f"{m['loadavg_start'][0]:.2f}. Server: {doc['server']['kind']} (own process). "
+        f"{doc['config']['rounds']} rounds x {doc['config']['duration']} s per run, "
+        f"each run a fresh process; medians"
+        + (
+            "; CPUs kept awake (`--keep-awake`)"
+            if doc["config"]["keep_awake"]
+            else "; idle CPUs allowed to sleep (`--no-keep-awake`)"
+        )
+        + (
+            "; sequential runs with client and server on one CPU (`--pin-sequential`)."
+            if doc["config"].get("pin_sequential")
+            else "; no pinning (`--no-pin-sequential`)."
+        )
+    )
+    lines.append("")
+    if doc["server"]["ceiling"]:
+        lines.append("| server ceiling (`wrk`, send_message POST) | requests/s | p50 |")
+        lines.append("|---|---:|---:|")
+        for c in doc["server"]["ceiling"]:
+            lines.append(
+                f"| {c['threads']} thread(s), {c['connections']} connection(s)"
+                f"{' (same CPU as the server)' if c.get('pinned') else ''} | "
+                f"{fmt(c['per_s'])} | {c['p50'] or '-'} |"
+            )
+        lines.append("")
+    titles = {
+        "seq": "send_message, sequential",
+        "conc": "send_message, 32 threads (32 asyncio tasks for async clients)",
+        "webhook": "create_webhook + send_webhook pairs, sequential",
+    }
+    lines.append(
+        "| scenario | client | calls/s | p50 µs | p99 µs | client CPU µs/call | ours ÷ client |"
+    )
+    lines.append("|---|---|---:|---:|---:|---:|---:|")
+    for scenario in ("seq", "conc", "webhook"):
+        clients = {"seq": SEQ_CLIENTS, "conc": CONC_CLIENTS, "webhook": WEBHOOK_CLIENTS}[scenario]
+        for c in clients:
+            row = s.get(f"{scenario}/{c}")
+            if not row:
+                continue
+            r = ratio(s, scenario, c)
+            ref = ours_ref(scenario, c)
+            rtxt = "1.00 (ref)" if c == ref else (f"{r:.2f}x" if r else "-")
+            if c != ref and ref != "ours":
+                rtxt += " (vs AsyncPoke)"
+            lines.append(
+                f"| {titles[scenario]} | {LABELS[c]} | {fmt(row.get('per_s'))} | "
+                f"{fmt(row.get('p50_us'), 1)} | {fmt(row.get('p99_us'), 1)} | "
+                f"{fmt(row.get('cpu_us_per_call'), 1)} | {rtxt} |"
+            )
+    lines.append("")
+    if any(k.startswith("import/") for k in s):
+        lines.append("| `import poke` | time ms | RSS after import MiB | RSS growth MiB |")
+        lines.append("|---|---:|---:|---:|")
+        for c in IMPORT_CLIENTS:
+            row = s.get(f"import/{c}")
+            if row:
+                lines.append(
+                    f"| {LABELS[c]} | {fmt(row['import_ms'], 1)} | {fmt(row['rss_kib'] / 1024, 1)}"
+                    f" | {fmt((row['rss_kib'] - row['rss_before_kib']) / 1024, 1)} |"
+                )
+        lines.append("")
+    c1 = next((c for c in doc["server"]["ceiling"] if c["connections"] == 1), None)
+    seq = s.get("seq/ours")
+    if c1 and seq and seq["per_s"] >= 0.5 * c1["per_s"]:
+        lines.append(
+            f"Note: the server's own sequential ceiling (`wrk`, 1 connection: "
+            f"{c1['per_s']:,.0f}/s) is within 2x of ours: the sequential rows are bounded by "
+            "the server and the loopback round trip, not by the clients (on a VM, mostly the "
+            "wake-up of idle CPUs)."
+            + ("" if doc["config"]["keep_awake"] else " `--keep-awake` removes most of that floor.")
+        )
+        lines.append("")
+    lines.append("| target | measured | met |")
+    lines.append("|---|---:|:---:|")
+    for text, scenario, peer, want in TARGETS:
+        r = ratio(s, scenario, peer)
+        if r is None:
+            continue
+        lines.append(f"| {text} | {r:.2f}x | {'yes' if r >= want else 'no'} |")
+    imp_o, imp_off = s.get("import/ours"), s.get("import/official")
+    if imp_o and imp_off:
+        ok = imp_o["import_ms"] <= imp_off["import_ms"]
+        lines.append(
+            f"| `import poke` no slower than official | {imp_o['import_ms']:.1f} ms vs "
+            f"{imp_off['import_ms']:.1f} ms | {'yes' if ok else 'no'} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="3 rounds of 1 s runs (about 2 minutes)")
+    p.add_argument("--rounds", type=int, help="rounds (default 5, quick 3)")
+    p.add_argument("--duration", type=float, help="measured seconds per run (default 2, quick 1)")
+    p.add_argument(
+        "--warmup", type=float, help="unmeasured seconds per run (default 0.5, quick 0.3)"
+    )
+    p.add_argument("--server", choices=["minimal", "emulator"], default="minimal")
+    p.add_argument("--scenarios", default="seq,conc,webhook,import")
+    p.add_argument("--clients", default="", help="comma-separated subset of clients")
+    p.add_argument(
+        "--import-runs", type=int, default=5, help="fresh processes per round for import"
+    )
+    p.add_argument("--ours-venv", default=str(ROOT / ".venv"))
+    p.add_argument(
+        "--ours-pythonpath",
+        help="directory holding a `poke` package (with its _poke extension) to measure as ours "
+        "instead of the one installed in --ours-venv",
+    )
+    p.add_argument(
+        "--keep-awake",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run a nice-19 busy loop per CPU during the runs, so idle CPUs never enter a sleep "
+        "state: on VMs, waking an idle vCPU costs tens of µs per loopback round trip and makes "
+        "the loopback, not the client, the bottleneck of sequential calls (default: on)",
+    )
+    p.add_argument(
+        "--pin-sequential",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run sequential scenarios (seq, webhook, and wrk on 1 connection) with the client "
+        "and the server pinned to the same CPU: on VMs a wake-up across CPUs costs tens of µs "
+        "per round trip, and where the scheduler happens to put the two processes would "
+        "otherwise decide the result (default: on)",
+    )
+    p.add_argument("--official-venv", default=str(ROOT / ".venv-official"))
+    p.add_argument("--peers-venv", default=str(ROOT / ".venv-bench"))
+    p.add_argument("--no-wrk", action="store_true", help="skip the server ceiling")
+    p.add_argument("--out", help="results JSON path (default benchmarks/results/<time>.json)")
+    p.add_argument("--seed", type=int, default=1)
+    args = p.parse_args()
+    args.rounds = args.rounds or (3 if args.quick else 5)
+    args.duration = args.duration or (1.0 if args.quick else 2.0)
+    args.warmup = args.warmup if args.warmup is not None else (0.3 if args.quick else 0.5)
+
+    py = interpreters(args)
+    check_ours_build(py["ours"], args.ours_pythonpath)
+    doc = {
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "started": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "versions": versions(py),
+        "config": {
+            k: getattr(args, k)
+            for k in (
+                "rounds",
+                "duration",
+                "warmup",
+                "server",
+                "keep_awake",
+                "pin_sequential",
+                "ours_pythonpath",
+            )
+        },
+    }
+    server = Server(args.server, py["ours"])
+    spinners = []
+    if args.keep_awake:
+        # One per CPU, pinned: the load balancer weighs tasks by priority, so unpinned nice-19
+        # loops may share one CPU and leave the other free to fall asleep.
+        spin = (
+            "import os, sys\n"
+            "if hasattr(os, 'sched_setaffinity'): os.sched_setaffinity(0, {int(sys.argv[1])})\n"
+            "while True: pass\n"
+        )
+        cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [0]
+        spinners = [
+            subprocess.Popen(["nice", "-n", "19", sys.executable, "-c", spin, str(cpu)])
+            for cpu in cpus
+        ]
+    try:
+        log(f"server {args.server} at {server.url}")
+        ceiling = (
+            [] if args.no_wrk else wrk_ceiling(server, 2 if args.quick else 3, args.pin_sequential)
+        )
+        doc["server"] = {"kind": args.server, "ceiling": ceiling}
+        pairs = plan(args)
+        rng = random.Random(args.seed)
+        raw = []
+        for rnd in range(args.rounds):
+            order = pairs[:]
+            rng.shuffle(order)
+            for client, scenario in order:
+                repeats = args.import_runs if scenario == "import" else 1
+                for _ in range(repeats):
+                    res = run_one(py[client], client, scenario, server, args)
+                    raw.append(
+                        {"round": rnd, "client": client, "scenario": scenario, "result": res}
+                    )
+                    server.reset()
+                    if scenario != "import":
+                        log(
+                            f"round {rnd + 1}/{args.rounds} {scenario:8} {client:12} {res['per_s']:10,.0f}/s"
+                        )
+    finally:
+        for sp in spinners:
+            sp.kill()
+            sp.wait()
+        server.stop()
+    doc["machine"]["loadavg_end"] = os.getloadavg()
+    doc["raw"] = raw
+    doc["summary"] = summarize(raw)
+    table = report(doc)
+    doc["table"] = table
+    out = (
+        Path(args.out)
+        if args.out
+        else HERE / "results" / (dt.datetime.now().strftime("%Y%m%d-%H%M%S") + ".json")
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(doc, indent=1) + "\n")
+    print(table)
+    print(f"\nresults: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,344 @@
+"""One measurement in a fresh process: ``python worker.py CLIENT SCENARIO --url URL ...``.
+
+Run by ``run.py`` with the interpreter of the venv that holds CLIENT; prints one JSON object
+on stdout. Standard library only, apart from the client under test (imported lazily, so
+``import`` of one client never pays for another).
+
+Clients: ours (poke.Poke), ours-async (poke.AsyncPoke), official (poke 0.2.1), httpx,
+httpx-async, requests, aiohttp. Scenarios: seq, conc (32 threads, or 32 asyncio tasks for the
+async clients), webhook (create_webhook + send_webhook pairs), import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+import threading
+import time
+
+API_KEY = "bench-key"
+MESSAGE = "Summarize my unread emails from today and tell me which ones need a reply"
+CONDITION = "When a deploy fails"
+ACTION = "Summarize the error and page the on-call engineer"
+WEBHOOK_DATA = {"event": "deploy_failed", "service": "api", "build": 1234, "ok": False}
+
+ASYNC_CLIENTS = {"ours-async", "httpx-async", "aiohttp"}
+
+
+def rss_kib() -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def cpu_s() -> float:
+    """User + system CPU seconds of this process, all threads."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def percentile(sorted_values, q):
+    if not sorted_values:
+        return None
+    i = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
+    return sorted_values[i]
+
+
+# --- sync clients: each returns (send_message(), (create_webhook(), send_webhook(hook)) | None)
+
+
+def sync_client(name: str, base: str):
+    headers = {
+        "Authorization": f"Bearer {API_KEY}",
+        "Content-Type": "application/json",
+        "User-Agent": f"bench ({platform.system()})",
+    }
+    url = f"{base}/inbound/api-message"
+    body = {"message": MESSAGE}
+
+    if name in ("ours", "official"):
+        import poke
+
+        client = poke.Poke(api_key=API_KEY, base_url=base)
+
+        def send():
+            return client.send_message(MESSAGE)
+
+        def pair():
+            hook = client.create_webhook(condition=CONDITION, action=ACTION)
+            return client.send_webhook(
+                webhook_url=hook["webhookUrl"],
+                webhook_token=hook["webhookToken"],
+                data=WEBHOOK_DATA,
+            )
+
+        return send, pair
+
+    if name == "httpx":
+        import httpx
+
+        client = httpx.Client(headers=headers, limits=httpx.Limits(max_connections=64))
+
+        def send():
+            r = client.post(url, content=json.dumps(body).encode())
+            r.raise_for_status()
+            return json.loads(r.content)
+
+        return send, None
+
+    if name == "requests":
+        import requests
+        from requests.adapters import HTTPAdapter
+
+        session = requests.Session()
+        session.headers.update(headers)
+        session.mount("http://", HTTPAdapter(pool_connections=1, pool_maxsize=64))
+
+        def send():
+            r = session.post(url, data=json.dumps(body).encode())
+            r.raise_for_status()
+            return json.loads(r.content)
+
+        return send, None
+
+    raise SystemExit(f"unknown sync client {name}")
+
+
+async def async_client(name: str, base: str):
+    """Returns (send coroutine function, close coroutine function)."""
+    headers = {
+        "Authorization": f"Bearer {API_KEY}",
+        "Content-Type": "application/json",
+        "User-Agent": f"bench ({platform.system()})",
+    }
+    url = f"{base}/inbound/api-message"
+    body = {"message": MESSAGE}
+
+    if name == "ours-async":
+        import poke
+
+        client = poke.AsyncPoke(api_key=API_KEY, base_url=base)
+
+        async def send():
+            return await client.send_message(MESSAGE)
+
+        async def close():
+            await client.aclose()
+
+        return send, close
+
+    if name == "httpx-async":
+        import httpx
+
+        client = httpx.AsyncClient(headers=headers, limits=httpx.Limits(max_connections=64))
+
+        async def send():
+            r = await client.post(url, content=json.dumps(body).encode())
+            r.raise_for_status()
+            return json.loads(r.content)
+
+        return send, client.aclose
+
+    if name == "aiohttp":
+        import aiohttp
+
+        session = aiohttp.ClientSession(headers=headers, connector=aiohttp.TCPConnector(limit=64))
+
+        async def send():
+            async with session.post(url, data=json.dumps(body).encode()) as r:
+                r.raise_for_status()
+                return json.loads(await r.read())
+
+        return send, session.close
+
+    raise SystemExit(f"unknown async client {name}")
+
+
+# --- scenarios
+
+
+def run_seq(call, warmup: float, duration: float) -> dict:
+    end = time.perf_counter() + warmup
+    while time.perf_counter() < end:
+        call()
+    lat = []
+    append = lat.append
+    clock = time.perf_counter_ns
+    cpu0 = cpu_s()
+    start = clock()
+    stop = start + int(duration * 1e9)
+    now = start
+    while now < stop:
+        t0 = now
+        call()
+        now = clock()
+        append(now - t0)
+    elapsed = (now - start) / 1e9
+    cpu = cpu_s() - cpu0
+    lat.sort()
+    return {
+        "cpu_us_per_call": cpu * 1e6 / len(lat),
+        "calls": len(lat),
+        "seconds": elapsed,
+        "per_s": len(lat) / elapsed,
+        "p50_us": percentile(lat, 0.50) / 1e3,
+        "p99_us": percentile(lat, 0.99) / 1e3,
+    }
+
+
+def run_threads(call, n: int, warmup: float, duration: float) -> dict:
+    counts = [0] * n
+    stop = threading.Event()
+    errors = []
+
+    def worker(i):
+        try:
+            c = 0
+            while not stop.is_set():
+                call()
+                c += 1
+                counts[i] = c
+        except BaseException as e:  # reported, not hidden
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(n)]
+    for t in threads:
+        t.start()
+    time.sleep(warmup)
+    c0, t0, u0 = sum(counts), time.perf_counter(), cpu_s()
+    time.sleep(duration)
+    c1, t1, u1 = sum(counts), time.perf_counter(), cpu_s()
+    stop.set()
+    for t in threads:
+        t.join(30)
+    if errors:
+        raise SystemExit(f"worker failed: {errors[0]}")
+    return {
+        "cpu_us_per_call": (u1 - u0) * 1e6 / max(1, c1 - c0),
+        "calls": c1 - c0,
+        "seconds": t1 - t0,
+        "per_s": (c1 - c0) / (t1 - t0),
+    }
+
+
+async def run_async_seq(send, warmup: float, duration: float) -> dict:
+    end = time.perf_counter() + warmup
+    while time.perf_counter() < end:
+        await send()
+    lat = []
+    clock = time.perf_counter_ns
+    cpu0 = cpu_s()
+    start = clock()
+    stop = start + int(duration * 1e9)
+    now = start
+    while now < stop:
+        t0 = now
+        await send()
+        now = clock()
+        lat.append(now - t0)
+    elapsed = (now - start) / 1e9
+    cpu = cpu_s() - cpu0
+    lat.sort()
+    return {
+        "cpu_us_per_call": cpu * 1e6 / len(lat),
+        "calls": len(lat),
+        "seconds": elapsed,
+        "per_s": len(lat) / elapsed,
+        "p50_us": percentile(lat, 0.50) / 1e3,
+        "p99_us": percentile(lat, 0.99) / 1e3,
+    }
+
+
+async def run_tasks(send, n: int, warmup: float, duration: float) -> dict:
+    counts = [0] * n
+    stopping = False
+
+    async def worker(i):
+        c = 0
+        while not stopping:
+            await send()
+            c += 1
+            counts[i] = c
+
+    tasks = [asyncio.ensure_future(worker(i)) for i in range(n)]
+    await asyncio.sleep(warmup)
+    c0, t0, u0 = sum(counts), time.perf_counter(), cpu_s()
+    await asyncio.sleep(duration)
+    c1, t1, u1 = sum(counts), time.perf_counter(), cpu_s()
+    stopping = True
+    await asyncio.gather(*tasks)
+    return {
+        "cpu_us_per_call": (u1 - u0) * 1e6 / max(1, c1 - c0),
+        "calls": c1 - c0,
+        "seconds": t1 - t0,
+        "per_s": (c1 - c0) / (t1 - t0),
+    }
+
+
+def check_reply(reply) -> None:
+    if not (isinstance(reply, dict) and reply.get("success") is True):
+        raise SystemExit(f"unexpected reply: {reply!r}")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("client")
+    p.add_argument("scenario", choices=["seq", "conc", "webhook", "import"])
+    p.add_argument("--url", help="Poke API base URL (…/api/v1)")
+    p.add_argument("--warmup", type=float, default=0.5)
+    p.add_argument("--duration", type=float, default=2.0)
+    p.add_argument("--concurrency", type=int, default=32)
+    p.add_argument("--cpu", type=int, help="pin this process (all its threads) to one CPU")
+    a = p.parse_args()
+    if a.cpu is not None:
+        os.sched_setaffinity(0, {a.cpu})
+
+    if a.scenario == "import":
+        before = rss_kib()
+        t0 = time.perf_counter()
+        import poke  # noqa: F401
+
+        t1 = time.perf_counter()
+        out = {"import_ms": (t1 - t0) * 1e3, "rss_kib": rss_kib(), "rss_before_kib": before}
+    elif a.client in ASYNC_CLIENTS:
+
+        async def go():
+            send, close = await async_client(a.client, a.url)
+            check_reply(await send())
+            try:
+                if a.scenario == "seq":
+                    return await run_async_seq(send, a.warmup, a.duration)
+                if a.scenario == "conc":
+                    return await run_tasks(send, a.concurrency, a.warmup, a.duration)
+                raise SystemExit(f"{a.client} has no scenario {a.scenario}")
+            finally:
+                await close()
+
+        out = asyncio.run(go())
+    else:
+        send, pair = sync_client(a.client, a.url)
+        check_reply(send())
+        if a.scenario == "seq":
+            out = run_seq(send, a.warmup, a.duration)
+        elif a.scenario == "conc":
+            out = run_threads(send, a.concurrency, a.warmup, a.duration)
+        else:
+            if pair is None:
+                raise SystemExit(f"{a.client} has no webhook scenario")
+            check_reply(pair())
+            out = run_seq(pair, a.warmup, a.duration)
+    out["rss_end_kib"] = rss_kib()
+    json.dump(out, sys.stdout)
+    print()
+
+
+if __name__ == "__main__":
+    main()
