@@ -118,8 +118,16 @@ class Emulator:
     """The bundled emulator, running in-process on a loopback port."""
 
     def __init__(
-        self, *, host: str = "127.0.0.1", port: int = 0, api_key: Optional[str] = None
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: Optional[str] = None,
+        tls: bool = False,
     ) -> None: ...
+    @property
+    def tls_ca_pem(self) -> Optional[str]:
+        """The throwaway CA (PEM) when serving HTTPS; trust it through ``SSL_CERT_FILE``."""
     @property
     def url(self) -> str: ...
     @property

@@ -7,8 +7,10 @@ SIGTERM.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
+import tempfile
 import threading
 from typing import List, Optional
 
@@ -22,12 +24,30 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--api-key", default=None, help="accept only this bearer token")
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a throwaway CA made now (trust it with SSL_CERT_FILE)",
+    )
+    parser.add_argument(
+        "--tls-ca-file",
+        default=None,
+        help="where to write the CA certificate (default: a file in the temp dir)",
+    )
     args = parser.parse_args(argv)
 
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    emulator = Emulator(host=args.host, port=args.port, api_key=args.api_key)
+    emulator = Emulator(host=args.host, port=args.port, api_key=args.api_key, tls=args.tls)
+    if emulator.tls_ca_pem is not None:
+        port = emulator.url.rsplit(":", 1)[-1]
+        path = args.tls_ca_file or os.path.join(
+            tempfile.gettempdir(), f"poke-emulator-ca-{port}.pem"
+        )
+        with open(path, "w") as f:
+            f.write(emulator.tls_ca_pem)
+        print(f"poke emulator: TLS CA certificate at {path}", file=sys.stderr, flush=True)
     print(f"poke emulator listening on {emulator.url}", flush=True)
     try:
         while not stop.wait(0.2):

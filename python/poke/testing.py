@@ -21,9 +21,14 @@ __all__ = ["Emulator", "emulator", "start_emulator"]
 
 
 @contextlib.contextmanager
-def start_emulator(*, api_key: Optional[str] = None, port: int = 0) -> Iterator[Emulator]:
-    """Starts an emulator for the duration of the block and shuts it down afterwards."""
-    emu = Emulator(host="127.0.0.1", port=port, api_key=api_key)
+def start_emulator(
+    *, api_key: Optional[str] = None, port: int = 0, tls: bool = False
+) -> Iterator[Emulator]:
+    """Starts an emulator for the duration of the block and shuts it down afterwards.
+
+    With ``tls=True`` it serves HTTPS with a throwaway CA (``emu.tls_ca_pem``).
+    """
+    emu = Emulator(host="127.0.0.1", port=port, api_key=api_key, tls=tls)
     try:
         yield emu
     finally:

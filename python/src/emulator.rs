@@ -33,8 +33,14 @@ fn from_py<T: serde::de::DeserializeOwned>(
 #[pymethods]
 impl Emulator {
     #[new]
-    #[pyo3(signature = (*, host="127.0.0.1".to_owned(), port=0, api_key=None))]
-    fn new(py: Python<'_>, host: String, port: u16, api_key: Option<String>) -> PyResult<Self> {
+    #[pyo3(signature = (*, host="127.0.0.1".to_owned(), port=0, api_key=None, tls=false))]
+    fn new(
+        py: Python<'_>,
+        host: String,
+        port: u16,
+        api_key: Option<String>,
+        tls: bool,
+    ) -> PyResult<Self> {
         let rt = runtime()?;
         let config = poke_emulator::EmulatorConfig {
             host,
@@ -42,7 +48,15 @@ impl Emulator {
             api_key,
         };
         let inner = py
-            .detach(|| rt.block_on(poke_emulator::Emulator::start(config)))
+            .detach(|| {
+                rt.block_on(async {
+                    if tls {
+                        poke_emulator::Emulator::start_tls(config).await
+                    } else {
+                        poke_emulator::Emulator::start(config).await
+                    }
+                })
+            })
             .map_err(|e| poke_error(&format!("could not start the emulator: {e}")))?;
         Ok(Self { inner })
     }
@@ -51,6 +65,13 @@ impl Emulator {
     #[getter]
     fn url(&self) -> String {
         self.inner.url()
+    }
+
+    /// The PEM of the throwaway CA when started with `tls=True` (trust it through
+    /// `SSL_CERT_FILE`), else `None`.
+    #[getter]
+    fn tls_ca_pem(&self) -> Option<String> {
+        self.inner.tls_ca_pem().map(str::to_owned)
     }
 
     /// Base URL of the Poke API (`url + "/api/v1"`).

@@ -169,7 +169,9 @@ def test_secret_never_in_error_text(emulator):
 
 
 def test_reply_truncated_mid_body_is_a_connection_error(emulator):
-    emulator.add_fault(path=PATH, status=200, body='{"success": true, "message": "cut"}', drop_after_bytes=5)
+    emulator.add_fault(
+        path=PATH, status=200, body='{"success": true, "message": "cut"}', drop_after_bytes=5
+    )
     client = poke.Poke(api_key="k", base_url=emulator.poke_api_url, max_retries=0)
     e = raised(client)
     assert isinstance(e, poke.APIConnectionError) and e.status is None
