@@ -18,6 +18,7 @@ import os
 import platform
 import random
 import shutil
+import ssl
 import statistics
 import subprocess
 import sys
@@ -38,7 +39,14 @@ CONC_CLIENTS = SEQ_CLIENTS
 WEBHOOK_CLIENTS = ["ours", "official"]
 IMPORT_CLIENTS = ["ours", "official"]
 ASYNC_CLIENTS = {"ours-async", "httpx-async", "aiohttp"}
-PEER_PACKAGES = ["httpx", "requests", "aiohttp"]
+PEER_PACKAGES = ["httpx", "requests", "aiohttp", "httpx-sse"]
+# Against the emulator's sessions API (see --scenarios): a streamed turn, a file download, and
+# sequential send_message over HTTPS. "curl" in sse is the emulator's own ceiling.
+SSE_CLIENTS = ["ours", "httpx", "requests", "curl"]
+DOWNLOAD_CLIENTS = ["ours", "httpx", "requests"]
+HTTPS_CLIENTS = SEQ_CLIENTS
+EXTRA_SCENARIOS = ("sse", "download", "https")
+DOWNLOAD_BYTES = 256 << 20
 
 LABELS = {
     "ours": "ours `Poke`",
@@ -48,6 +56,17 @@ LABELS = {
     "httpx-async": "`httpx.AsyncClient`",
     "requests": "`requests.Session`",
     "aiohttp": "`aiohttp.ClientSession`",
+    "curl": "`curl -N` to /dev/null (emulator ceiling)",
+}
+SSE_LABELS = {
+    "ours": "ours `Pokee` `session.send()`",
+    "httpx": "`httpx` + `httpx-sse` `connect_sse`",
+    "requests": "`requests` `iter_lines` + parsing",
+}
+DOWNLOAD_LABELS = {
+    "ours": "ours `session.files.download()`",
+    "httpx": "`httpx` `iter_bytes()` to a file",
+    "requests": "`requests` `iter_content(1 MiB)` to a file",
 }
 
 
@@ -82,6 +101,17 @@ def interpreters(args) -> dict[str, Path]:
         raise SystemExit(f"{ours} not found: build ours first (bash scripts/setup.sh)")
     official = ensure_venv(Path(args.official_venv), ["poke==0.2.1"])
     peers = ensure_venv(Path(args.peers_venv), PEER_PACKAGES)
+    if "sse" in args.scenarios.split(","):
+        probe = subprocess.run(
+            [str(peers), "-c", "import httpx_sse"], capture_output=True, check=False
+        )
+        if probe.returncode != 0:
+            log(f"installing httpx-sse into {args.peers_venv} …")
+            subprocess.run(
+                [str(peers), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                 "httpx-sse"],
+                check=True,
+            )  # fmt: skip
     py = {"ours": venv_python(ours), "ours-async": venv_python(ours), "official": official}
     for c in ("httpx", "httpx-async", "requests", "aiohttp"):
         py[c] = peers
@@ -105,7 +135,7 @@ def versions(py: dict[str, Path]) -> dict:
     code = (
         "import importlib.metadata as m, json, platform\n"
         "out = {'python': platform.python_version()}\n"
-        "for p in ('poke', 'httpx', 'requests', 'aiohttp'):\n"
+        "for p in ('poke', 'httpx', 'requests', 'aiohttp', 'httpx-sse'):\n"
         "    try: out[p] = m.version(p)\n"
         "    except Exception: pass\n"
         "print(json.dumps(out))\n"
@@ -142,15 +172,21 @@ def machine() -> dict:
 
 
 class Server:
-    def __init__(self, kind: str, ours_python: Path):
+    def __init__(self, kind: str, ours_python: Path, pythonpath=None, tls_ca_file=None):
         self.kind = kind
+        self.ca_file = tls_ca_file
+        env = dict(os.environ)
+        if pythonpath:
+            env["PYTHONPATH"] = pythonpath
         if kind == "minimal":
             cmd = [str(build_minimal_server())]
             prefix = "listening on "
         else:
             cmd = [str(ours_python), "-m", "poke.emulator", "--port", "0"]
+            if tls_ca_file:
+                cmd += ["--tls", "--tls-ca-file", str(tls_ca_file)]
             prefix = "poke emulator listening on "
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
         line = self.proc.stdout.readline().strip() if self.proc.stdout else ""
         if not line.startswith(prefix):
             self.proc.kill()
@@ -173,11 +209,18 @@ class Server:
             except OSError:  # a thread that just exited
                 pass
 
+    def control(self, path: str, body: bytes = b"") -> bytes:
+        """POSTs to one of the emulator's /_emulator control routes."""
+        ctx = ssl.create_default_context(cafile=str(self.ca_file)) if self.ca_file else None
+        req = urllib.request.Request(
+            self.url + path, data=body, method="POST", headers={"Content-Type": "application/json"}
+        )
+        return urllib.request.urlopen(req, timeout=30, context=ctx).read()
+
     def reset(self) -> None:
         """Empties the emulator's journal and stores between runs (bounded memory)."""
         if self.kind == "emulator":
-            req = urllib.request.Request(self.url + "/_emulator/reset", data=b"", method="POST")
-            urllib.request.urlopen(req, timeout=10).read()
+            self.control("/_emulator/reset")
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -262,18 +305,69 @@ def wrk_ceiling(server: Server, seconds: int, pin_sequential: bool) -> list[dict
 # --- runs
 
 
+def curl_sse(server: Server, events: int) -> dict:
+    """The emulator's own SSE ceiling: the same turn read by `curl -N` into /dev/null."""
+    hdr = ["-H", "Authorization: Bearer bench-key", "-H", "Content-Type: application/json"]
+    r = subprocess.run(["curl", "-sf", "-X", "POST", *hdr, "-d", "{}", server.url + "/v1/sessions"],
+                       capture_output=True, text=True, check=True)  # fmt: skip
+    url = f"{server.url}/v1/sessions/{json.loads(r.stdout)['id']}/messages"
+    body = json.dumps({"message": f"bench events={events} pace_ms=0"})
+    r = subprocess.run(["curl", "-sfN", "-X", "POST", *hdr, "-d", body, "-o", "/dev/null",
+                        "-w", "%{time_total} %{size_download}", url],
+                       capture_output=True, text=True, check=True, timeout=300)  # fmt: skip
+    seconds, size = r.stdout.split()
+    return {"events": events, "seconds": float(seconds), "per_s": events / float(seconds),
+            "bytes": int(size)}  # fmt: skip
+
+
+def setup_download(server: Server, ours_python: Path, args, tmpdir: str) -> None:
+    """Raises the emulator's upload limit, then uploads a 256 MiB file with ours, once."""
+    server.control(
+        "/_emulator/sessions/config", json.dumps({"upload_limit_bytes": 300_000_000}).encode()
+    )
+    src = Path(tmpdir) / "big.bin"
+    with open(src, "wb") as f:
+        block = os.urandom(1 << 20)
+        for _ in range(DOWNLOAD_BYTES >> 20):
+            f.write(block)
+    code = (
+        "import sys\nfrom poke import Pokee\n"
+        "s = Pokee(api_key='bench-key', base_url=sys.argv[1]).sessions.create(persistent=True)\n"
+        "s.files.upload('input/big.bin', sys.argv[2])\nprint(s.id)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("POKE_")}
+    if args.ours_pythonpath:
+        env["PYTHONPATH"] = args.ours_pythonpath
+    log("uploading the 256 MiB file for download …")
+    r = subprocess.run([str(ours_python), "-c", code, server.url, str(src)],
+                       capture_output=True, text=True, env=env, check=False, timeout=300)  # fmt: skip
+    if r.returncode != 0:
+        raise SystemExit(f"download setup failed:\n{r.stderr[-2000:]}")
+    src.unlink()
+    args.download_session = r.stdout.strip().splitlines()[-1]
+    args.download_dir = tmpdir
+
+
 def run_one(py: Path, client: str, scenario: str, server: Server, args) -> dict:
-    cmd = [str(py), str(WORKER), client, scenario, "--url", server.api,
-           "--warmup", str(args.warmup), "--duration", str(args.duration)]  # fmt: skip
-    pinned = args.pin_sequential and scenario in ("seq", "webhook") and PIN_CPU is not None
+    if scenario == "sse" and client == "curl":
+        return curl_sse(server, args.sse_events)
+    worker_scenario = "seq" if scenario == "https" else scenario
+    cmd = [str(py), str(WORKER), client, worker_scenario, "--url", server.api,
+           "--warmup", str(args.warmup), "--duration", str(args.duration),
+           "--base", server.url, "--events", str(args.sse_events)]  # fmt: skip
+    if scenario == "download":
+        cmd += ["--session", args.download_session, "--dest-dir", args.download_dir]
+    pinned = args.pin_sequential and scenario in ("seq", "webhook", "https") and PIN_CPU is not None
     server.pin(PIN_CPU if pinned else None)
     if pinned:
         cmd += ["--cpu", str(PIN_CPU)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("POKE_")}
     env.pop("PYTHONPATH", None)
+    if scenario == "https":
+        env["SSL_CERT_FILE"] = env["REQUESTS_CA_BUNDLE"] = str(server.ca_file)
     if args.ours_pythonpath and client in ("ours", "ours-async"):
         env["PYTHONPATH"] = args.ours_pythonpath
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120, check=False)
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
     if r.returncode != 0:
         raise SystemExit(
             f"{client} {scenario} failed (exit status {r.returncode}):\n"
@@ -291,9 +385,14 @@ def plan(args) -> list[tuple[str, str]]:
         ("conc", CONC_CLIENTS),
         ("webhook", WEBHOOK_CLIENTS),
         ("import", IMPORT_CLIENTS),
+        ("sse", SSE_CLIENTS),
+        ("download", DOWNLOAD_CLIENTS),
+        ("https", HTTPS_CLIENTS),
     ):
         if scenario in want:
             pairs += [(c, scenario) for c in clients if only is None or c in only]
+    if not shutil.which("curl"):
+        pairs = [(c, sc) for c, sc in pairs if c != "curl"]
     return pairs
 
 
@@ -348,13 +447,132 @@ TARGETS = [
 ]
 
 
+def ratio_text(summary: dict, scenario: str, client: str) -> str:
+    if client == "ours":
+        return "1.00 (ref)"
+    r = ratio(summary, scenario, client)
+    return f"{r:.2f}x" if r else "-"
+
+
+def report_extras(doc: dict) -> list[str]:
+    """The tables of the sse, download and https scenarios (those that ran)."""
+    s, lines = doc["summary"], []
+    if any(k.startswith("sse/") for k in s):
+        lines.append(
+            f"| streamed turn, {doc['config'].get('sse_events', 200_000):,} events of ~100 bytes"
+            " (emulator) | events/s | "
+            "client CPU µs/event | ours ÷ client |"
+        )
+        lines.append("|---|---:|---:|---:|")
+        for c in SSE_CLIENTS:
+            row = s.get(f"sse/{c}")
+            if row:
+                rtxt = "-" if c == "curl" else ratio_text(s, "sse", c)
+                lines.append(
+                    f"| {SSE_LABELS.get(c, LABELS[c])} | {fmt(row['per_s'])} | "
+                    f"{fmt(row.get('cpu_us_per_event'), 2)} | {rtxt} |"
+                )
+        curl = s.get("sse/curl")
+        if curl:
+            lines.append("")
+            lines.append(
+                f"Note: the emulator itself streams at most about {curl['per_s']:,.0f} events/s "
+                "(`curl`): a client at or near that figure is bounded by the server, and the "
+                "ratios between such clients understate the differences in client cost (the CPU "
+                "column does not)."
+            )
+        lines.append("")
+    if any(k.startswith("download/") for k in s):
+        lines.append(
+            "| download 256 MiB to a file (emulator) | MB/s | peak RSS growth MiB | ours ÷ client |"
+        )
+        lines.append("|---|---:|---:|---:|")
+        for c in DOWNLOAD_CLIENTS:
+            row = s.get(f"download/{c}")
+            if row:
+                lines.append(
+                    f"| {DOWNLOAD_LABELS[c]} | {fmt(row['per_s'])} | "
+                    f"{fmt(row['rss_growth_kib'] / 1024, 1)} | {ratio_text(s, 'download', c)} |"
+                )
+        lines.append("")
+    if any(k.startswith("https/") for k in s):
+        for c in doc["server"].get("https_ceiling") or []:
+            if c["connections"] == 1:
+                lines.append(
+                    f"HTTPS server: the emulator (`--tls`), not the minimal server; its own "
+                    f"ceiling over TLS (`wrk`, 1 connection) is {c['per_s']:,.0f} requests/s, "
+                    "so keep-alive clients near it are bounded by the emulator."
+                )
+                lines.append("")
+        if not doc["server"].get("https_ceiling"):
+            lines.append(
+                "HTTPS server: the emulator (`--tls`), not the minimal server; it is the "
+                "bottleneck of fast keep-alive clients (its ceiling was not measured: `--no-wrk` "
+                "or no `wrk`)."
+            )
+            lines.append("")
+        lines.append(
+            "| send_message over HTTPS, sequential | calls/s | p50 µs | p99 µs | "
+            "client CPU µs/call | ours ÷ client |"
+        )
+        lines.append("|---|---:|---:|---:|---:|---:|")
+        for c in HTTPS_CLIENTS:
+            row = s.get(f"https/{c}")
+            if row:
+                lines.append(
+                    f"| {LABELS[c]} | {fmt(row['per_s'])} | {fmt(row.get('p50_us'), 1)} | "
+                    f"{fmt(row.get('p99_us'), 1)} | {fmt(row.get('cpu_us_per_call'), 1)} | "
+                    f"{ratio_text(s, 'https', c)} |"
+                )
+        lines.append("")
+    return lines
+
+
+def extra_targets(s: dict) -> list[str]:
+    """Target rows of the sse, download and https scenarios (reported, never enforced)."""
+    out = []
+    r = ratio(s, "sse", "httpx")
+    if r is not None:
+        out.append(f"| SSE ≥ 5x httpx-sse | {r:.2f}x | {'yes' if r >= 5 else 'no'} |")
+    ours = s.get("download/ours")
+    peers = [s[f"download/{c}"] for c in DOWNLOAD_CLIENTS[1:] if f"download/{c}" in s]
+    if ours and peers:
+        best = max(peers, key=lambda row: row["per_s"])
+        ok = ours["per_s"] >= best["per_s"]
+        out.append(
+            f"| download ≥ fastest peer ({best['client']}) | {ours['per_s']:,.0f} vs "
+            f"{best['per_s']:,.0f} MB/s | {'yes' if ok else 'no'} |"
+        )
+        growth = ours["rss_growth_kib"] / 1024
+        out.append(
+            f"| download RSS growth ≤ 32 MB | {growth:.1f} MiB | "
+            f"{'yes' if growth * 1.048576 <= 32 else 'no'} |"
+        )
+    r = ratio(s, "https", "official")
+    if r is not None:
+        out.append(
+            f"| HTTPS sequential ≥ 100x official | {r:.2f}x | {'yes' if r >= 100 else 'no'} |"
+        )
+    keep = [c for c in ("httpx", "httpx-async", "requests", "aiohttp") if f"https/{c}" in s]
+    if keep:
+        best = max(keep, key=lambda c: s[f"https/{c}"]["per_s"])
+        r = ratio(s, "https", best)
+        out.append(
+            f"| HTTPS sequential ≥ 2x the fastest keep-alive peer ({best}) | {r:.2f}x | "
+            f"{'yes' if r >= 2 else 'no'} |"
+        )
+    return out
+
+
 def report(doc: dict) -> str:
     s = doc["summary"]
     lines = []
     m = doc["machine"]
     lines.append(
         f"Machine: {m['cpu']} x {m['cpus']} CPUs, {m['system']}; load average at start "
-        f"{m['loadavg_start'][0]:.2f}. Server: {doc['server']['kind']} (own process). "
+        f"{m['loadavg_start'][0]:.2f}. Server: {doc['server']['kind']} (own process"
+        + ("; sse, download, https: one emulator each" if doc["server"].get("extras") else "")
+        + "). "
         f"{doc['config']['rounds']} rounds x {doc['config']['duration']} s per run, "
         f"each run a fresh process; medians"
         + (
@@ -384,11 +602,13 @@ def report(doc: dict) -> str:
         "conc": "send_message, 32 threads (32 asyncio tasks for async clients)",
         "webhook": "create_webhook + send_webhook pairs, sequential",
     }
-    lines.append(
-        "| scenario | client | calls/s | p50 µs | p99 µs | client CPU µs/call | ours ÷ client |"
-    )
-    lines.append("|---|---|---:|---:|---:|---:|---:|")
-    for scenario in ("seq", "conc", "webhook"):
+    calls = [sc for sc in ("seq", "conc", "webhook") if any(k.startswith(sc + "/") for k in s)]
+    if calls:
+        lines.append(
+            "| scenario | client | calls/s | p50 µs | p99 µs | client CPU µs/call | ours ÷ client |"
+        )
+        lines.append("|---|---|---:|---:|---:|---:|---:|")
+    for scenario in calls:
         clients = {"seq": SEQ_CLIENTS, "conc": CONC_CLIENTS, "webhook": WEBHOOK_CLIENTS}[scenario]
         for c in clients:
             row = s.get(f"{scenario}/{c}")
@@ -404,7 +624,8 @@ def report(doc: dict) -> str:
                 f"{fmt(row.get('p50_us'), 1)} | {fmt(row.get('p99_us'), 1)} | "
                 f"{fmt(row.get('cpu_us_per_call'), 1)} | {rtxt} |"
             )
-    lines.append("")
+    if calls:
+        lines.append("")
     if any(k.startswith("import/") for k in s):
         lines.append("| `import poke` | time ms | RSS after import MiB | RSS growth MiB |")
         lines.append("|---|---:|---:|---:|")
@@ -416,6 +637,7 @@ def report(doc: dict) -> str:
                     f" | {fmt((row['rss_kib'] - row['rss_before_kib']) / 1024, 1)} |"
                 )
         lines.append("")
+    lines += report_extras(doc)
     c1 = next((c for c in doc["server"]["ceiling"] if c["connections"] == 1), None)
     seq = s.get("seq/ours")
     if c1 and seq and seq["per_s"] >= 0.5 * c1["per_s"]:
@@ -434,6 +656,7 @@ def report(doc: dict) -> str:
         if r is None:
             continue
         lines.append(f"| {text} | {r:.2f}x | {'yes' if r >= want else 'no'} |")
+    lines += extra_targets(s)
     imp_o, imp_off = s.get("import/ours"), s.get("import/official")
     if imp_o and imp_off:
         ok = imp_o["import_ms"] <= imp_off["import_ms"]
@@ -453,7 +676,12 @@ def main() -> int:
         "--warmup", type=float, help="unmeasured seconds per run (default 0.5, quick 0.3)"
     )
     p.add_argument("--server", choices=["minimal", "emulator"], default="minimal")
-    p.add_argument("--scenarios", default="seq,conc,webhook,import")
+    p.add_argument(
+        "--scenarios",
+        default="seq,conc,webhook,import",
+        help="comma-separated; also sse, download, https (against the emulator, off by default)",
+    )
+    p.add_argument("--sse-events", type=int, default=200_000, help="events of the sse turn")
     p.add_argument("--clients", default="", help="comma-separated subset of clients")
     p.add_argument(
         "--import-runs", type=int, default=5, help="fresh processes per round for import"
@@ -508,10 +736,30 @@ def main() -> int:
                 "keep_awake",
                 "pin_sequential",
                 "ours_pythonpath",
+                "sse_events",
             )
         },
     }
-    server = Server(args.server, py["ours"])
+    server = Server(args.server, py["ours"], args.ours_pythonpath)
+    # sse, download and https each get their own emulator: the download one keeps its file (it
+    # is never reset), the https one serves TLS with a throwaway CA.
+    servers = {}
+    tmpdir = tempfile.mkdtemp(prefix="poke-bench-")
+    wanted = set(args.scenarios.split(","))
+    try:
+        if "sse" in wanted:
+            servers["sse"] = Server("emulator", py["ours"], args.ours_pythonpath)
+        if "download" in wanted:
+            servers["download"] = Server("emulator", py["ours"], args.ours_pythonpath)
+            setup_download(servers["download"], py["ours"], args, tmpdir)
+        if "https" in wanted:
+            ca = Path(tmpdir) / "ca.pem"
+            servers["https"] = Server("emulator", py["ours"], args.ours_pythonpath, ca)
+    except BaseException:
+        for sv in [server, *servers.values()]:
+            sv.stop()
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        raise
     spinners = []
     if args.keep_awake:
         # One per CPU, pinned: the load balancer weighs tasks by priority, so unpinned nice-19
@@ -529,9 +777,15 @@ def main() -> int:
     try:
         log(f"server {args.server} at {server.url}")
         ceiling = (
-            [] if args.no_wrk else wrk_ceiling(server, 2 if args.quick else 3, args.pin_sequential)
+            []
+            if args.no_wrk or not wanted & {"seq", "conc", "webhook"}
+            else wrk_ceiling(server, 2 if args.quick else 3, args.pin_sequential)
         )
-        doc["server"] = {"kind": args.server, "ceiling": ceiling}
+        doc["server"] = {"kind": args.server, "ceiling": ceiling, "extras": sorted(servers)}
+        if "https" in servers:
+            doc["server"]["https_ceiling"] = (
+                [] if args.no_wrk else wrk_ceiling(servers["https"], 2, args.pin_sequential)
+            )
         pairs = plan(args)
         rng = random.Random(args.seed)
         raw = []
@@ -541,20 +795,27 @@ def main() -> int:
             for client, scenario in order:
                 repeats = args.import_runs if scenario == "import" else 1
                 for _ in range(repeats):
-                    res = run_one(py[client], client, scenario, server, args)
+                    sv = servers.get(scenario, server)
+                    res = run_one(py.get(client), client, scenario, sv, args)
                     raw.append(
                         {"round": rnd, "client": client, "scenario": scenario, "result": res}
                     )
-                    server.reset()
+                    if scenario != "download":
+                        sv.reset()
                     if scenario != "import":
+                        unit = {"download": "MB/s", "sse": "events/s"}.get(scenario, "/s")
                         log(
-                            f"round {rnd + 1}/{args.rounds} {scenario:8} {client:12} {res['per_s']:10,.0f}/s"
+                            f"round {rnd + 1}/{args.rounds} {scenario:8} {client:12} "
+                            f"{res['per_s']:10,.0f} {unit}"
                         )
     finally:
         for sp in spinners:
             sp.kill()
             sp.wait()
         server.stop()
+        for sv in servers.values():
+            sv.stop()
+        shutil.rmtree(tmpdir, ignore_errors=True)
     doc["machine"]["loadavg_end"] = os.getloadavg()
     doc["raw"] = raw
     doc["summary"] = summarize(raw)

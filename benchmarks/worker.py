@@ -6,7 +6,9 @@ on stdout. Standard library only, apart from the client under test (imported laz
 
 Clients: ours (poke.Poke), ours-async (poke.AsyncPoke), official (poke 0.2.1), httpx,
 httpx-async, requests, aiohttp. Scenarios: seq, conc (32 threads, or 32 asyncio tasks for the
-async clients), webhook (create_webhook + send_webhook pairs), import.
+async clients), webhook (create_webhook + send_webhook pairs), import; against the emulator's
+sessions API (``--base`` is its root URL): sse (one streamed turn of ``--events`` events: ours,
+httpx, requests) and download (``--session``'s ``input/big.bin`` to a file: ours, httpx, requests).
 """
 
 from __future__ import annotations
@@ -100,7 +102,9 @@ def sync_client(name: str, base: str):
 
         session = requests.Session()
         session.headers.update(headers)
-        session.mount("http://", HTTPAdapter(pool_connections=1, pool_maxsize=64))
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=64)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
 
         def send():
             r = session.post(url, data=json.dumps(body).encode())
@@ -288,14 +292,166 @@ def check_reply(reply) -> None:
         raise SystemExit(f"unexpected reply: {reply!r}")
 
 
+# --- sessions API scenarios (emulator): sse, download
+
+
+def auth_headers() -> dict:
+    return {"Authorization": f"Bearer {API_KEY}", "User-Agent": f"bench ({platform.system()})"}
+
+
+def run_sse(client: str, base: str, events: int) -> dict:
+    """One turn of `events` events, each decoded (JSON data), after a 2,000-event warm-up turn."""
+    if client == "ours":
+        from poke import Pokee
+
+        session = Pokee(api_key=API_KEY, base_url=base).sessions.create()
+
+        def turn(message):
+            n = 0
+            for ev in session.send(message):
+                ev.data  # noqa: B018 - the parsed payload, as the peers decode theirs
+                n += 1
+            return n
+
+    elif client == "httpx":
+        import httpx
+        from httpx_sse import connect_sse
+
+        c = httpx.Client(headers=auth_headers(), timeout=None)
+        r = c.post(f"{base}/v1/sessions", json={})
+        r.raise_for_status()
+        url = f"{base}/v1/sessions/{r.json()['id']}/messages"
+
+        def turn(message):
+            n = 0
+            with connect_sse(c, "POST", url, json={"message": message}) as source:
+                source.response.raise_for_status()
+                for sse in source.iter_sse():
+                    json.loads(sse.data)
+                    n += 1
+            return n
+
+    elif client == "requests":
+        import requests
+
+        s = requests.Session()
+        s.headers.update(auth_headers())
+        r = s.post(f"{base}/v1/sessions", json={})
+        r.raise_for_status()
+        url = f"{base}/v1/sessions/{r.json()['id']}/messages"
+
+        def turn(message):
+            n = 0
+            data, event, last_id = [], None, None
+            with s.post(url, json={"message": message}, stream=True) as r:
+                r.raise_for_status()
+                for line in r.iter_lines(chunk_size=65536):
+                    if not line:
+                        if data:
+                            json.loads(b"\n".join(data))
+                            n += 1
+                        data, event = [], None
+                    elif line.startswith(b"data:"):
+                        v = line[5:]
+                        data.append(v[1:] if v.startswith(b" ") else v)
+                    elif line.startswith(b"event:"):
+                        event = line[6:].strip()
+                    elif line.startswith(b"id:"):
+                        last_id = line[3:].strip()
+            del event, last_id
+            return n
+
+    else:
+        raise SystemExit(f"{client} has no sse scenario")
+
+    turn("warm up events=2000 pace_ms=0")
+    cpu0, t0 = cpu_s(), time.perf_counter()
+    n = turn(f"bench events={events} pace_ms=0")
+    elapsed, cpu = time.perf_counter() - t0, cpu_s() - cpu0
+    if n < events:
+        raise SystemExit(f"{client}: {n} events, expected {events}")
+    return {
+        "events": n,
+        "seconds": elapsed,
+        "per_s": n / elapsed,
+        "cpu_us_per_event": cpu * 1e6 / n,
+    }
+
+
+def run_download(client: str, base: str, session_id: str, dest_dir: str) -> dict:
+    """Downloads the session's input/big.bin to a file; MB/s and growth of the peak RSS."""
+    import resource
+
+    path = "input/big.bin"
+    dest = os.path.join(dest_dir, f"download-{client}-{os.getpid()}.bin")
+    url = f"{base}/v1/sessions/{session_id}/files/{path}"
+    if client == "ours":
+        from poke import Pokee
+
+        files = Pokee(api_key=API_KEY, base_url=base).sessions.get(session_id).files
+
+        def fetch():
+            files.download(path, dest)
+
+    elif client == "httpx":
+        import httpx
+
+        c = httpx.Client(headers=auth_headers(), timeout=None)
+
+        def fetch():
+            with c.stream("GET", url) as r, open(dest, "wb") as f:
+                r.raise_for_status()
+                for chunk in r.iter_bytes():
+                    f.write(chunk)
+
+    elif client == "requests":
+        import requests
+
+        s = requests.Session()
+        s.headers.update(auth_headers())
+
+        def fetch():
+            with s.get(url, stream=True) as r, open(dest, "wb") as f:
+                r.raise_for_status()
+                for chunk in r.iter_content(chunk_size=1 << 20):
+                    f.write(chunk)
+
+    else:
+        raise SystemExit(f"{client} has no download scenario")
+
+    maxrss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    cpu0, t0 = cpu_s(), time.perf_counter()
+    try:
+        fetch()
+        elapsed, cpu = time.perf_counter() - t0, cpu_s() - cpu0
+        maxrss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        size = os.path.getsize(dest)
+    finally:
+        if os.path.exists(dest):
+            os.unlink(dest)
+    return {
+        "bytes": size,
+        "seconds": elapsed,
+        "per_s": size / 1e6 / elapsed,
+        "cpu_s": cpu,
+        "maxrss_before_kib": maxrss0,
+        "maxrss_kib": maxrss1,
+        "rss_growth_kib": maxrss1 - maxrss0,
+    }
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("client")
-    p.add_argument("scenario", choices=["seq", "conc", "webhook", "import"])
+    p.add_argument("scenario", choices=["seq", "conc", "webhook", "import", "sse", "download"])
     p.add_argument("--url", help="Poke API base URL (…/api/v1)")
     p.add_argument("--warmup", type=float, default=0.5)
     p.add_argument("--duration", type=float, default=2.0)
     p.add_argument("--concurrency", type=int, default=32)
+    p.add_argument("--base", help="emulator root URL (sse, download)")
+    p.add_argument("--events", type=int, default=200_000, help="events of the sse turn")
+    p.add_argument("--session", help="session holding input/big.bin (download)")
+    p.add_argument("--dest-dir", default=".", help="where download writes (then deletes) its file")
     p.add_argument("--cpu", type=int, help="pin this process (all its threads) to one CPU")
     a = p.parse_args()
     if a.cpu is not None:
@@ -308,6 +464,10 @@ def main() -> None:
 
         t1 = time.perf_counter()
         out = {"import_ms": (t1 - t0) * 1e3, "rss_kib": rss_kib(), "rss_before_kib": before}
+    elif a.scenario == "sse":
+        out = run_sse(a.client, a.base, a.events)
+    elif a.scenario == "download":
+        out = run_download(a.client, a.base, a.session, a.dest_dir)
     elif a.client in ASYNC_CLIENTS:
 
         async def go():
