@@ -4,10 +4,19 @@
 use crate::records::{CancelResult, Event, ReplayNotice, quote};
 use crate::runtime::{awaitable, wait};
 use crate::sessions::{Call, blocking, later};
+use futures_util::FutureExt;
 use poke::{TurnHandle, TurnStream};
 use pyo3::exceptions::PyStopAsyncIteration;
 use pyo3::prelude::*;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+/// Most events fetched by one blocking read beyond the one it returns.
+const BATCH: usize = 256;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Where the stream is, as of the last event handed to Python, so that reading it never
 /// waits for a `next()` in progress on another thread or task.
@@ -50,6 +59,10 @@ pub(crate) struct TurnInner {
     reader: Arc<tokio::sync::Mutex<Reader>>,
     handle: TurnHandle,
     snapshot: Mutex<Snapshot>,
+    /// Events already read (with the position after each) for blocking reads: one trip into
+    /// the runtime fetches every event that has arrived, and `__next__` serves the rest
+    /// without releasing the GIL.
+    ready: Mutex<VecDeque<(Event, Snapshot)>>,
     session_id: String,
     idempotency_key: Option<String>,
     replayed: Option<poke::ReplayNotice>,
@@ -94,6 +107,7 @@ impl TurnInner {
         Self {
             handle: stream.handle(),
             snapshot: Mutex::new(Snapshot::of(&stream)),
+            ready: Mutex::new(VecDeque::new()),
             idempotency_key: stream.idempotency_key().map(str::to_owned),
             replayed: stream.replayed().cloned(),
             session_id: stream.session_id().map_or(session_id, str::to_owned),
@@ -116,11 +130,16 @@ impl TurnInner {
     }
 
     /// The next event for a blocking read, `None` at the end (terminal event delivered, or
-    /// closed). A blocking read that completes always returns its event.
+    /// closed). A blocking read that completes always returns its event; events that have
+    /// already arrived behind it (up to [`BATCH`]) are kept in `ready`.
     fn next_call(self: &Arc<Self>) -> Call<Option<Event>> {
         let inner = self.clone();
         Box::pin(async move {
             let mut reader = inner.reader.lock().await;
+            // Another thread may have read ahead while this one waited for the lock.
+            if let Some(event) = inner.take_ready() {
+                return Ok(Some(event));
+            }
             let next = reader.next().await;
             let (event, snapshot) = match next {
                 Ok(Some((event, snapshot))) => (Some(Event::from(event)), snapshot),
@@ -130,9 +149,43 @@ impl TurnInner {
                     return Err(crate::errors::to_py_err(e));
                 }
             };
+            if event.is_some() && !snapshot.finished {
+                let mut position = snapshot.clone();
+                let mut batch = Vec::new();
+                while batch.len() < BATCH {
+                    // Only what is already here: never wait for the network in the drain.
+                    let Some(Ok(Some(ev))) = reader.stream.next_event().now_or_never() else {
+                        break;
+                    };
+                    position = Snapshot {
+                        response_id: reader.stream.response_id(),
+                        last_event_id: ev.id.clone().or(position.last_event_id),
+                        finished: ev.is_terminal(),
+                    };
+                    let done = position.finished;
+                    batch.push((Event::from(ev), position.clone()));
+                    if done {
+                        break;
+                    }
+                }
+                lock(&inner.ready).extend(batch);
+            }
             inner.set_snapshot(snapshot);
             Ok(event)
         })
+    }
+
+    /// An event read earlier by [`TurnInner::next_call`], if any.
+    fn take_ready(&self) -> Option<Event> {
+        let (event, snapshot) = lock(&self.ready).pop_front()?;
+        self.set_snapshot(snapshot);
+        Some(event)
+    }
+
+    /// Stops reading: the stream closes and events read ahead are dropped.
+    fn close(&self) {
+        self.handle.close();
+        lock(&self.ready).clear();
     }
 
     /// The next event for an asyncio read; `StopAsyncIteration` at the end.
@@ -371,7 +424,7 @@ macro_rules! turn_class {
             /// Stops reading now (a pending read ends too); the turn keeps running on the
             /// server. Use `cancel()` to stop it there.
             fn close(&self) {
-                self.inner.handle.close()
+                self.inner.close()
             }
 
             /// Asks the server to cancel the turn; the events then end with
@@ -394,6 +447,9 @@ turn_class!(Turn, Py<PyAny>, blocking, {
 
     /// The next event (blocking, GIL released); `StopIteration` after the terminal event.
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<Event>> {
+        if let Some(event) = self.inner.take_ready() {
+            return Ok(Some(event));
+        }
         let call = self.inner.next_call();
         wait(py, async move { Ok::<_, poke::Error>(call.await) })?
     }
@@ -403,7 +459,7 @@ turn_class!(Turn, Py<PyAny>, blocking, {
     }
 
     fn __exit__(&self, _t: &Bound<'_, PyAny>, _v: &Bound<'_, PyAny>, _tb: &Bound<'_, PyAny>) {
-        self.inner.handle.close()
+        self.inner.close()
     }
 });
 
@@ -428,13 +484,13 @@ turn_class!(AsyncTurn, Bound<'py, PyAny>, later, {
         _v: &Bound<'py, PyAny>,
         _tb: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.inner.handle.close();
+        self.inner.close();
         awaitable(py, async { Ok(crate::sessions::Nothing) })
     }
 
     /// Awaitable form of `close()`.
     fn aclose<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.inner.handle.close();
+        self.inner.close();
         awaitable(py, async { Ok(crate::sessions::Nothing) })
     }
 });
