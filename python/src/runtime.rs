@@ -97,7 +97,8 @@ impl LaneRuntime {
     }
 
     fn get(&self) -> &tokio::runtime::Runtime {
-        self.0.as_ref().expect("lane runtime present until drop")
+        // ok: the runtime is only taken out in `Drop`, after which `get` cannot be called.
+        self.0.as_ref().expect("lane runtime present until drop") // ok: invariant above
     }
 
     /// Lets the runtime's connection tasks see what happened while it was idle (a server that
