@@ -198,22 +198,7 @@ impl PokeClient {
     /// Builds a client; missing options come from the environment, then the core's defaults.
     #[uniffi::constructor]
     pub fn new(options: PokeClientOptions) -> Result<Arc<Self>, PokeError> {
-        let mut builder = poke::Client::builder();
-        if let Some(lang) = options.language {
-            builder = builder.sdk(lang.into(), VERSION);
-        }
-        if let Some(key) = options.api_key {
-            builder = builder.api_key(key);
-        }
-        if let Some(url) = options.base_url {
-            builder = builder.base_url(url);
-        }
-        if let Some(t) = &options.timeouts {
-            builder = builder.timeouts(to_core_timeouts(t)?);
-        }
-        if let Some(n) = options.max_retries {
-            builder = builder.max_retries(n);
-        }
+        let builder = common_options!(poke::Client::builder(), options);
         Ok(Arc::new(Self {
             inner: builder.build()?,
         }))
@@ -297,6 +282,31 @@ impl PokeClient {
 fn text(reply: &JsonResponse) -> String {
     String::from_utf8_lossy(&reply.body).into_owned()
 }
+
+/// Applies the options both clients share (language, key, base URL, timeouts, retries) to a
+/// core builder; both core builders have these setters.
+macro_rules! common_options {
+    ($builder:expr, $options:expr) => {{
+        let mut builder = $builder;
+        if let Some(lang) = $options.language {
+            builder = builder.sdk(lang.into(), VERSION);
+        }
+        if let Some(key) = $options.api_key {
+            builder = builder.api_key(key);
+        }
+        if let Some(url) = $options.base_url {
+            builder = builder.base_url(url);
+        }
+        if let Some(t) = &$options.timeouts {
+            builder = builder.timeouts(to_core_timeouts(t)?);
+        }
+        if let Some(n) = $options.max_retries {
+            builder = builder.max_retries(n);
+        }
+        builder
+    }};
+}
+pub(crate) use common_options;
 
 pub(crate) fn secs(field: &'static str, value: Option<f64>) -> Result<Option<Duration>, PokeError> {
     value

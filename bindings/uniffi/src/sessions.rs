@@ -4,7 +4,7 @@
 //! JSON text. Files live in `files.rs`, turn streams in `stream.rs`. Every decision (env
 //! fallback, defaults, retries, resume, polling pace) is the core's.
 
-use crate::client::{HostLanguage, Timeouts, VERSION, secs, to_core_timeouts};
+use crate::client::{HostLanguage, Timeouts, VERSION, common_options, secs, to_core_timeouts};
 use crate::error::{PokeError, invalid_input};
 use crate::listener::{ListenerFailure, WaitProgressListener};
 use crate::stream::{CancelResult, Turn};
@@ -393,22 +393,7 @@ impl PokeeClient {
     /// defaults.
     #[uniffi::constructor]
     pub fn new(options: PokeeClientOptions) -> Result<Arc<Self>, PokeError> {
-        let mut builder = poke::PokeeClient::builder();
-        if let Some(lang) = options.language {
-            builder = builder.sdk(lang.into(), VERSION);
-        }
-        if let Some(key) = options.api_key {
-            builder = builder.api_key(key);
-        }
-        if let Some(url) = options.base_url {
-            builder = builder.base_url(url);
-        }
-        if let Some(t) = &options.timeouts {
-            builder = builder.timeouts(to_core_timeouts(t)?);
-        }
-        if let Some(n) = options.max_retries {
-            builder = builder.max_retries(n);
-        }
+        let mut builder = common_options!(poke::PokeeClient::builder(), options);
         if let Some(d) = secs("stream_read_idle_secs", options.stream_read_idle_secs)? {
             builder = builder.stream_read_idle(d);
         }
