@@ -266,17 +266,17 @@ impl SeenIds {
 
     /// Records `id`; returns false when it was seen before (a replay to drop).
     pub fn insert(&mut self, id: &str) -> bool {
-        let numeric = id.parse::<u64>().ok();
-        if let (Some(n), Some(max)) = (numeric, self.max_numeric) {
-            if n <= max {
+        if let Ok(n) = id.parse::<u64>() {
+            // A numeric id is judged by `max_numeric` alone (see `contains`), so it never
+            // needs a place in the set: the usual stream costs no allocation here.
+            if self.max_numeric.is_some_and(|max| n <= max) {
                 return false;
             }
+            self.max_numeric = Some(n);
+            return true;
         }
         if self.set.contains(id) {
             return false;
-        }
-        if let Some(n) = numeric {
-            self.max_numeric = Some(n);
         }
         if self.order.len() == self.capacity {
             if let Some(old) = self.order.pop_front() {
@@ -290,9 +290,9 @@ impl SeenIds {
 
     /// True when `id` would be dropped as a replay.
     pub fn contains(&self, id: &str) -> bool {
-        match (id.parse::<u64>().ok(), self.max_numeric) {
-            (Some(n), Some(max)) if n <= max => true,
-            _ => self.set.contains(id),
+        match id.parse::<u64>() {
+            Ok(n) => self.max_numeric.is_some_and(|max| n <= max),
+            Err(_) => self.set.contains(id),
         }
     }
 }
@@ -528,6 +528,16 @@ impl TurnStream {
         lock(&self.shared).last_event_id.clone()
     }
 
+    /// Reads the position without copying it: `f(response_id, last_event_id, finished)`.
+    pub fn with_position<R>(&self, f: impl FnOnce(Option<&str>, Option<&str>, bool) -> R) -> R {
+        let s = lock(&self.shared);
+        f(
+            s.response_id.as_deref(),
+            s.last_event_id.as_deref(),
+            s.finished,
+        )
+    }
+
     /// The `Idempotency-Key` the turn was started with; re-sending the same message with it
     /// replays the turn instead of starting a new one.
     pub fn idempotency_key(&self) -> Option<&str> {
@@ -683,7 +693,10 @@ impl Driver {
                 }
             }
             if !ev.last_event_id.is_empty() {
-                self.position = Some(ev.last_event_id.clone());
+                match self.position.as_mut() {
+                    Some(p) => p.clone_from(&ev.last_event_id),
+                    None => self.position = Some(ev.last_event_id.clone()),
+                }
             }
             self.progress();
             self.delivered_any = true;
@@ -1304,7 +1317,12 @@ mod tests {
         }
         assert!(!seen.insert("0"));
         assert!(seen.contains("3"));
+        assert!(!seen.contains("11"));
         assert!(seen.insert("10"));
+        // Numeric ids never crowd text ids out of the bounded set.
+        assert!(seen.insert("x"));
+        assert!(seen.insert("11"));
+        assert!(!seen.insert("x"));
     }
 
     #[test]

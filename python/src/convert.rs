@@ -104,3 +104,41 @@ fn scan_once(py: Python<'_>) -> Option<&Py<PyAny>> {
         })
         .as_ref()
 }
+
+/// A parsed JSON value as plain Python data, built directly (no text round trip): what
+/// `json.loads` of its serialization returns, for the values a `serde_json::Value` can hold.
+pub(crate) fn value_to_py<'py>(
+    py: Python<'py>,
+    value: &serde_json::Value,
+) -> PyResult<Bound<'py, PyAny>> {
+    use pyo3::IntoPyObjectExt;
+    use serde_json::Value;
+    match value {
+        Value::Null => Ok(py.None().into_bound(py)),
+        Value::Bool(b) => b.into_bound_py_any(py),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i.into_bound_py_any(py)
+            } else if let Some(u) = n.as_u64() {
+                u.into_bound_py_any(py)
+            } else {
+                n.as_f64().unwrap_or(f64::NAN).into_bound_py_any(py)
+            }
+        }
+        Value::String(s) => Ok(PyString::new(py, s).into_any()),
+        Value::Array(items) => {
+            let list = pyo3::types::PyList::empty(py);
+            for item in items {
+                list.append(value_to_py(py, item)?)?;
+            }
+            Ok(list.into_any())
+        }
+        Value::Object(map) => {
+            let dict = pyo3::types::PyDict::new(py);
+            for (k, v) in map {
+                dict.set_item(PyString::new(py, k), value_to_py(py, v)?)?;
+            }
+            Ok(dict.into_any())
+        }
+    }
+}

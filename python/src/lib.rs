@@ -14,6 +14,11 @@ mod turn;
 
 use pyo3::prelude::*;
 
+// The core allocates many small values on the runtime's threads that Python's thread frees
+// (events, parsed JSON); mimalloc handles that cross-thread traffic far better than glibc.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[pymodule]
 fn _poke(m: &Bound<'_, PyModule>) -> PyResult<()> {
     logging::init_from_env();

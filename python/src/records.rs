@@ -3,7 +3,7 @@
 //! Each class wraps the core value in an `Arc`; attributes read it, and `to_dict()` is the
 //! core's own serialization (unknown fields included, as the server sent them).
 
-use crate::convert::from_json;
+use crate::convert::{from_json, value_to_py};
 use crate::errors::poke_error;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -181,7 +181,7 @@ record! {
         /// The payload: parsed JSON (usually a dict), or the raw text when it is not JSON.
         #[getter]
         fn data(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-            to_py(py, &self.0.data)
+            value_to_py(py, &self.0.data).map(Bound::unbind)
         }
 
         /// The payload exactly as received.

@@ -9,6 +9,7 @@ use poke::{TurnHandle, TurnStream};
 use pyo3::exceptions::PyStopAsyncIteration;
 use pyo3::prelude::*;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// Most events fetched by one blocking read beyond the one it returns.
@@ -54,18 +55,118 @@ impl Reader {
     }
 }
 
+/// The stream's position after an event read ahead.
+enum Position {
+    /// The usual case, recorded without copying: the event's own id is the last event id,
+    /// it is final if the event is terminal, and the response id did not change.
+    FromEvent,
+    /// Anything else, in full.
+    Full(Snapshot),
+}
+
+/// What the read-ahead task hands to blocking reads.
+enum Fed {
+    /// Events in order, each with the stream's position after it.
+    Events(Vec<(Event, Position)>),
+    /// The stream failed; the position where it stopped.
+    Failed(poke::Error, Snapshot),
+    /// The stream ended (terminal event delivered, or closed).
+    End(Snapshot),
+}
+
+/// Batches in flight between the read-ahead task and blocking reads; with [`BATCH`], this
+/// bounds the events read ahead.
+const FEED_DEPTH: usize = 4;
+
+/// Blocking reads' side of the read-ahead task: it parses the stream on the runtime while
+/// Python handles the events already delivered.
+struct Feed {
+    rx: tokio::sync::Mutex<tokio::sync::mpsc::Receiver<Fed>>,
+    task: tokio::task::AbortHandle,
+}
+
 /// The state shared by `Turn` and `AsyncTurn`.
 pub(crate) struct TurnInner {
     reader: Arc<tokio::sync::Mutex<Reader>>,
     handle: TurnHandle,
     snapshot: Mutex<Snapshot>,
-    /// Events already read (with the position after each) for blocking reads: one trip into
-    /// the runtime fetches every event that has arrived, and `__next__` serves the rest
-    /// without releasing the GIL.
-    ready: Mutex<VecDeque<(Event, Snapshot)>>,
+    /// Events received from the read-ahead task and not yet handed to Python.
+    ready: Mutex<VecDeque<(Event, Position)>>,
+    /// Started by the first blocking read (never for asyncio turns).
+    feed: std::sync::OnceLock<Feed>,
+    /// Set once blocking reads have seen the end of the stream (or its failure).
+    ended: AtomicBool,
     session_id: String,
     idempotency_key: Option<String>,
     replayed: Option<poke::ReplayNotice>,
+}
+
+impl Drop for TurnInner {
+    fn drop(&mut self) {
+        if let Some(feed) = self.feed.get() {
+            feed.task.abort();
+        }
+    }
+}
+
+/// Reads the stream ahead of blocking reads, in batches of the events already received.
+async fn read_ahead(reader: Arc<tokio::sync::Mutex<Reader>>, tx: tokio::sync::mpsc::Sender<Fed>) {
+    let mut reader = reader.lock_owned().await;
+    // The response id as of the last position sent, to spot a change.
+    let mut response_id = reader.stream.response_id();
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        // Wait for the network only while the batch is empty: a batch carries what is
+        // already here.
+        let next = match reader.pending.take() {
+            Some((event, _)) => Some(Ok(Some(event))),
+            None if batch.is_empty() => Some(reader.stream.next_event().await),
+            None => reader.stream.next_event().now_or_never(),
+        };
+        let event = match next {
+            Some(Ok(Some(event))) => event,
+            None if !batch.is_empty() => {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                if tx.send(Fed::Events(full)).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            end => {
+                if !batch.is_empty() && tx.send(Fed::Events(batch)).await.is_err() {
+                    return;
+                }
+                let snapshot = Snapshot::of(&reader.stream);
+                let _ = match end {
+                    Some(Err(e)) => tx.send(Fed::Failed(e, snapshot)).await,
+                    _ => tx.send(Fed::End(snapshot)).await,
+                };
+                return;
+            }
+        };
+        let position = reader.stream.with_position(|rid, last, finished| {
+            if rid == response_id.as_deref()
+                && last == event.id.as_deref()
+                && finished == event.is_terminal()
+            {
+                Position::FromEvent
+            } else {
+                response_id = rid.map(str::to_owned);
+                Position::Full(Snapshot {
+                    response_id: response_id.clone(),
+                    last_event_id: last.map(str::to_owned),
+                    finished,
+                })
+            }
+        });
+        batch.push((Event::from(event), position));
+        if batch.len() == BATCH {
+            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+            if tx.send(Fed::Events(full)).await.is_err() {
+                return;
+            }
+        }
+    }
 }
 
 /// An event on its way to an asyncio future. It keeps the reader locked until Python takes
@@ -108,6 +209,8 @@ impl TurnInner {
             handle: stream.handle(),
             snapshot: Mutex::new(Snapshot::of(&stream)),
             ready: Mutex::new(VecDeque::new()),
+            feed: std::sync::OnceLock::new(),
+            ended: AtomicBool::new(false),
             idempotency_key: stream.idempotency_key().map(str::to_owned),
             replayed: stream.replayed().cloned(),
             session_id: stream.session_id().map_or(session_id, str::to_owned),
@@ -129,62 +232,113 @@ impl TurnInner {
         *self.snapshot.lock().unwrap_or_else(PoisonError::into_inner) = snapshot;
     }
 
-    /// The next event for a blocking read, `None` at the end (terminal event delivered, or
-    /// closed). A blocking read that completes always returns its event; events that have
-    /// already arrived behind it (up to [`BATCH`]) are kept in `ready`.
-    fn next_call(self: &Arc<Self>) -> Call<Option<Event>> {
-        let inner = self.clone();
-        Box::pin(async move {
-            let mut reader = inner.reader.lock().await;
-            // Another thread may have read ahead while this one waited for the lock.
-            if let Some(event) = inner.take_ready() {
-                return Ok(Some(event));
+    /// The read-ahead task's receiving end, starting the task on first use.
+    fn feed(&self) -> PyResult<&Feed> {
+        let rt = crate::runtime::runtime()?;
+        Ok(self.feed.get_or_init(|| {
+            let (tx, rx) = tokio::sync::mpsc::channel(FEED_DEPTH);
+            let task = rt.spawn(read_ahead(self.reader.clone(), tx)).abort_handle();
+            Feed {
+                rx: tokio::sync::Mutex::new(rx),
+                task,
             }
-            let next = reader.next().await;
-            let (event, snapshot) = match next {
-                Ok(Some((event, snapshot))) => (Some(Event::from(event)), snapshot),
-                Ok(None) => (None, Snapshot::of(&reader.stream)),
-                Err(e) => {
-                    inner.set_snapshot(Snapshot::of(&reader.stream));
-                    return Err(crate::errors::to_py_err(e));
-                }
-            };
-            if event.is_some() && !snapshot.finished {
-                let mut position = snapshot.clone();
-                let mut batch = Vec::new();
-                while batch.len() < BATCH {
-                    // Only what is already here: never wait for the network in the drain.
-                    let Some(Ok(Some(ev))) = reader.stream.next_event().now_or_never() else {
-                        break;
-                    };
-                    position = Snapshot {
-                        response_id: reader.stream.response_id(),
-                        last_event_id: ev.id.clone().or(position.last_event_id),
-                        finished: ev.is_terminal(),
-                    };
-                    let done = position.finished;
-                    batch.push((Event::from(ev), position.clone()));
-                    if done {
-                        break;
-                    }
-                }
-                lock(&inner.ready).extend(batch);
-            }
-            inner.set_snapshot(snapshot);
-            Ok(event)
-        })
+        }))
     }
 
-    /// An event read earlier by [`TurnInner::next_call`], if any.
+    /// Files what the read-ahead task sent: events go to `ready` (in order, since the
+    /// receiver is locked meanwhile); the end and failures update the position.
+    fn accept(&self, fed: Option<Fed>) -> poke::Result<()> {
+        match fed {
+            Some(Fed::Events(events)) => {
+                lock(&self.ready).extend(events);
+                Ok(())
+            }
+            Some(Fed::Failed(e, snapshot)) => {
+                self.set_snapshot(snapshot);
+                self.ended.store(true, Ordering::Release);
+                Err(e)
+            }
+            Some(Fed::End(snapshot)) => {
+                self.set_snapshot(snapshot);
+                self.ended.store(true, Ordering::Release);
+                Ok(())
+            }
+            None => {
+                self.ended.store(true, Ordering::Release);
+                Ok(())
+            }
+        }
+    }
+
+    /// The next event for a blocking read, `None` at the end (terminal event delivered, or
+    /// closed). Events come from the read-ahead task; the GIL is released only when none
+    /// has arrived yet.
+    fn next_blocking(self: &Arc<Self>, py: Python<'_>) -> PyResult<Option<Event>> {
+        loop {
+            if let Some(event) = self.take_ready() {
+                return Ok(Some(event));
+            }
+            // Events received before the end are served first, so the end is final here.
+            if self.ended.load(Ordering::Acquire) {
+                return Ok(None);
+            }
+            let feed = self.feed()?;
+            if let Ok(mut rx) = feed.rx.try_lock() {
+                match rx.try_recv() {
+                    Ok(fed) => {
+                        let outcome = self.accept(Some(fed));
+                        drop(rx);
+                        outcome.map_err(crate::errors::to_py_err)?;
+                        continue;
+                    }
+                    Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => {
+                        self.ended.store(true, Ordering::Release);
+                        continue;
+                    }
+                    Err(tokio::sync::mpsc::error::TryRecvError::Empty) => {}
+                }
+            }
+            let inner = self.clone();
+            wait(py, async move {
+                let Some(feed) = inner.feed.get() else {
+                    return Ok(());
+                };
+                let mut rx = feed.rx.lock().await;
+                // Another thread may have received while this one waited for the lock.
+                if !lock(&inner.ready).is_empty() || inner.ended.load(Ordering::Acquire) {
+                    return Ok(());
+                }
+                let fed = rx.recv().await;
+                inner.accept(fed)
+            })?;
+        }
+    }
+
+    /// An event received earlier from the read-ahead task, if any.
     fn take_ready(&self) -> Option<Event> {
-        let (event, snapshot) = lock(&self.ready).pop_front()?;
-        self.set_snapshot(snapshot);
+        let (event, position) = lock(&self.ready).pop_front()?;
+        match position {
+            Position::Full(snapshot) => self.set_snapshot(snapshot),
+            Position::FromEvent => {
+                let mut s = lock(&self.snapshot);
+                if let Some(id) = &event.0.id {
+                    match s.last_event_id.as_mut() {
+                        Some(last) => last.clone_from(id),
+                        None => s.last_event_id = Some(id.clone()),
+                    }
+                }
+                s.finished = event.0.is_terminal();
+            }
+        }
         Some(event)
     }
 
     /// Stops reading: the stream closes and events read ahead are dropped.
     fn close(&self) {
         self.handle.close();
+        if let Some(feed) = self.feed.get() {
+            feed.task.abort();
+        }
         lock(&self.ready).clear();
     }
 
@@ -447,11 +601,7 @@ turn_class!(Turn, Py<PyAny>, blocking, {
 
     /// The next event (blocking, GIL released); `StopIteration` after the terminal event.
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<Event>> {
-        if let Some(event) = self.inner.take_ready() {
-            return Ok(Some(event));
-        }
-        let call = self.inner.next_call();
-        wait(py, async move { Ok::<_, poke::Error>(call.await) })?
+        self.inner.next_blocking(py)
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {

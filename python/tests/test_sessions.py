@@ -474,3 +474,32 @@ def test_rate_limited_and_unauthorized():
         with pytest.raises(poke.RateLimitError) as info:
             client.sessions.create()
         assert info.value.status == 429
+
+
+def test_events_read_ahead_reach_threads_sharing_a_turn_once_each_in_order(session, emulator):
+    emulator.configure_sessions(pace_ms=0)
+    turn = session.send("many events=3000")
+    got = {i: [] for i in range(4)}
+
+    def read(i):
+        for ev in turn:
+            got[i].append(ev.sequence_number)
+
+    threads = [threading.Thread(target=read, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    everything = sorted(n for seqs in got.values() for n in seqs)
+    assert everything == list(range(len(everything))) and len(everything) >= 3000
+    assert all(seqs == sorted(seqs) for seqs in got.values())
+    assert turn.is_finished and turn.last_event_id == str(everything[-1])
+
+
+def test_position_follows_each_event_handed_out(session, emulator):
+    emulator.configure_sessions(pace_ms=0)
+    turn = session.send("many events=1000")
+    for ev in turn:
+        assert turn.last_event_id == ev.id
+        assert turn.is_finished == ev.is_terminal
+        assert turn.response_id is not None
