@@ -45,6 +45,11 @@ PEER_PACKAGES = ["httpx", "requests", "aiohttp", "httpx-sse"]
 SSE_CLIENTS = ["ours", "httpx", "requests", "curl"]
 DOWNLOAD_CLIENTS = ["ours", "httpx", "requests"]
 HTTPS_CLIENTS = SEQ_CLIENTS
+# `--https-trust bundle` (default): every https client trusts this trust store (certifi's where it
+# is missing) + the emulator's CA, as a real user's SSL_CERT_FILE names the whole trust store;
+# "official-ca" is official 0.2.1 with the CA file alone (one certificate), an informative row.
+SYSTEM_TRUST_STORE = Path("/etc/ssl/certs/ca-certificates.crt")
+HTTPS_ROWS = [r for c in HTTPS_CLIENTS for r in ([c, "official-ca"] if c == "official" else [c])]
 EXTRA_SCENARIOS = ("sse", "download", "https")
 DOWNLOAD_BYTES = 256 << 20
 
@@ -52,6 +57,7 @@ LABELS = {
     "ours": "ours `Poke`",
     "ours-async": "ours `AsyncPoke`",
     "official": "official poke 0.2.1",
+    "official-ca": "official poke 0.2.1, SSL_CERT_FILE = CA only",
     "httpx": "`httpx.Client`",
     "httpx-async": "`httpx.AsyncClient`",
     "requests": "`requests.Session`",
@@ -112,7 +118,8 @@ def interpreters(args) -> dict[str, Path]:
                  "httpx-sse"],
                 check=True,
             )  # fmt: skip
-    py = {"ours": venv_python(ours), "ours-async": venv_python(ours), "official": official}
+    py = {"ours": venv_python(ours), "ours-async": venv_python(ours), "official": official,
+          "official-ca": official}  # fmt: skip
     for c in ("httpx", "httpx-async", "requests", "aiohttp"):
         py[c] = peers
     return py
@@ -249,6 +256,29 @@ def build_minimal_server() -> Path:
     return exe
 
 
+def count_certs(path: Path) -> int:
+    return path.read_text().count("-----BEGIN CERTIFICATE-----")
+
+
+def https_trust(mode: str, ca: Path, peers_python: Path, tmpdir: str) -> dict:
+    """The file the https clients trust: the emulator's CA alone (`ca-only`), or a bundle made
+    now of the system trust store (certifi's where there is none) and the CA (`bundle`)."""
+    out = {"mode": mode, "file": str(ca), "store": None, "certificates": count_certs(ca),
+           "ca_file": str(ca), "ca_certificates": count_certs(ca)}  # fmt: skip
+    if mode == "ca-only":
+        return out
+    store = SYSTEM_TRUST_STORE
+    if not store.is_file():
+        code = "import certifi; print(certifi.where())"
+        r = subprocess.run([str(peers_python), "-c", code], capture_output=True, text=True,
+                           check=True)  # fmt: skip
+        store = Path(r.stdout.strip())
+    text = store.read_text()
+    bundle = Path(tmpdir) / "trust-bundle.pem"
+    bundle.write_text(text + ("" if text.endswith("\n") else "\n") + ca.read_text())
+    return {**out, "file": str(bundle), "store": str(store), "certificates": count_certs(bundle)}
+
+
 WRK_LUA = """wrk.method = "POST"
 wrk.body = '{"message": "Summarize my unread emails from today and tell me which ones need a reply"}'
 wrk.headers["Content-Type"] = "application/json"
@@ -352,7 +382,8 @@ def run_one(py: Path, client: str, scenario: str, server: Server, args) -> dict:
     if scenario == "sse" and client == "curl":
         return curl_sse(server, args.sse_events)
     worker_scenario = "seq" if scenario == "https" else scenario
-    cmd = [str(py), str(WORKER), client, worker_scenario, "--url", server.api,
+    worker_client = "official" if client == "official-ca" else client
+    cmd = [str(py), str(WORKER), worker_client, worker_scenario, "--url", server.api,
            "--warmup", str(args.warmup), "--duration", str(args.duration),
            "--base", server.url, "--events", str(args.sse_events)]  # fmt: skip
     if scenario == "download":
@@ -364,7 +395,8 @@ def run_one(py: Path, client: str, scenario: str, server: Server, args) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("POKE_")}
     env.pop("PYTHONPATH", None)
     if scenario == "https":
-        env["SSL_CERT_FILE"] = env["REQUESTS_CA_BUNDLE"] = str(server.ca_file)
+        trust = server.ca_file if client == "official-ca" else args.https_trust_file
+        env["SSL_CERT_FILE"] = env["REQUESTS_CA_BUNDLE"] = str(trust)
     if args.ours_pythonpath and client in ("ours", "ours-async"):
         env["PYTHONPATH"] = args.ours_pythonpath
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
@@ -387,10 +419,14 @@ def plan(args) -> list[tuple[str, str]]:
         ("import", IMPORT_CLIENTS),
         ("sse", SSE_CLIENTS),
         ("download", DOWNLOAD_CLIENTS),
-        ("https", HTTPS_CLIENTS),
+        ("https", HTTPS_CLIENTS + (["official-ca"] if args.https_trust == "bundle" else [])),
     ):
         if scenario in want:
-            pairs += [(c, scenario) for c in clients if only is None or c in only]
+            pairs += [
+                (c, scenario)
+                for c in clients
+                if only is None or c in only or (c == "official-ca" and "official" in only)
+            ]
     if not shutil.which("curl"):
         pairs = [(c, sc) for c, sc in pairs if c != "curl"]
     return pairs
@@ -496,6 +532,24 @@ def report_extras(doc: dict) -> list[str]:
                 )
         lines.append("")
     if any(k.startswith("https/") for k in s):
+        trust = doc["server"].get("https_trust") or {}
+        if trust.get("mode") == "bundle":
+            lines.append(
+                f"HTTPS trust: every client has `SSL_CERT_FILE` = `REQUESTS_CA_BUNDLE` = "
+                f"`{trust['file']}`, made at start of `{trust['store']}` + the emulator's CA: "
+                f"{trust['certificates']} certificates, as a real user's `SSL_CERT_FILE` names the "
+                'whole trust store; the "CA only" row is official 0.2.1 with the CA file alone '
+                f"({trust['ca_certificates']} certificate)."
+            )
+            lines.append("")
+        elif trust:
+            lines.append(
+                f"HTTPS trust (`--https-trust ca-only`): every client has `SSL_CERT_FILE` = "
+                f"`REQUESTS_CA_BUNDLE` = the emulator's CA file `{trust['file']}` alone: "
+                f"{trust['certificates']} certificate(s), so official 0.2.1's per-call SSL "
+                "context loads no system trust store (cheaper than against the real API)."
+            )
+            lines.append("")
         for c in doc["server"].get("https_ceiling") or []:
             if c["connections"] == 1:
                 lines.append(
@@ -516,7 +570,7 @@ def report_extras(doc: dict) -> list[str]:
             "client CPU µs/call | ours ÷ client |"
         )
         lines.append("|---|---:|---:|---:|---:|---:|")
-        for c in HTTPS_CLIENTS:
+        for c in HTTPS_ROWS:
             row = s.get(f"https/{c}")
             if row:
                 lines.append(
@@ -528,7 +582,7 @@ def report_extras(doc: dict) -> list[str]:
     return lines
 
 
-def extra_targets(s: dict) -> list[str]:
+def extra_targets(s: dict, https_trust: str) -> list[str]:
     """Target rows of the sse, download and https scenarios (reported, never enforced)."""
     out = []
     r = ratio(s, "sse", "httpx")
@@ -550,8 +604,10 @@ def extra_targets(s: dict) -> list[str]:
         )
     r = ratio(s, "https", "official")
     if r is not None:
+        trust = {"bundle": "trust store + CA", "ca-only": "CA only"}.get(https_trust, "")
         out.append(
-            f"| HTTPS sequential ≥ 100x official | {r:.2f}x | {'yes' if r >= 100 else 'no'} |"
+            f"| HTTPS sequential ≥ 100x official (`SSL_CERT_FILE` = {trust}) | {r:.2f}x | "
+            f"{'yes' if r >= 100 else 'no'} |"
         )
     keep = [c for c in ("httpx", "httpx-async", "requests", "aiohttp") if f"https/{c}" in s]
     if keep:
@@ -656,7 +712,7 @@ def report(doc: dict) -> str:
         if r is None:
             continue
         lines.append(f"| {text} | {r:.2f}x | {'yes' if r >= want else 'no'} |")
-    lines += extra_targets(s)
+    lines += extra_targets(s, (doc["server"].get("https_trust") or {}).get("mode"))
     imp_o, imp_off = s.get("import/ours"), s.get("import/official")
     if imp_o and imp_off:
         ok = imp_o["import_ms"] <= imp_off["import_ms"]
@@ -682,6 +738,15 @@ def main() -> int:
         help="comma-separated; also sse, download, https (against the emulator, off by default)",
     )
     p.add_argument("--sse-events", type=int, default=200_000, help="events of the sse turn")
+    p.add_argument(
+        "--https-trust",
+        choices=["bundle", "ca-only"],
+        default="bundle",
+        help="what SSL_CERT_FILE (and REQUESTS_CA_BUNDLE) names in https: the system trust store "
+        "+ the emulator's CA, written to a file at start, as a real user's names the whole store "
+        "(bundle, plus a row of official 0.2.1 with the CA alone), or the CA file alone "
+        "(ca-only; default: bundle)",
+    )
     p.add_argument("--clients", default="", help="comma-separated subset of clients")
     p.add_argument(
         "--import-runs", type=int, default=5, help="fresh processes per round for import"
@@ -737,6 +802,7 @@ def main() -> int:
                 "pin_sequential",
                 "ours_pythonpath",
                 "sse_events",
+                "https_trust",
             )
         },
     }
@@ -755,6 +821,9 @@ def main() -> int:
         if "https" in wanted:
             ca = Path(tmpdir) / "ca.pem"
             servers["https"] = Server("emulator", py["ours"], args.ours_pythonpath, ca)
+            trust = https_trust(args.https_trust, ca, py["requests"], tmpdir)
+            args.https_trust_file = trust["file"]
+            log(f"https: SSL_CERT_FILE = {trust['file']} ({trust['certificates']} certificates)")
     except BaseException:
         for sv in [server, *servers.values()]:
             sv.stop()
@@ -783,6 +852,7 @@ def main() -> int:
         )
         doc["server"] = {"kind": args.server, "ceiling": ceiling, "extras": sorted(servers)}
         if "https" in servers:
+            doc["server"]["https_trust"] = trust
             doc["server"]["https_ceiling"] = (
                 [] if args.no_wrk else wrk_ceiling(servers["https"], 2, args.pin_sequential)
             )
