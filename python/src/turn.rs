@@ -1,19 +1,28 @@
 //! `Turn` and `AsyncTurn`: a turn's events as an iterator (or async iterator) over the core's
 //! `TurnStream`, which resumes dropped connections and drops replayed ids by itself.
+//!
+//! A task on the shared runtime reads the stream ahead (parsing included) and hands events
+//! over in batches through a bounded channel, so Python only picks up ready events: `next()`
+//! releases the GIL, and `__anext__` goes through the event loop, only when none is ready.
 
 use crate::records::{CancelResult, Event, ReplayNotice, quote};
-use crate::runtime::{awaitable, wait};
+use crate::runtime::awaitable;
 use crate::sessions::{Call, blocking, later};
 use futures_util::FutureExt;
 use poke::{TurnHandle, TurnStream};
-use pyo3::exceptions::PyStopAsyncIteration;
+use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration};
 use pyo3::prelude::*;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use tokio::sync::mpsc;
 
-/// Most events fetched by one blocking read beyond the one it returns.
+/// Most events in one batch handed over by the read-ahead task.
 const BATCH: usize = 256;
+
+/// Batches in flight between the read-ahead task and Python; with [`BATCH`], this bounds
+/// the events read ahead.
+const FEED_DEPTH: usize = 4;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -38,23 +47,6 @@ impl Snapshot {
     }
 }
 
-/// The stream and an event read from it that Python never received (its `__anext__` was
-/// cancelled just as the event arrived); the next read returns that event first.
-struct Reader {
-    stream: TurnStream,
-    pending: Option<(poke::TurnEvent, Snapshot)>,
-}
-
-impl Reader {
-    async fn next(&mut self) -> poke::Result<Option<(poke::TurnEvent, Snapshot)>> {
-        if let Some(item) = self.pending.take() {
-            return Ok(Some(item));
-        }
-        let event = self.stream.next_event().await?;
-        Ok(event.map(|ev| (ev, Snapshot::of(&self.stream))))
-    }
-}
-
 /// The stream's position after an event read ahead.
 enum Position {
     /// The usual case, recorded without copying: the event's own id is the last event id,
@@ -64,7 +56,7 @@ enum Position {
     Full(Snapshot),
 }
 
-/// What the read-ahead task hands to blocking reads.
+/// What the read-ahead task hands over.
 enum Fed {
     /// Events in order, each with the stream's position after it.
     Events(Vec<(Event, Position)>),
@@ -74,28 +66,36 @@ enum Fed {
     End(Snapshot),
 }
 
-/// Batches in flight between the read-ahead task and blocking reads; with [`BATCH`], this
-/// bounds the events read ahead.
-const FEED_DEPTH: usize = 4;
-
-/// Blocking reads' side of the read-ahead task: it parses the stream on the runtime while
-/// Python handles the events already delivered.
+/// Python's side of the read-ahead task.
 struct Feed {
-    rx: tokio::sync::Mutex<tokio::sync::mpsc::Receiver<Fed>>,
+    rx: tokio::sync::Mutex<mpsc::Receiver<Fed>>,
     task: tokio::task::AbortHandle,
+}
+
+/// What a read finds among the events already handed over.
+enum Next {
+    Event(Event),
+    Failed(poke::Error),
+    End,
+    /// Nothing yet: wait for the read-ahead task.
+    Empty,
 }
 
 /// The state shared by `Turn` and `AsyncTurn`.
 pub(crate) struct TurnInner {
-    reader: Arc<tokio::sync::Mutex<Reader>>,
+    /// The stream until the first read starts the read-ahead task, which takes it.
+    stream: Mutex<Option<TurnStream>>,
     handle: TurnHandle,
     snapshot: Mutex<Snapshot>,
     /// Events received from the read-ahead task and not yet handed to Python.
     ready: Mutex<VecDeque<(Event, Position)>>,
-    /// Started by the first blocking read (never for asyncio turns).
-    feed: std::sync::OnceLock<Feed>,
-    /// Set once blocking reads have seen the end of the stream (or its failure).
+    /// How the stream ended, once received; delivered after the ready events.
+    outcome: Mutex<Option<Result<Snapshot, (poke::Error, Snapshot)>>>,
+    /// Set once the end (or a failure) has been received and delivered.
     ended: AtomicBool,
+    feed: OnceLock<Feed>,
+    /// Asyncio reads waiting for an event, oldest first.
+    waiters: Mutex<VecDeque<Waiter>>,
     session_id: String,
     idempotency_key: Option<String>,
     replayed: Option<poke::ReplayNotice>,
@@ -109,42 +109,41 @@ impl Drop for TurnInner {
     }
 }
 
-/// Reads the stream ahead of blocking reads, in batches of the events already received.
-async fn read_ahead(reader: Arc<tokio::sync::Mutex<Reader>>, tx: tokio::sync::mpsc::Sender<Fed>) {
-    let mut reader = reader.lock_owned().await;
+/// Reads the stream ahead of Python, in batches of the events already received.
+async fn read_ahead(mut stream: TurnStream, tx: mpsc::Sender<Fed>) {
     // The response id as of the last position sent, to spot a change.
-    let mut response_id = reader.stream.response_id();
+    let mut response_id = stream.response_id();
     let mut batch = Vec::with_capacity(BATCH);
     loop {
         // Wait for the network only while the batch is empty: a batch carries what is
         // already here.
-        let next = match reader.pending.take() {
-            Some((event, _)) => Some(Ok(Some(event))),
-            None if batch.is_empty() => Some(reader.stream.next_event().await),
-            None => reader.stream.next_event().now_or_never(),
+        let next = if batch.is_empty() {
+            Some(stream.next_event().await)
+        } else {
+            stream.next_event().now_or_never()
         };
         let event = match next {
             Some(Ok(Some(event))) => event,
-            None if !batch.is_empty() => {
+            None => {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
                 if tx.send(Fed::Events(full)).await.is_err() {
                     return;
                 }
                 continue;
             }
-            end => {
+            Some(end) => {
                 if !batch.is_empty() && tx.send(Fed::Events(batch)).await.is_err() {
                     return;
                 }
-                let snapshot = Snapshot::of(&reader.stream);
+                let snapshot = Snapshot::of(&stream);
                 let _ = match end {
-                    Some(Err(e)) => tx.send(Fed::Failed(e, snapshot)).await,
-                    _ => tx.send(Fed::End(snapshot)).await,
+                    Err(e) => tx.send(Fed::Failed(e, snapshot)).await,
+                    Ok(_) => tx.send(Fed::End(snapshot)).await,
                 };
                 return;
             }
         };
-        let position = reader.stream.with_position(|rid, last, finished| {
+        let position = stream.with_position(|rid, last, finished| {
             if rid == response_id.as_deref()
                 && last == event.id.as_deref()
                 && finished == event.is_terminal()
@@ -169,154 +168,164 @@ async fn read_ahead(reader: Arc<tokio::sync::Mutex<Reader>>, tx: tokio::sync::mp
     }
 }
 
-/// An event on its way to an asyncio future. It keeps the reader locked until Python takes
-/// it; if the future was cancelled meanwhile (so the event is never converted), dropping it
-/// puts the event back for the next read instead of losing it.
-pub(crate) struct Delivery {
-    guard: Option<tokio::sync::OwnedMutexGuard<Reader>>,
-    item: Option<(poke::TurnEvent, Snapshot)>,
-    inner: Arc<TurnInner>,
-}
-
-impl Drop for Delivery {
-    fn drop(&mut self) {
-        if let (Some(item), Some(guard)) = (self.item.take(), self.guard.as_mut()) {
-            guard.pending = Some(item);
-        }
-    }
-}
-
-impl<'py> IntoPyObject<'py> for Delivery {
-    type Target = Event;
-    type Output = Bound<'py, Event>;
-    type Error = PyErr;
-
-    fn into_pyobject(mut self, py: Python<'py>) -> PyResult<Bound<'py, Event>> {
-        let Some((event, snapshot)) = self.item.take() else {
-            return Err(crate::errors::poke_error(
-                "internal error: event already taken",
-            ));
-        };
-        self.inner.set_snapshot(snapshot);
-        self.guard = None;
-        Bound::new(py, Event::from(event))
-    }
-}
-
 impl TurnInner {
     pub(crate) fn new(session_id: String, stream: TurnStream) -> Self {
         Self {
             handle: stream.handle(),
             snapshot: Mutex::new(Snapshot::of(&stream)),
             ready: Mutex::new(VecDeque::new()),
-            feed: std::sync::OnceLock::new(),
+            outcome: Mutex::new(None),
             ended: AtomicBool::new(false),
+            feed: OnceLock::new(),
+            waiters: Mutex::new(VecDeque::new()),
             idempotency_key: stream.idempotency_key().map(str::to_owned),
             replayed: stream.replayed().cloned(),
             session_id: stream.session_id().map_or(session_id, str::to_owned),
-            reader: Arc::new(tokio::sync::Mutex::new(Reader {
-                stream,
-                pending: None,
-            })),
+            stream: Mutex::new(Some(stream)),
         }
     }
 
     fn snapshot(&self) -> Snapshot {
-        self.snapshot
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        lock(&self.snapshot).clone()
     }
 
     fn set_snapshot(&self, snapshot: Snapshot) {
-        *self.snapshot.lock().unwrap_or_else(PoisonError::into_inner) = snapshot;
+        *lock(&self.snapshot) = snapshot;
     }
 
     /// The read-ahead task's receiving end, starting the task on first use.
     fn feed(&self) -> PyResult<&Feed> {
         let rt = crate::runtime::runtime()?;
         Ok(self.feed.get_or_init(|| {
-            let (tx, rx) = tokio::sync::mpsc::channel(FEED_DEPTH);
-            let task = rt.spawn(read_ahead(self.reader.clone(), tx)).abort_handle();
+            let (tx, rx) = mpsc::channel(FEED_DEPTH);
+            let task = match lock(&self.stream).take() {
+                Some(stream) => rt.spawn(read_ahead(stream, tx)),
+                // Unreachable (the stream is taken once, here); a closed feed reads as the end.
+                None => rt.spawn(async {}),
+            };
             Feed {
                 rx: tokio::sync::Mutex::new(rx),
-                task,
+                task: task.abort_handle(),
             }
         }))
     }
 
-    /// Files what the read-ahead task sent: events go to `ready` (in order, since the
-    /// receiver is locked meanwhile); the end and failures update the position.
-    fn accept(&self, fed: Option<Fed>) -> poke::Result<()> {
+    /// Files what the read-ahead task sent (`None`: it stopped, so the stream is over).
+    fn accept(&self, fed: Option<Fed>) {
         match fed {
-            Some(Fed::Events(events)) => {
-                lock(&self.ready).extend(events);
-                Ok(())
-            }
-            Some(Fed::Failed(e, snapshot)) => {
-                self.set_snapshot(snapshot);
-                self.ended.store(true, Ordering::Release);
-                Err(e)
-            }
-            Some(Fed::End(snapshot)) => {
-                self.set_snapshot(snapshot);
-                self.ended.store(true, Ordering::Release);
-                Ok(())
-            }
+            Some(Fed::Events(events)) => lock(&self.ready).extend(events),
+            Some(Fed::Failed(e, snapshot)) => *lock(&self.outcome) = Some(Err((e, snapshot))),
+            Some(Fed::End(snapshot)) => *lock(&self.outcome) = Some(Ok(snapshot)),
             None => {
-                self.ended.store(true, Ordering::Release);
-                Ok(())
+                let mut outcome = lock(&self.outcome);
+                if outcome.is_none() {
+                    *outcome = Some(Ok(self.snapshot()));
+                }
             }
         }
     }
 
+    /// Takes what a read returns among what was handed over, without waiting: the ready
+    /// events first, then the end or failure (once), then the end again.
+    fn pop(&self) -> Next {
+        // The end is only delivered once nothing is ready, so this check comes first; it
+        // also keeps a batch that arrives after `close()` from being read.
+        if self.ended.load(Ordering::Acquire) {
+            return Next::End;
+        }
+        if let Some(event) = self.take_ready() {
+            return Next::Event(event);
+        }
+        let mut ready = lock(&self.ready);
+        // Checked under the lock that filling holds too, so no batch slips in between.
+        if let Some((event, position)) = ready.pop_front() {
+            drop(ready);
+            self.apply(&event, position);
+            return Next::Event(event);
+        }
+        let outcome = lock(&self.outcome).take();
+        drop(ready);
+        match outcome {
+            None => Next::Empty,
+            Some(outcome) => {
+                self.ended.store(true, Ordering::Release);
+                match outcome {
+                    Ok(snapshot) => {
+                        self.set_snapshot(snapshot);
+                        Next::End
+                    }
+                    Err((e, snapshot)) => {
+                        self.set_snapshot(snapshot);
+                        Next::Failed(e)
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`TurnInner::pop`], also taking a batch the read-ahead task has already sent.
+    fn pop_now(&self) -> PyResult<Next> {
+        let next = self.pop();
+        if !matches!(next, Next::Empty) {
+            return Ok(next);
+        }
+        if let Ok(mut rx) = self.feed()?.rx.try_lock() {
+            match rx.try_recv() {
+                Ok(fed) => self.accept(Some(fed)),
+                Err(mpsc::error::TryRecvError::Disconnected) => self.accept(None),
+                Err(mpsc::error::TryRecvError::Empty) => return Ok(Next::Empty),
+            }
+            drop(rx);
+            return Ok(self.pop());
+        }
+        Ok(Next::Empty)
+    }
+
+    /// Waits until the read-ahead task sends something (or another reader received it).
+    /// Cancel-safe: what is received is filed before this returns.
+    async fn fill(&self) {
+        let Some(feed) = self.feed.get() else {
+            return;
+        };
+        let mut rx = feed.rx.lock().await;
+        if !lock(&self.ready).is_empty() || lock(&self.outcome).is_some() {
+            return;
+        }
+        if self.ended.load(Ordering::Acquire) {
+            return;
+        }
+        let fed = rx.recv().await;
+        self.accept(fed);
+    }
+
     /// The next event for a blocking read, `None` at the end (terminal event delivered, or
-    /// closed). Events come from the read-ahead task; the GIL is released only when none
-    /// has arrived yet.
+    /// closed); the GIL is released only while no event is ready.
     fn next_blocking(self: &Arc<Self>, py: Python<'_>) -> PyResult<Option<Event>> {
         loop {
-            if let Some(event) = self.take_ready() {
-                return Ok(Some(event));
-            }
-            // Events received before the end are served first, so the end is final here.
-            if self.ended.load(Ordering::Acquire) {
-                return Ok(None);
-            }
-            let feed = self.feed()?;
-            if let Ok(mut rx) = feed.rx.try_lock() {
-                match rx.try_recv() {
-                    Ok(fed) => {
-                        let outcome = self.accept(Some(fed));
-                        drop(rx);
-                        outcome.map_err(crate::errors::to_py_err)?;
-                        continue;
-                    }
-                    Err(tokio::sync::mpsc::error::TryRecvError::Disconnected) => {
-                        self.ended.store(true, Ordering::Release);
-                        continue;
-                    }
-                    Err(tokio::sync::mpsc::error::TryRecvError::Empty) => {}
+            match self.pop_now()? {
+                Next::Event(event) => return Ok(Some(event)),
+                Next::End => return Ok(None),
+                Next::Failed(e) => return Err(crate::errors::to_py_err(e)),
+                Next::Empty => {
+                    let inner = self.clone();
+                    crate::runtime::wait(py, async move {
+                        inner.fill().await;
+                        Ok(())
+                    })?;
                 }
             }
-            let inner = self.clone();
-            wait(py, async move {
-                let Some(feed) = inner.feed.get() else {
-                    return Ok(());
-                };
-                let mut rx = feed.rx.lock().await;
-                // Another thread may have received while this one waited for the lock.
-                if !lock(&inner.ready).is_empty() || inner.ended.load(Ordering::Acquire) {
-                    return Ok(());
-                }
-                let fed = rx.recv().await;
-                inner.accept(fed)
-            })?;
         }
     }
 
     /// An event received earlier from the read-ahead task, if any.
     fn take_ready(&self) -> Option<Event> {
         let (event, position) = lock(&self.ready).pop_front()?;
+        self.apply(&event, position);
+        Some(event)
+    }
+
+    /// Moves the position to just after `event`.
+    fn apply(&self, event: &Event, position: Position) {
         match position {
             Position::Full(snapshot) => self.set_snapshot(snapshot),
             Position::FromEvent => {
@@ -330,39 +339,16 @@ impl TurnInner {
                 s.finished = event.0.is_terminal();
             }
         }
-        Some(event)
     }
 
     /// Stops reading: the stream closes and events read ahead are dropped.
     fn close(&self) {
         self.handle.close();
+        self.ended.store(true, Ordering::Release);
         if let Some(feed) = self.feed.get() {
             feed.task.abort();
         }
         lock(&self.ready).clear();
-    }
-
-    /// The next event for an asyncio read; `StopAsyncIteration` at the end.
-    fn next_delivery(self: &Arc<Self>) -> Call<Delivery> {
-        let inner = self.clone();
-        Box::pin(async move {
-            let mut reader = inner.reader.clone().lock_owned().await;
-            match reader.next().await {
-                Ok(Some(item)) => Ok(Delivery {
-                    guard: Some(reader),
-                    item: Some(item),
-                    inner,
-                }),
-                Ok(None) => {
-                    inner.set_snapshot(Snapshot::of(&reader.stream));
-                    Err(PyStopAsyncIteration::new_err(()))
-                }
-                Err(e) => {
-                    inner.set_snapshot(Snapshot::of(&reader.stream));
-                    Err(crate::errors::to_py_err(e))
-                }
-            }
-        })
     }
 
     /// Server-side cancel through the core's turn handle, so it never waits for a `next()`
@@ -391,118 +377,150 @@ impl TurnInner {
     }
 }
 
-// --- `__anext__`: an asyncio future completed on its own loop thread
+// --- `__anext__`
 //
-// The general `awaitable` path checks for cancellation on another thread before it hands the
-// value to the loop, so a read cancelled in between would lose its event. Here the check and
-// the hand-over both happen on the loop thread, in `Complete`: a cancelled future's event goes
-// back to the reader (see `Delivery`), and the next read returns it.
+// A ready event comes back at once in an already-completed awaitable. Otherwise the read
+// waits in a queue; the wait runs on the runtime and the answers are handed out on the loop
+// thread, in `Drain`, oldest read first: events received for a future cancelled meanwhile
+// stay ready for the next read, so none is lost.
 
-/// Sets the outcome on the future, or drops it when the future is already done (cancelled).
+/// An awaitable that is already done: `await` returns its value (or raises its error)
+/// without suspending.
 #[pyclass(frozen)]
-struct Complete {
+struct Ready(Mutex<Option<PyResult<Py<PyAny>>>>);
+
+#[pymethods]
+impl Ready {
+    fn __await__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __iter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// Finishes the `await` at once: a value travels in `StopIteration`, as a generator's
+    /// return value does.
+    fn __next__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let value = lock(&self.0).take().unwrap_or_else(|| Ok(py.None()))?;
+        Err(PyStopIteration::new_err((value,)))
+    }
+}
+
+/// What `__anext__` settles a future with, or raises at once.
+fn settle(py: Python<'_>, next: Next) -> PyResult<Py<PyAny>> {
+    match next {
+        Next::Event(event) => Ok(Py::new(py, event)?.into_any()),
+        Next::Failed(e) => Err(crate::errors::to_py_err(e)),
+        Next::End | Next::Empty => Err(PyStopAsyncIteration::new_err(())),
+    }
+}
+
+/// A read waiting for an event: its future and the loop that owns it.
+struct Waiter {
     future: Py<PyAny>,
-    outcome: Mutex<Option<PyResult<Delivery>>>,
-}
-
-#[pymethods]
-impl Complete {
-    fn __call__(&self, py: Python<'_>) {
-        let outcome = self
-            .outcome
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        let Some(outcome) = outcome else {
-            return;
-        };
-        let future = self.future.bind(py);
-        let done = future
-            .call_method0(pyo3::intern!(py, "done"))
-            .and_then(|d| d.is_truthy())
-            .unwrap_or(true);
-        if done {
-            // Dropping a delivery puts its event back for the next read.
-            drop(outcome);
-            return;
-        }
-        let set = match outcome.and_then(|d| d.into_pyobject(py)) {
-            Ok(event) => future.call_method1(pyo3::intern!(py, "set_result"), (event,)),
-            Err(e) => future.call_method1(pyo3::intern!(py, "set_exception"), (e.value(py),)),
-        };
-        if let Err(e) = set {
-            e.write_unraisable(py, Some(future));
-        }
-    }
-}
-
-/// Aborts the read task once its future is done (a no-op unless it was cancelled).
-#[pyclass(frozen)]
-struct AbortRead(tokio::task::AbortHandle);
-
-#[pymethods]
-impl AbortRead {
-    fn __call__(&self, _future: &Bound<'_, PyAny>) {
-        self.0.abort();
-    }
-}
-
-/// Hands the read's outcome to the loop; if the task ends without one (a panic), says so.
-struct Completion {
-    future: Option<Py<PyAny>>,
     event_loop: Py<PyAny>,
 }
 
-impl Completion {
-    fn finish(&mut self, outcome: PyResult<Delivery>) {
-        let Some(future) = self.future.take() else {
-            return;
-        };
-        Python::attach(|py| {
-            let job = Complete {
-                future,
-                outcome: Mutex::new(Some(outcome)),
-            };
-            // A closed loop refuses the job; dropping it returns the event to the reader.
-            let _ = self
-                .event_loop
-                .bind(py)
-                .call_method1(pyo3::intern!(py, "call_soon_threadsafe"), (job,));
-        });
-    }
-}
+/// Settles waiting reads in the order they were made, on the loop thread, with what has
+/// arrived; then waits again if some are left. Cancelled reads are skipped (their events stay
+/// ready for the next read).
+#[pyclass(frozen)]
+struct Drain(Arc<TurnInner>);
 
-impl Drop for Completion {
-    fn drop(&mut self) {
-        // Without a panic, an unfinished completion means the task was aborted, which only
-        // happens once its future is done: nothing to report then.
-        if self.future.is_some() && std::thread::panicking() {
-            self.finish(Err(crate::errors::poke_error(
-                "internal error: the read task ended without a result",
-            )));
+#[pymethods]
+impl Drain {
+    fn __call__(&self, py: Python<'_>) {
+        let inner = &self.0;
+        loop {
+            let front = lock(&inner.waiters).front().map(|w| w.future.clone_ref(py));
+            let Some(future) = front else {
+                return;
+            };
+            let future = future.bind(py);
+            let done = future
+                .call_method0(pyo3::intern!(py, "done"))
+                .and_then(|d| d.is_truthy())
+                .unwrap_or(true);
+            if !done {
+                let next = match inner.pop_now() {
+                    Ok(Next::Empty) => break,
+                    Ok(next) => settle(py, next),
+                    Err(e) => Err(e),
+                };
+                let set = match next {
+                    Ok(event) => future.call_method1(pyo3::intern!(py, "set_result"), (event,)),
+                    Err(e) => {
+                        future.call_method1(pyo3::intern!(py, "set_exception"), (e.value(py),))
+                    }
+                };
+                if let Err(e) = set {
+                    e.write_unraisable(py, Some(future));
+                }
+            }
+            lock(&inner.waiters).pop_front();
+        }
+        if let Err(e) = wait_then_drain(py, inner) {
+            e.write_unraisable(py, None);
         }
     }
 }
 
-fn next_event_future<'py>(py: Python<'py>, read: Call<Delivery>) -> PyResult<Bound<'py, PyAny>> {
+/// Waits on the runtime for the read-ahead task, then runs [`Drain`] on the loop of the
+/// oldest waiting read.
+fn wait_then_drain(py: Python<'_>, inner: &Arc<TurnInner>) -> PyResult<()> {
+    let Some(event_loop) = lock(&inner.waiters)
+        .front()
+        .map(|w| w.event_loop.clone_ref(py))
+    else {
+        return Ok(());
+    };
     let rt = crate::runtime::runtime()?;
+    let inner = inner.clone();
+    rt.spawn(async move {
+        inner.fill().await;
+        // Taking the GIL may wait: do it off the runtime's worker threads.
+        let _ = tokio::task::spawn_blocking(move || {
+            Python::attach(|py| {
+                // A closed loop refuses the job: nothing is waiting for it any more.
+                let _ = event_loop
+                    .bind(py)
+                    .call_method1(pyo3::intern!(py, "call_soon_threadsafe"), (Drain(inner),));
+            })
+        })
+        .await;
+    });
+    Ok(())
+}
+
+/// `__anext__`: a ready event in a completed awaitable when no earlier read is waiting,
+/// else a future settled in order from the loop.
+fn next_awaitable<'py>(py: Python<'py>, inner: &Arc<TurnInner>) -> PyResult<Bound<'py, PyAny>> {
+    if lock(&inner.waiters).is_empty() {
+        match inner.pop_now()? {
+            Next::Empty => {}
+            next => {
+                let value = settle(py, next);
+                return Ok(Bound::new(py, Ready(Mutex::new(Some(value))))?.into_any());
+            }
+        }
+    }
     let event_loop = py
         .import(pyo3::intern!(py, "asyncio"))?
         .call_method0(pyo3::intern!(py, "get_running_loop"))?;
     let future = event_loop.call_method0(pyo3::intern!(py, "create_future"))?;
-    let mut completion = Completion {
-        future: Some(future.clone().unbind()),
-        event_loop: event_loop.unbind(),
+    let first = {
+        let mut waiters = lock(&inner.waiters);
+        waiters.push_back(Waiter {
+            future: future.clone().unbind(),
+            event_loop: event_loop.unbind(),
+        });
+        waiters.len() == 1
     };
-    let task = rt.spawn(async move {
-        let outcome = read.await;
-        // Taking the GIL may wait: do it off the runtime's worker threads.
-        let _ = tokio::task::spawn_blocking(move || completion.finish(outcome)).await;
-    });
-    future.call_method1(
-        pyo3::intern!(py, "add_done_callback"),
-        (AbortRead(task.abort_handle()),),
-    )?;
+    // Later reads queue behind the first, whose wait drains them all.
+    if first {
+        wait_then_drain(py, inner)?;
+    }
     Ok(future)
 }
 
@@ -620,7 +638,7 @@ turn_class!(AsyncTurn, Bound<'py, PyAny>, later, {
 
     /// Awaitable next event; `StopAsyncIteration` after the terminal event.
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        next_event_future(py, self.inner.next_delivery())
+        next_awaitable(py, &self.inner)
     }
 
     fn __aenter__<'py>(slf: Py<Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

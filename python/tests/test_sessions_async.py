@@ -232,3 +232,23 @@ async def test_cancelled_reads_never_lose_an_event(apokee):
             break
     assert got == expected_ids(400)
     assert cancelled > 50
+
+
+async def test_concurrent_reads_share_a_turn_in_order(apokee, emulator):
+    """Reads issued together (some served from events already read ahead, some waiting on
+    the network) each get a distinct event, in order; the end is raised on `await`."""
+    emulator.configure_sessions(pace_ms=0)
+    s = await apokee.sessions.create()
+    turn = await s.send("events=300 pace_ms=1")
+    got = []
+    while True:
+        results = await asyncio.gather(
+            *(asyncio.wait_for(turn.__anext__(), 10) for _ in range(7)), return_exceptions=True
+        )
+        got += [r.id for r in results if isinstance(r, poke.Event)]
+        ends = [r for r in results if not isinstance(r, poke.Event)]
+        if ends:
+            assert all(isinstance(e, StopAsyncIteration) for e in ends)
+            break
+    assert got == expected_ids(300)
+    assert turn.is_finished
