@@ -42,7 +42,7 @@ ASYNC_CLIENTS = {"ours-async", "httpx-async", "aiohttp"}
 PEER_PACKAGES = ["httpx", "requests", "aiohttp", "httpx-sse"]
 # Against the emulator's sessions API (see --scenarios): a streamed turn, a file download, and
 # sequential send_message over HTTPS. "curl" in sse is the emulator's own ceiling.
-SSE_CLIENTS = ["ours", "httpx", "requests", "curl"]
+SSE_CLIENTS = ["ours", "ours-async", "httpx", "httpx-async", "requests", "curl"]
 DOWNLOAD_CLIENTS = ["ours", "httpx", "requests"]
 HTTPS_CLIENTS = SEQ_CLIENTS
 # `--https-trust bundle` (default): every https client trusts this trust store (certifi's where it
@@ -66,7 +66,9 @@ LABELS = {
 }
 SSE_LABELS = {
     "ours": "ours `Pokee` `session.send()`",
+    "ours-async": "ours `AsyncPokee`, `async for`",
     "httpx": "`httpx` + `httpx-sse` `connect_sse`",
+    "httpx-async": "`httpx.AsyncClient` + `httpx-sse` `aconnect_sse`",
     "requests": "`requests` `iter_lines` + parsing",
 }
 DOWNLOAD_LABELS = {
@@ -455,7 +457,7 @@ def summarize(raw: list[dict]) -> dict:
 
 def ours_ref(scenario: str, client: str) -> str:
     """Which of ours a peer is compared with: threads vs `Poke`, asyncio tasks vs `AsyncPoke`."""
-    if scenario == "conc" and client in ASYNC_CLIENTS:
+    if scenario in ("conc", "sse") and client in ASYNC_CLIENTS:
         return "ours-async"
     return "ours"
 
@@ -484,7 +486,7 @@ TARGETS = [
 
 
 def ratio_text(summary: dict, scenario: str, client: str) -> str:
-    if client == "ours":
+    if client == ours_ref(scenario, client):
         return "1.00 (ref)"
     r = ratio(summary, scenario, client)
     return f"{r:.2f}x" if r else "-"
@@ -588,6 +590,7 @@ def extra_targets(s: dict, https_trust: str) -> list[str]:
     r = ratio(s, "sse", "httpx")
     if r is not None:
         out.append(f"| SSE ≥ 5x httpx-sse | {r:.2f}x | {'yes' if r >= 5 else 'no'} |")
+
     ours = s.get("download/ours")
     peers = [s[f"download/{c}"] for c in DOWNLOAD_CLIENTS[1:] if f"download/{c}" in s]
     if ours and peers:

@@ -361,12 +361,61 @@ def run_sse(client: str, base: str, events: int) -> dict:
             del event, last_id
             return n
 
+    elif client in ("ours-async", "httpx-async"):
+        return asyncio.run(run_sse_async(client, base, events))
+
     else:
         raise SystemExit(f"{client} has no sse scenario")
 
     turn("warm up events=2000 pace_ms=0")
     cpu0, t0 = cpu_s(), time.perf_counter()
     n = turn(f"bench events={events} pace_ms=0")
+    elapsed, cpu = time.perf_counter() - t0, cpu_s() - cpu0
+    if n < events:
+        raise SystemExit(f"{client}: {n} events, expected {events}")
+    return {
+        "events": n,
+        "seconds": elapsed,
+        "per_s": n / elapsed,
+        "cpu_us_per_event": cpu * 1e6 / n,
+    }
+
+
+async def run_sse_async(client: str, base: str, events: int) -> dict:
+    """`run_sse` for asyncio clients: `async for` over the same turn."""
+    if client == "ours-async":
+        from poke import AsyncPokee
+
+        session = await AsyncPokee(api_key=API_KEY, base_url=base).sessions.create()
+
+        async def turn(message):
+            n = 0
+            async for ev in await session.send(message):
+                ev.data  # noqa: B018 - the parsed payload, as the peers decode theirs
+                n += 1
+            return n
+
+    else:
+        import httpx
+        from httpx_sse import aconnect_sse
+
+        c = httpx.AsyncClient(headers=auth_headers(), timeout=None)
+        r = await c.post(f"{base}/v1/sessions", json={})
+        r.raise_for_status()
+        url = f"{base}/v1/sessions/{r.json()['id']}/messages"
+
+        async def turn(message):
+            n = 0
+            async with aconnect_sse(c, "POST", url, json={"message": message}) as source:
+                source.response.raise_for_status()
+                async for sse in source.aiter_sse():
+                    json.loads(sse.data)
+                    n += 1
+            return n
+
+    await turn("warm up events=2000 pace_ms=0")
+    cpu0, t0 = cpu_s(), time.perf_counter()
+    n = await turn(f"bench events={events} pace_ms=0")
     elapsed, cpu = time.perf_counter() - t0, cpu_s() - cpu0
     if n < events:
         raise SystemExit(f"{client}: {n} events, expected {events}")
