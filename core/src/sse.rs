@@ -135,13 +135,18 @@ impl SseDecoder {
                     continue;
                 }
             }
-            match chunk.iter().position(|&b| b == b'\n' || b == b'\r') {
+            match memchr::memchr2(b'\n', b'\r', chunk) {
                 Some(i) => {
-                    let mut line = std::mem::take(&mut self.line);
-                    line.extend_from_slice(&chunk[..i]);
-                    self.process_line(&line, out);
-                    line.clear();
-                    self.line = line;
+                    if self.line.is_empty() {
+                        // The whole line is in this chunk: read it in place.
+                        self.process_line(&chunk[..i], out);
+                    } else {
+                        let mut line = std::mem::take(&mut self.line);
+                        line.extend_from_slice(&chunk[..i]);
+                        self.process_line(&line, out);
+                        line.clear();
+                        self.line = line;
+                    }
                     self.after_cr = chunk[i] == b'\r';
                     chunk = &chunk[i + 1..];
                 }
@@ -171,7 +176,10 @@ impl SseDecoder {
         match field {
             b"event" => self.event_type = String::from_utf8_lossy(value).into_owned(),
             b"data" => {
-                self.data.push_str(&String::from_utf8_lossy(value));
+                let value = String::from_utf8_lossy(value);
+                // One allocation for the usual single-line payload (the `\n` included).
+                self.data.reserve(value.len() + 1);
+                self.data.push_str(&value);
                 self.data.push('\n');
             }
             // An id containing NUL is ignored entirely (it could not be sent back in a header).
