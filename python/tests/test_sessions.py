@@ -503,3 +503,20 @@ def test_position_follows_each_event_handed_out(session, emulator):
         assert turn.last_event_id == ev.id
         assert turn.is_finished == ev.is_terminal
         assert turn.response_id is not None
+
+
+def test_event_data_is_what_json_loads_makes_of_the_payload(session, emulator):
+    payload = {
+        "text": "naïve → ünïcödé \u2603",
+        "n": [0, -1, 2**53 + 1, 2**64 - 1, -(2**63), 1.5, -2.25e-7, 1e300],
+        "nested": {"a": [True, False, None, {"b": []}], "empty": {}},
+    }
+    emulator.script_turn(
+        session.id,
+        {"pace_ms": 0, "steps": [{"type": "event", "event": "custom.data", "data": payload}]},
+    )
+    events = list(session.send("go"))
+    custom = next(e for e in events if e.type == "custom.data")
+    assert custom.data == json.loads(custom.raw)
+    assert custom.data["n"] == payload["n"] and custom.data["nested"] == payload["nested"]
+    assert all(e.data == json.loads(e.raw) for e in events)
