@@ -370,7 +370,11 @@ def run_sse(client: str, base: str, events: int) -> dict:
     turn("warm up events=2000 pace_ms=0")
     cpu0, t0 = cpu_s(), time.perf_counter()
     n = turn(f"bench events={events} pace_ms=0")
-    elapsed, cpu = time.perf_counter() - t0, cpu_s() - cpu0
+    return sse_result(client, events, n, time.perf_counter() - t0, cpu_s() - cpu0)
+
+
+def sse_result(client: str, events: int, n: int, elapsed: float, cpu: float) -> dict:
+    """The figures of one timed turn of `n` events (at least `events`, or the run fails)."""
     if n < events:
         raise SystemExit(f"{client}: {n} events, expected {events}")
     return {
@@ -416,15 +420,7 @@ async def run_sse_async(client: str, base: str, events: int) -> dict:
     await turn("warm up events=2000 pace_ms=0")
     cpu0, t0 = cpu_s(), time.perf_counter()
     n = await turn(f"bench events={events} pace_ms=0")
-    elapsed, cpu = time.perf_counter() - t0, cpu_s() - cpu0
-    if n < events:
-        raise SystemExit(f"{client}: {n} events, expected {events}")
-    return {
-        "events": n,
-        "seconds": elapsed,
-        "per_s": n / elapsed,
-        "cpu_us_per_event": cpu * 1e6 / n,
-    }
+    return sse_result(client, events, n, time.perf_counter() - t0, cpu_s() - cpu0)
 
 
 def run_download(client: str, base: str, session_id: str, dest_dir: str) -> dict:
