@@ -151,10 +151,15 @@ where
 
 type Outcome = Option<poke::Result<poke::JsonResponse>>;
 
+/// Work for the loop's thread, handed over without the GIL.
+type Job = Box<dyn FnOnce(Python<'_>) + Send>;
+
 /// The half of a [`Bridge`] that tokio tasks hold.
-struct Shared {
+pub(crate) struct Shared {
     /// Finished calls: the asyncio future and its outcome (`None`: the task panicked).
     done: Mutex<Vec<(Py<PyAny>, Outcome)>>,
+    /// Other work to run on the loop's thread, in order.
+    jobs: Mutex<Vec<Job>>,
     /// Set while a wake-up byte is in flight, so a burst of completions writes one byte.
     signaled: AtomicBool,
     tx: UnixStream,
@@ -166,6 +171,21 @@ impl Shared {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push((future, outcome));
+        self.wake();
+    }
+
+    /// Runs `job` on the loop's thread, from any thread: no Python call happens here, so a
+    /// runtime thread never waits for the GIL (which, while the interpreter shuts down, ends
+    /// the thread by a forced unwind that Rust turns into an abort).
+    pub(crate) fn run(&self, job: Job) {
+        self.jobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(job);
+        self.wake();
+    }
+
+    fn wake(&self) {
         if !self.signaled.swap(true, Ordering::SeqCst) {
             // Non-blocking; a full socket already holds a pending wake-up.
             let _ = (&self.tx).write(&[1]);
@@ -196,7 +216,26 @@ impl Bridge {
         for (future, outcome) in done {
             complete(py, future.bind(py), outcome);
         }
+        let jobs = std::mem::take(
+            &mut *self
+                .shared
+                .jobs
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        for job in jobs {
+            job(py);
+        }
     }
+}
+
+/// The bridge of `event_loop` (the running loop) as a handle usable from any thread, or
+/// `None` where the loop cannot watch a socket (then use `call_soon_threadsafe`).
+pub(crate) fn loop_bridge(
+    py: Python<'_>,
+    event_loop: &Bound<'_, PyAny>,
+) -> PyResult<Option<Arc<Shared>>> {
+    Ok(bridge_for(py, event_loop)?.map(|b| b.get().shared.clone()))
 }
 
 /// Sets the future's result or exception, unless it was cancelled meanwhile. Never raises:
@@ -326,6 +365,7 @@ fn new_bridge(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<LoopEnt
         Bridge {
             shared: Arc::new(Shared {
                 done: Mutex::new(Vec::new()),
+                jobs: Mutex::new(Vec::new()),
                 signaled: AtomicBool::new(false),
                 tx,
             }),

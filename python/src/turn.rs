@@ -416,10 +416,12 @@ fn settle(py: Python<'_>, next: Next) -> PyResult<Py<PyAny>> {
     }
 }
 
-/// A read waiting for an event: its future and the loop that owns it.
+/// A read waiting for an event: its future, the loop that owns it, and that loop's bridge
+/// (how a runtime thread gets work onto the loop without touching Python).
 struct Waiter {
     future: Py<PyAny>,
     event_loop: Py<PyAny>,
+    bridge: Option<Arc<crate::runtime::Shared>>,
 }
 
 /// Settles waiting reads in the order they were made, on the loop thread, with what has
@@ -431,52 +433,62 @@ struct Drain(Arc<TurnInner>);
 #[pymethods]
 impl Drain {
     fn __call__(&self, py: Python<'_>) {
-        let inner = &self.0;
-        loop {
-            let front = lock(&inner.waiters).front().map(|w| w.future.clone_ref(py));
-            let Some(future) = front else {
-                return;
+        drain(py, &self.0);
+    }
+}
+
+/// See [`Drain`].
+fn drain(py: Python<'_>, inner: &Arc<TurnInner>) {
+    loop {
+        let front = lock(&inner.waiters).front().map(|w| w.future.clone_ref(py));
+        let Some(future) = front else {
+            return;
+        };
+        let future = future.bind(py);
+        let done = future
+            .call_method0(pyo3::intern!(py, "done"))
+            .and_then(|d| d.is_truthy())
+            .unwrap_or(true);
+        if !done {
+            let next = match inner.pop_now() {
+                Ok(Next::Empty) => break,
+                Ok(next) => settle(py, next),
+                Err(e) => Err(e),
             };
-            let future = future.bind(py);
-            let done = future
-                .call_method0(pyo3::intern!(py, "done"))
-                .and_then(|d| d.is_truthy())
-                .unwrap_or(true);
-            if !done {
-                let next = match inner.pop_now() {
-                    Ok(Next::Empty) => break,
-                    Ok(next) => settle(py, next),
-                    Err(e) => Err(e),
-                };
-                let set = match next {
-                    Ok(event) => future.call_method1(pyo3::intern!(py, "set_result"), (event,)),
-                    Err(e) => {
-                        future.call_method1(pyo3::intern!(py, "set_exception"), (e.value(py),))
-                    }
-                };
-                if let Err(e) = set {
-                    e.write_unraisable(py, Some(future));
-                }
+            let set = match next {
+                Ok(event) => future.call_method1(pyo3::intern!(py, "set_result"), (event,)),
+                Err(e) => future.call_method1(pyo3::intern!(py, "set_exception"), (e.value(py),)),
+            };
+            if let Err(e) = set {
+                e.write_unraisable(py, Some(future));
             }
-            lock(&inner.waiters).pop_front();
         }
-        if let Err(e) = wait_then_drain(py, inner) {
-            e.write_unraisable(py, None);
-        }
+        lock(&inner.waiters).pop_front();
+    }
+    if let Err(e) = wait_then_drain(py, inner) {
+        e.write_unraisable(py, None);
     }
 }
 
 /// Waits on the runtime for the read-ahead task, then runs [`Drain`] on the loop of the
 /// oldest waiting read.
 fn wait_then_drain(py: Python<'_>, inner: &Arc<TurnInner>) -> PyResult<()> {
-    let Some(event_loop) = lock(&inner.waiters)
+    let Some((event_loop, bridge)) = lock(&inner.waiters)
         .front()
-        .map(|w| w.event_loop.clone_ref(py))
+        .map(|w| (w.event_loop.clone_ref(py), w.bridge.clone()))
     else {
         return Ok(());
     };
     let rt = crate::runtime::runtime()?;
     let inner = inner.clone();
+    if let Some(bridge) = bridge {
+        rt.spawn(async move {
+            inner.fill().await;
+            bridge.run(Box::new(move |py| drain(py, &inner)));
+        });
+        return Ok(());
+    }
+    // Loops that cannot watch a socket: hand over through `call_soon_threadsafe`.
     rt.spawn(async move {
         inner.fill().await;
         // Taking the GIL may wait: do it off the runtime's worker threads.
@@ -509,10 +521,12 @@ fn next_awaitable<'py>(py: Python<'py>, inner: &Arc<TurnInner>) -> PyResult<Boun
         .import(pyo3::intern!(py, "asyncio"))?
         .call_method0(pyo3::intern!(py, "get_running_loop"))?;
     let future = event_loop.call_method0(pyo3::intern!(py, "create_future"))?;
+    let bridge = crate::runtime::loop_bridge(py, &event_loop)?;
     let first = {
         let mut waiters = lock(&inner.waiters);
         waiters.push_back(Waiter {
             future: future.clone().unbind(),
+            bridge,
             event_loop: event_loop.unbind(),
         });
         waiters.len() == 1
