@@ -137,14 +137,85 @@ where
     block_ticking(py, rt.get(), catch_up, fut)
 }
 
-/// Wraps `fut` as a Python awaitable on the shared runtime.
+/// Wraps `fut` as a Python awaitable on the shared runtime. Its result reaches the loop
+/// through the loop's bridge, so no runtime thread calls into Python (which could end that
+/// thread mid-call if the interpreter shuts down meanwhile); loops that cannot watch a socket
+/// take the general `pyo3-async-runtimes` path. Cancelling the awaitable drops `fut`.
 pub(crate) fn awaitable<'py, T, F>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
 where
     T: for<'a> IntoPyObject<'a> + Send + 'static,
     F: Future<Output = PyResult<T>> + Send + 'static,
 {
-    runtime()?;
-    pyo3_async_runtimes::tokio::future_into_py(py, fut)
+    let rt = runtime()?;
+    let event_loop = running_loop(py)?;
+    let Some(shared) = loop_bridge(py, &event_loop)? else {
+        return pyo3_async_runtimes::tokio::future_into_py(py, fut);
+    };
+    let future = event_loop.call_method0(pyo3::intern!(py, "create_future"))?;
+    let mut handoff = Handoff {
+        shared,
+        future: Some(future.clone().unbind()),
+    };
+    let task = rt.spawn(async move {
+        let outcome = fut.await;
+        handoff.finish(Box::new(move |py| {
+            outcome.and_then(|v| pyo3::IntoPyObjectExt::into_py_any(v, py))
+        }));
+    });
+    future.call_method1(
+        pyo3::intern!(py, "add_done_callback"),
+        (AbortOnDone(task.abort_handle()),),
+    )?;
+    Ok(future)
+}
+
+/// Makes a task's result on the loop's thread.
+type MakeResult = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
+
+/// Settles an [`awaitable`]'s future through the bridge; a task that panics settles it with
+/// an error (an aborted task, whose future is already done, settles nothing).
+struct Handoff {
+    shared: Arc<Shared>,
+    future: Option<Py<PyAny>>,
+}
+
+impl Handoff {
+    fn finish(&mut self, make: MakeResult) {
+        if let Some(future) = self.future.take() {
+            self.shared
+                .run(Box::new(move |py| settle(py, future.bind(py), make(py))));
+        }
+    }
+}
+
+impl Drop for Handoff {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.finish(Box::new(|_| {
+                Err(crate::errors::poke_error(
+                    "internal error: the task panicked",
+                ))
+            }));
+        }
+    }
+}
+
+/// Sets the future's result or exception unless it is already done (cancelled).
+fn settle(py: Python<'_>, future: &Bound<'_, PyAny>, result: PyResult<Py<PyAny>>) {
+    if future
+        .call_method0(pyo3::intern!(py, "done"))
+        .and_then(|d| d.is_truthy())
+        .unwrap_or(true)
+    {
+        return;
+    }
+    let set = match result {
+        Ok(value) => future.call_method1(pyo3::intern!(py, "set_result"), (value,)),
+        Err(err) => future.call_method1(pyo3::intern!(py, "set_exception"), (err.value(py),)),
+    };
+    if let Err(err) = set {
+        err.write_unraisable(py, Some(future));
+    }
 }
 
 // --- asyncio futures completed through a per-loop bridge
