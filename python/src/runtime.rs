@@ -200,8 +200,9 @@ impl Drop for Handoff {
     }
 }
 
-/// Sets the future's result or exception unless it is already done (cancelled).
-fn settle(py: Python<'_>, future: &Bound<'_, PyAny>, result: PyResult<Py<PyAny>>) {
+/// Sets the future's result or exception unless it is already done (cancelled). Never raises:
+/// this runs as an event-loop callback, where one failure must not lose the other results.
+pub(crate) fn settle(py: Python<'_>, future: &Bound<'_, PyAny>, result: PyResult<Py<PyAny>>) {
     if future
         .call_method0(pyo3::intern!(py, "done"))
         .and_then(|d| d.is_truthy())
@@ -264,6 +265,15 @@ impl Shared {
     }
 }
 
+/// Empties a queue filled by other threads.
+fn take_all<T>(queue: &Mutex<Vec<T>>) -> Vec<T> {
+    std::mem::take(
+        &mut *queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    )
+}
+
 /// Delivers finished calls on one event loop: `loop.add_reader(fd, bridge)` calls it.
 #[pyclass(frozen, module = "poke._poke")]
 pub(crate) struct Bridge {
@@ -277,24 +287,10 @@ impl Bridge {
         let mut buf = [0u8; 64];
         while matches!((&self.rx).read(&mut buf), Ok(n) if n > 0) {}
         self.shared.signaled.store(false, Ordering::SeqCst);
-        let done = std::mem::take(
-            &mut *self
-                .shared
-                .done
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        );
-        for (future, outcome) in done {
+        for (future, outcome) in take_all(&self.shared.done) {
             complete(py, future.bind(py), outcome);
         }
-        let jobs = std::mem::take(
-            &mut *self
-                .shared
-                .jobs
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        );
-        for job in jobs {
+        for job in take_all(&self.shared.jobs) {
             job(py);
         }
     }
@@ -309,16 +305,8 @@ pub(crate) fn loop_bridge(
     Ok(bridge_for(py, event_loop)?.map(|b| b.get().shared.clone()))
 }
 
-/// Sets the future's result or exception, unless it was cancelled meanwhile. Never raises:
-/// this runs as an event-loop callback, where one failure must not lose the other results.
+/// Settles a bridged call's future with its decoded reply or its error.
 fn complete(py: Python<'_>, future: &Bound<'_, PyAny>, outcome: Outcome) {
-    if future
-        .call_method0(pyo3::intern!(py, "done"))
-        .and_then(|d| d.is_truthy())
-        .unwrap_or(true)
-    {
-        return;
-    }
     let result = match outcome {
         Some(Ok(resp)) => crate::convert::from_json(py, &resp.body),
         Some(Err(e)) => Err(to_py_err(e)),
@@ -326,13 +314,7 @@ fn complete(py: Python<'_>, future: &Bound<'_, PyAny>, outcome: Outcome) {
             "internal error: the request task panicked",
         )),
     };
-    let set = match result {
-        Ok(value) => future.call_method1(pyo3::intern!(py, "set_result"), (value,)),
-        Err(err) => future.call_method1(pyo3::intern!(py, "set_exception"), (err.value(py),)),
-    };
-    if let Err(err) = set {
-        err.write_unraisable(py, Some(future));
-    }
+    settle(py, future, result);
 }
 
 /// Aborts the call's task when its asyncio future is done (cancelled; otherwise a no-op, the

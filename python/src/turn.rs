@@ -455,13 +455,7 @@ fn drain(py: Python<'_>, inner: &Arc<TurnInner>) {
                 Ok(next) => settle(py, next),
                 Err(e) => Err(e),
             };
-            let set = match next {
-                Ok(event) => future.call_method1(pyo3::intern!(py, "set_result"), (event,)),
-                Err(e) => future.call_method1(pyo3::intern!(py, "set_exception"), (e.value(py),)),
-            };
-            if let Err(e) = set {
-                e.write_unraisable(py, Some(future));
-            }
+            crate::runtime::settle(py, future, next);
         }
         lock(&inner.waiters).pop_front();
     }
