@@ -408,7 +408,7 @@ impl Ready {
 }
 
 /// What `__anext__` settles a future with, or raises at once.
-fn settle(py: Python<'_>, next: Next) -> PyResult<Py<PyAny>> {
+fn answer(py: Python<'_>, next: Next) -> PyResult<Py<PyAny>> {
     match next {
         Next::Event(event) => Ok(Py::new(py, event)?.into_any()),
         Next::Failed(e) => Err(crate::errors::to_py_err(e)),
@@ -452,7 +452,7 @@ fn drain(py: Python<'_>, inner: &Arc<TurnInner>) {
         if !done {
             let next = match inner.pop_now() {
                 Ok(Next::Empty) => break,
-                Ok(next) => settle(py, next),
+                Ok(next) => answer(py, next),
                 Err(e) => Err(e),
             };
             crate::runtime::settle(py, future, next);
@@ -506,7 +506,7 @@ fn next_awaitable<'py>(py: Python<'py>, inner: &Arc<TurnInner>) -> PyResult<Boun
         match inner.pop_now()? {
             Next::Empty => {}
             next => {
-                let value = settle(py, next);
+                let value = answer(py, next);
                 return Ok(Bound::new(py, Ready(Mutex::new(Some(value))))?.into_any());
             }
         }
