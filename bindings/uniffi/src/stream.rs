@@ -7,7 +7,8 @@
 
 use crate::error::PokeError;
 use crate::sessions::json_text;
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// The event types of a turn; anything newer is `Other` (its name is in `TurnEvent.event`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
@@ -150,6 +151,10 @@ pub struct ReplayNotice {
 #[derive(uniffi::Object)]
 pub struct Turn {
     stream: tokio::sync::Mutex<poke::TurnStream>,
+    /// Events of tracked reads whose caller has not yet said whether it got them.
+    in_flight: Mutex<HashMap<u64, TurnEvent>>,
+    /// Events whose read was abandoned after they left the stream: handed out again first.
+    returned: Mutex<VecDeque<TurnEvent>>,
     handle: poke::TurnHandle,
     session_id: String,
     idempotency_key: Option<String>,
@@ -168,16 +173,57 @@ impl Turn {
                 note: n.note.clone(),
             }),
             stream: tokio::sync::Mutex::new(stream),
+            in_flight: Mutex::default(),
+            returned: Mutex::default(),
         })
     }
+
+    /// The next event: one an abandoned read gave back, else the stream's next.
+    async fn read(&self) -> Result<Option<TurnEvent>, PokeError> {
+        let mut stream = self.stream.lock().await;
+        if let Some(event) = lock(&self.returned).pop_front() {
+            return Ok(Some(event));
+        }
+        Ok(stream.next_event().await?.map(Into::into))
+    }
+}
+
+/// A poisoned lock only means another thread panicked mid-update of a plain map; the data is
+/// still consistent, so keep going rather than panic across the FFI boundary.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[uniffi::export(async_runtime = "tokio")]
 impl Turn {
     /// The next event, or null once the turn is over (or the stream was closed).
     pub async fn next(&self) -> Result<Option<TurnEvent>, PokeError> {
-        let item = self.stream.lock().await.next_event().await?;
-        Ok(item.map(Into::into))
+        self.read().await
+    }
+
+    /// `next()` for readers that can be cancelled after the event left the stream but before
+    /// they received it (a Kotlin coroutine cancelled while the result is on its way). The event
+    /// is kept under `read_id` until `confirm_read` drops it or `abandon_read` gives it back to
+    /// the next read. `asFlow()` does this; direct callers rarely need it.
+    pub async fn next_tracked(&self, read_id: u64) -> Result<Option<TurnEvent>, PokeError> {
+        let event = self.read().await?;
+        if let Some(event) = &event {
+            lock(&self.in_flight).insert(read_id, event.clone());
+        }
+        Ok(event)
+    }
+
+    /// The caller of `next_tracked(read_id)` received its event.
+    pub fn confirm_read(&self, read_id: u64) {
+        lock(&self.in_flight).remove(&read_id);
+    }
+
+    /// The caller of `next_tracked(read_id)` gave up: if the read had already taken an event, the
+    /// next read returns it. A read that never finished took nothing, so this is then a no-op.
+    pub fn abandon_read(&self, read_id: u64) {
+        if let Some(event) = lock(&self.in_flight).remove(&read_id) {
+            lock(&self.returned).push_front(event);
+        }
     }
 
     /// The turn's response id (`X-Response-Id`, else `message.created`'s `data.id`).

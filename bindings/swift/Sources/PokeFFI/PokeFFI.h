@@ -665,6 +665,11 @@ uint64_t uniffi_poke_ffi_fn_clone_turn(uint64_t handle, RustCallStatus *_Nonnull
 void uniffi_poke_ffi_fn_free_turn(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_ABANDON_READ
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_ABANDON_READ
+void uniffi_poke_ffi_fn_method_turn_abandon_read(uint64_t ptr, uint64_t read_id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_CANCEL
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_CANCEL
 uint64_t uniffi_poke_ffi_fn_method_turn_cancel(uint64_t ptr
@@ -673,6 +678,11 @@ uint64_t uniffi_poke_ffi_fn_method_turn_cancel(uint64_t ptr
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_CLOSE
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_CLOSE
 void uniffi_poke_ffi_fn_method_turn_close(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_CONFIRM_READ
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_CONFIRM_READ
+void uniffi_poke_ffi_fn_method_turn_confirm_read(uint64_t ptr, uint64_t read_id, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_IDEMPOTENCY_KEY
@@ -688,6 +698,11 @@ RustBuffer uniffi_poke_ffi_fn_method_turn_last_event_id(uint64_t ptr, RustCallSt
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_NEXT
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_NEXT
 uint64_t uniffi_poke_ffi_fn_method_turn_next(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_NEXT_TRACKED
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_NEXT_TRACKED
+uint64_t uniffi_poke_ffi_fn_method_turn_next_tracked(uint64_t ptr, uint64_t read_id
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_REPLAYED
@@ -1337,6 +1352,12 @@ uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_wait_idle(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_ABANDON_READ
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_ABANDON_READ
+uint16_t uniffi_poke_ffi_checksum_method_turn_abandon_read(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_CANCEL
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_CANCEL
 uint16_t uniffi_poke_ffi_checksum_method_turn_cancel(void
@@ -1346,6 +1367,12 @@ uint16_t uniffi_poke_ffi_checksum_method_turn_cancel(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_CLOSE
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_CLOSE
 uint16_t uniffi_poke_ffi_checksum_method_turn_close(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_CONFIRM_READ
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_CONFIRM_READ
+uint16_t uniffi_poke_ffi_checksum_method_turn_confirm_read(void
     
 );
 #endif
@@ -1364,6 +1391,12 @@ uint16_t uniffi_poke_ffi_checksum_method_turn_last_event_id(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_NEXT
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_NEXT
 uint16_t uniffi_poke_ffi_checksum_method_turn_next(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_NEXT_TRACKED
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_NEXT_TRACKED
+uint16_t uniffi_poke_ffi_checksum_method_turn_next_tracked(void
     
 );
 #endif

@@ -187,6 +187,39 @@ async fn close_ends_a_waiting_next_and_cancel_reaches_the_server() {
         .unwrap();
 }
 
+#[tokio::test]
+async fn an_abandoned_tracked_read_gives_its_event_to_the_next_read() {
+    let emulator = Emulator::new(None).unwrap();
+    let c = pokee(&emulator);
+    let session = c.create_session(None).await.unwrap();
+    let turn = c
+        .send_message(session.id.clone(), "hi events=8 pace_ms=0".into(), None)
+        .await
+        .unwrap();
+    let id = |ev: Option<crate::TurnEvent>| ev.and_then(|e| e.id).unwrap();
+
+    // Finished but abandoned (its caller was cancelled as the result arrived): read again.
+    assert_eq!(id(turn.next_tracked(1).await.unwrap()), "0");
+    turn.abandon_read(1);
+    assert_eq!(id(turn.next_tracked(2).await.unwrap()), "0");
+    turn.confirm_read(2);
+    // Confirmed reads are gone: abandoning one later changes nothing.
+    turn.abandon_read(2);
+    assert_eq!(id(turn.next().await.unwrap()), "1");
+    // A tracked read dropped before it finished took nothing; abandoning it is a no-op.
+    let pending = turn.next_tracked(3);
+    drop(pending);
+    turn.abandon_read(3);
+    turn.abandon_read(99);
+    let mut rest = Vec::new();
+    while let Some(ev) = turn.next_tracked(4).await.unwrap() {
+        turn.confirm_read(4);
+        rest.push(ev.id.unwrap());
+    }
+    let want: Vec<String> = (2..8).map(|i| i.to_string()).collect();
+    assert_eq!(rest, want);
+}
+
 #[test]
 fn bad_fault_json_is_invalid_input() {
     let emulator = Emulator::new(None).unwrap();

@@ -2545,6 +2545,12 @@ public func FfiConverterTypeTransferProgressListener_lower(_ value: TransferProg
 public protocol TurnProtocol: AnyObject, Sendable {
     
     /**
+     * The caller of `next_tracked(read_id)` gave up: if the read had already taken an event, the
+     * next read returns it. A read that never finished took nothing, so this is then a no-op.
+     */
+    func abandonRead(readId: UInt64) 
+    
+    /**
      * Asks the server to cancel the turn; the stream then ends with `message.cancelled`.
      */
     func cancel() async throws  -> CancelResult
@@ -2554,6 +2560,11 @@ public protocol TurnProtocol: AnyObject, Sendable {
      * server. Kotlin calls this `closeStream()`, because `close()` frees the object there.
      */
     func close() 
+    
+    /**
+     * The caller of `next_tracked(read_id)` received its event.
+     */
+    func confirmRead(readId: UInt64) 
     
     /**
      * The `Idempotency-Key` the turn was started with (null for a resumed stream).
@@ -2569,6 +2580,14 @@ public protocol TurnProtocol: AnyObject, Sendable {
      * The next event, or null once the turn is over (or the stream was closed).
      */
     func next() async throws  -> TurnEvent?
+    
+    /**
+     * `next()` for readers that can be cancelled after the event left the stream but before
+     * they received it (a Kotlin coroutine cancelled while the result is on its way). The event
+     * is kept under `read_id` until `confirm_read` drops it or `abandon_read` gives it back to
+     * the next read. `asFlow()` does this; direct callers rarely need it.
+     */
+    func nextTracked(readId: UInt64) async throws  -> TurnEvent?
     
     /**
      * Set when the server answered an idempotent re-send with "replayed".
@@ -2647,6 +2666,19 @@ open class Turn: TurnProtocol, @unchecked Sendable {
 
     
     /**
+     * The caller of `next_tracked(read_id)` gave up: if the read had already taken an event, the
+     * next read returns it. A read that never finished took nothing, so this is then a no-op.
+     */
+open func abandonRead(readId: UInt64)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_turn_abandon_read(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(readId),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * Asks the server to cancel the turn; the stream then ends with `message.cancelled`.
      */
 open func cancel()async throws  -> CancelResult  {
@@ -2673,6 +2705,18 @@ open func close()  {try! rustCall() {
         uniffiCallStatus in
     uniffi_poke_ffi_fn_method_turn_close(
             self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The caller of `next_tracked(read_id)` received its event.
+     */
+open func confirmRead(readId: UInt64)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_turn_confirm_read(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(readId),uniffiCallStatus
     )
 }
 }
@@ -2710,6 +2754,28 @@ open func next()async throws  -> TurnEvent?  {
             rustFutureFunc: {
                 uniffi_poke_ffi_fn_method_turn_next(
                         self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeTurnEvent.lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * `next()` for readers that can be cancelled after the event left the stream but before
+     * they received it (a Kotlin coroutine cancelled while the result is on its way). The event
+     * is kept under `read_id` until `confirm_read` drops it or `abandon_read` gives it back to
+     * the next read. `asFlow()` does this; direct callers rarely need it.
+     */
+open func nextTracked(readId: UInt64)async throws  -> TurnEvent?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_turn_next_tracked(
+                        self.uniffiCloneHandle(),FfiConverterUInt64.lower(readId)
                 )
             },
             pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
@@ -7449,10 +7515,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_poke_ffi_checksum_method_pokeeclient_wait_idle() != 4941) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_poke_ffi_checksum_method_turn_abandon_read() != 52547) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_poke_ffi_checksum_method_turn_cancel() != 10888) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_method_turn_close() != 63872) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_turn_confirm_read() != 16220) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_method_turn_idempotency_key() != 24199) {
@@ -7462,6 +7534,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_method_turn_next() != 33081) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_turn_next_tracked() != 44420) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_method_turn_replayed() != 12856) {

@@ -1,19 +1,43 @@
 // Hand-written: a turn as a Kotlin Flow. All stream behaviour (resume, dedupe, order) is the
-// core's; this only pulls `next()` until it returns null.
+// core's; this only pulls `nextTracked()` until it returns null and tells the core whether each
+// read's event arrived.
 package com.poke
 
+import java.util.concurrent.atomic.AtomicLong
+import kotlin.coroutines.cancellation.CancellationException
 import kotlinx.coroutines.flow.Flow
-import kotlinx.coroutines.flow.flow
+import kotlinx.coroutines.flow.FlowCollector
 
 /**
  * The turn's events as a [Flow], each event exactly once and in order; it completes after the
  * terminal event (or after [Turn.closeStream]) and throws [PokeException] if the stream cannot
  * be resumed. The flow pulls from the one underlying stream: collecting it again continues
- * where the last collection stopped. Cancelling the collector cancels the pending read only;
- * close the turn (`use {}`) to release its connection, or [Turn.cancel] to stop it on the server.
+ * where the last collection stopped. Cancelling the collector cancels the pending read only,
+ * and loses nothing: an event that was already on its way is delivered by the next collection.
+ * Close the turn (`use {}`) to release its connection, or [Turn.cancel] to stop it on the server.
  */
-fun Turn.asFlow(): Flow<TurnEvent> = flow {
-    while (true) {
-        emit(next() ?: break)
+fun Turn.asFlow(): Flow<TurnEvent> = TurnFlow(this)
+
+private val readIds = AtomicLong()
+
+// Implements Flow directly rather than through `flow {}`: `flow {}`'s emit checks for
+// cancellation before handing the value on, and an event confirmed to the core but dropped
+// there would be lost. Here the value goes straight to the collector, in the same coroutine.
+private class TurnFlow(private val turn: Turn) : Flow<TurnEvent> {
+    override suspend fun collect(collector: FlowCollector<TurnEvent>) {
+        while (true) {
+            val readId = readIds.incrementAndGet().toULong()
+            val event = try {
+                turn.nextTracked(readId)
+            } catch (e: CancellationException) {
+                // The read may have finished just as the coroutine was cancelled (its result
+                // then never reaches us): give that event back to the next read.
+                turn.abandonRead(readId)
+                throw e
+            }
+            // No suspension since the read returned, so the event is ours: confirm, then emit.
+            turn.confirmRead(readId)
+            collector.emit(event ?: return)
+        }
     }
 }

@@ -121,6 +121,44 @@ class SessionsTest {
     }
 
     @Test
+    fun collectorsCancelledAtRandomMomentsLoseAndRepeatNothing() = runBlocking {
+        // Many timeouts land while a read's result is on its way back; each such event must
+        // come out of the next collection. Bounded: 200 events 1 ms apart, at most 2,000 tries.
+        pokee().use { c ->
+            val session = c.createSession()
+            c.sendMessage(session.id, "race events=200 pace_ms=1").use { turn ->
+                val got = mutableListOf<String?>()
+                val random = java.util.Random(7)
+                var finished = false
+                var tries = 0
+                while (!finished && tries++ < 2_000) {
+                    finished = withTimeoutOrNull(1L + random.nextInt(3)) {
+                        turn.asFlow().collect { got += it.id }
+                        true
+                    } ?: false
+                }
+                assertTrue(finished, "gave up after $tries collections")
+                assertEquals((0..199).map { it.toString() }, got)
+            }
+        }
+    }
+
+    @Test
+    fun anAbandonedTrackedReadIsHandedOutAgain() = runBlocking {
+        pokee().use { c ->
+            val session = c.createSession()
+            c.sendMessage(session.id, "tracked events=6 pace_ms=0").use { turn ->
+                assertEquals("0", turn.nextTracked(1u)?.id)
+                turn.abandonRead(1u)
+                assertEquals("0", turn.nextTracked(2u)?.id)
+                turn.confirmRead(2u)
+                turn.abandonRead(2u)
+                assertEquals(listOf("1", "2", "3", "4", "5"), turn.asFlow().map { it.id }.toList())
+            }
+        }
+    }
+
+    @Test
     fun invalidArgumentsFailBeforeSending() {
         pokee().use { c ->
             val metadata = failing<PokeException.InvalidInput> {
