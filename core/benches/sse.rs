@@ -1,9 +1,10 @@
 //! SSE decoding throughput on a recorded-style stream: 200,000 events of about 100 bytes, in
 //! the shape the Pokee API sends (`id:`, `event:`, a JSON `data:` line), fed in 64 KiB chunks.
 //!
-//! `cargo bench -p poke --bench sse`. Two steps are timed: the byte-level decoder alone, and
-//! decoder plus `TurnEvent` (the JSON payload parsed), which is what a turn stream does per
-//! event before handing it over. Each reports bytes/s and events/s.
+//! `cargo bench -p poke --bench sse`. Three steps are timed: the byte-level decoder alone;
+//! decoder plus `TurnEvent`, which is what a turn stream does per event before handing it over
+//! (the payload is parsed only when read); and the same with `data()` read, as a Rust reader
+//! of every payload pays. Each reports bytes/s and events/s.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use poke::{SseDecoder, TurnEvent};
@@ -72,6 +73,14 @@ fn sse(c: &mut Criterion) {
             b.iter(|| {
                 decode_all(black_box(&stream), |ev| {
                     drop(black_box(TurnEvent::from(ev)))
+                })
+            })
+        });
+        g.bench_function("decoder_turn_event_and_data", |b| {
+            b.iter(|| {
+                decode_all(black_box(&stream), |ev| {
+                    let ev = TurnEvent::from(ev);
+                    black_box(ev.data());
                 })
             })
         });

@@ -14,7 +14,7 @@ use futures_util::stream::{BoxStream, Stream, StreamExt};
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -123,31 +123,44 @@ impl TurnEventKind {
 }
 
 /// One event of a turn.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct TurnEvent {
     /// The event's `id:` (its sequence number as text), absent in old-format streams.
     pub id: Option<String>,
     /// The event name, e.g. `text.delta`.
     pub event: String,
-    /// The payload parsed as JSON, or the raw text as a JSON string when it is not JSON.
-    pub data: serde_json::Value,
     /// The payload exactly as received.
     pub raw: String,
+    /// `raw` parsed on first use: readers that only count, forward or re-parse events (the
+    /// bindings build their own objects from `raw`) never pay for a `Value`.
+    data: OnceLock<serde_json::Value>,
+}
+
+impl PartialEq for TurnEvent {
+    fn eq(&self, other: &Self) -> bool {
+        // `data` follows from `raw`, parsed or not.
+        self.id == other.id && self.event == other.event && self.raw == other.raw
+    }
 }
 
 impl TurnEvent {
-    /// Builds an event from its wire parts, parsing `raw` as JSON when it can.
+    /// Builds an event from its wire parts; `raw` is parsed as JSON when `data()` is first read.
     pub fn new(id: Option<String>, event: impl Into<String>, raw: impl Into<String>) -> Self {
-        let raw = raw.into();
-        let data =
-            serde_json::from_str(&raw).unwrap_or_else(|_| serde_json::Value::String(raw.clone()));
         Self {
             id,
             event: event.into(),
-            data,
-            raw,
+            raw: raw.into(),
+            data: OnceLock::new(),
         }
+    }
+
+    /// The payload parsed as JSON, or the raw text as a JSON string when it is not JSON.
+    pub fn data(&self) -> &serde_json::Value {
+        self.data.get_or_init(|| {
+            serde_json::from_str(&self.raw)
+                .unwrap_or_else(|_| serde_json::Value::String(self.raw.clone()))
+        })
     }
 
     /// The event's type.
@@ -162,7 +175,7 @@ impl TurnEvent {
 
     /// `data.sequence_number`, else the id read as a number.
     pub fn sequence_number(&self) -> Option<u64> {
-        self.data
+        self.data()
             .get("sequence_number")
             .and_then(serde_json::Value::as_u64)
             .or_else(|| self.id.as_deref().and_then(|id| id.trim().parse().ok()))
@@ -170,12 +183,14 @@ impl TurnEvent {
 
     /// `data.content` when it is a string (text, thinking and tool-input deltas).
     pub fn content(&self) -> Option<&str> {
-        self.data.get("content").and_then(serde_json::Value::as_str)
+        self.data()
+            .get("content")
+            .and_then(serde_json::Value::as_str)
     }
 
     /// `data.error` when it is a string (`message.error`).
     pub fn error(&self) -> Option<&str> {
-        self.data.get("error").and_then(serde_json::Value::as_str)
+        self.data().get("error").and_then(serde_json::Value::as_str)
     }
 }
 
@@ -435,7 +450,8 @@ pub(crate) struct TurnSetup {
 /// `message.cancelled`), after [`TurnStream::close`], or with [`Error::Stream`] when resuming
 /// is impossible or keeps failing.
 pub struct TurnStream {
-    inner: Option<BoxStream<'static, Result<TurnEvent>>>,
+    /// `None` once the stream is over: dropping the driver drops its connection.
+    inner: Option<Reading>,
     shared: Arc<Mutex<Shared>>,
     cancel: CancelHandle,
     control: Option<TurnControl>,
@@ -488,13 +504,8 @@ impl TurnStream {
             problem: "the stream ended before a terminal event".into(),
             done,
         };
-        let inner = futures_util::stream::unfold(driver, |mut d| async move {
-            let item = d.next().await?;
-            Some((item, d))
-        })
-        .boxed();
         Self {
-            inner: Some(inner),
+            inner: Some(Reading::Idle(Box::new(driver))),
             shared,
             cancel,
             control: setup.control,
@@ -586,17 +597,41 @@ impl Stream for TurnStream {
             self.inner = None;
             return Poll::Ready(None);
         }
-        let Some(inner) = self.inner.as_mut() else {
-            return Poll::Ready(None);
-        };
-        match inner.as_mut().poll_next(cx) {
-            Poll::Ready(None) => {
-                self.inner = None;
-                Poll::Ready(None)
+        loop {
+            match self.inner.take() {
+                None => return Poll::Ready(None),
+                Some(Reading::Idle(mut driver)) => {
+                    if let Some(event) = driver.next_ready() {
+                        self.inner = Some(Reading::Idle(driver));
+                        return Poll::Ready(Some(Ok(event)));
+                    }
+                    self.inner = Some(Reading::Waiting(Box::pin(async move {
+                        let item = driver.next().await;
+                        (item, driver)
+                    })));
+                }
+                Some(Reading::Waiting(mut read)) => match read.as_mut().poll(cx) {
+                    Poll::Pending => {
+                        self.inner = Some(Reading::Waiting(read));
+                        return Poll::Pending;
+                    }
+                    Poll::Ready((None, _)) => return Poll::Ready(None),
+                    Poll::Ready((Some(item), driver)) => {
+                        self.inner = Some(Reading::Idle(driver));
+                        return Poll::Ready(Some(item));
+                    }
+                },
             }
-            other => other,
         }
     }
+}
+
+/// The driver between reads, or inside one that may wait for the network. Events already
+/// decoded are handed out from `Idle` with no future at all: one event costs no allocation and
+/// no move of the driver, which matters at a million events a second.
+enum Reading {
+    Idle(Box<Driver>),
+    Waiting(BoxFuture<'static, (Option<Result<TurnEvent>>, Box<Driver>)>),
 }
 
 enum Read {
@@ -640,6 +675,14 @@ struct Driver {
 }
 
 impl Driver {
+    /// The next event if one is decoded already: `next` without waiting.
+    fn next_ready(&mut self) -> Option<TurnEvent> {
+        if self.done {
+            return None;
+        }
+        self.deliver_queued()
+    }
+
     async fn next(&mut self) -> Option<Result<TurnEvent>> {
         loop {
             if self.done {
@@ -707,7 +750,7 @@ impl Driver {
                 s.last_event_id.clone_from(&self.position);
                 if s.response_id.is_none() && event.kind() == TurnEventKind::MessageCreated {
                     s.response_id = event
-                        .data
+                        .data()
                         .get("id")
                         .and_then(serde_json::Value::as_str)
                         .map(str::to_owned);
@@ -1265,7 +1308,7 @@ mod tests {
     fn unknown_and_non_json_events_are_kept() {
         let ev = TurnEvent::new(Some("4".into()), "brand.new", "not json");
         assert_eq!(ev.kind(), TurnEventKind::Other("brand.new".into()));
-        assert_eq!(ev.data, serde_json::Value::String("not json".into()));
+        assert_eq!(*ev.data(), serde_json::Value::String("not json".into()));
         assert_eq!(ev.sequence_number(), Some(4));
         let delta = TurnEvent::new(
             None,

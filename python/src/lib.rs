@@ -4,6 +4,7 @@ mod client;
 mod convert;
 mod emulator;
 mod errors;
+mod json_to_py;
 mod logging;
 mod mcp;
 mod progress;

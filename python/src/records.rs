@@ -3,7 +3,7 @@
 //! Each class wraps the core value in an `Arc`; attributes read it, and `to_dict()` is the
 //! core's own serialization (unknown fields included, as the server sent them).
 
-use crate::convert::{from_json, value_to_py};
+use crate::convert::from_json;
 use crate::errors::poke_error;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -164,7 +164,7 @@ record! {
     Event(poke::TurnEvent) as |r| EventDict {
         id: r.0.id.as_deref(),
         r#type: &r.0.event,
-        data: &r.0.data,
+        data: r.0.data(),
     }, {
         /// The event's `id:` (its sequence number as text), None in old-format streams.
         #[getter]
@@ -181,7 +181,11 @@ record! {
         /// The payload: parsed JSON (usually a dict), or the raw text when it is not JSON.
         #[getter]
         fn data(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-            value_to_py(py, &self.0.data).map(Bound::unbind)
+            let raw = &self.0.raw;
+            Ok(match crate::json_to_py::json_to_py(py, raw)? {
+                Some(value) => value.unbind(),
+                None => pyo3::types::PyString::new(py, raw).into_any().unbind(),
+            })
         }
 
         /// The payload exactly as received.

@@ -105,7 +105,7 @@ impl From<poke::TurnEvent> for TurnEvent {
             error: ev.error().map(str::to_owned),
             sequence_number: ev.sequence_number(),
             is_terminal: ev.is_terminal(),
-            data_json: json_text(&ev.data),
+            data_json: json_text(ev.data()),
             id: ev.id,
             event: ev.event,
             raw: ev.raw,
