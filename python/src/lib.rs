@@ -4,6 +4,7 @@ mod client;
 mod convert;
 mod emulator;
 mod errors;
+mod event;
 mod json_to_py;
 mod logging;
 mod mcp;
@@ -49,7 +50,7 @@ fn _poke(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<turn::Turn>()?;
     m.add_class::<turn::AsyncTurn>()?;
     m.add_class::<records::SessionRecord>()?;
-    m.add_class::<records::Event>()?;
+    m.add_class::<event::Event>()?;
     m.add_class::<records::FileEntry>()?;
     m.add_class::<records::UploadResult>()?;
     m.add_class::<records::CancelResult>()?;

@@ -24,7 +24,7 @@ pub(crate) fn quote(py: Python<'_>, s: &str) -> String {
 }
 
 /// `Name(key=value, ...)` from the dict form, values shown with Python's `repr`.
-fn repr_of(py: Python<'_>, name: &str, dict: Py<PyAny>) -> PyResult<String> {
+pub(crate) fn repr_of(py: Python<'_>, name: &str, dict: Py<PyAny>) -> PyResult<String> {
     let dict = dict.into_bound(py).cast_into::<PyDict>()?;
     let mut parts = Vec::with_capacity(dict.len());
     for (k, v) in dict.iter() {
@@ -156,77 +156,6 @@ record! {
             }
         }
     }
-}
-
-record! {
-    /// One event of a turn: `type` is the event name (`text.delta`, `message.completed`, ...,
-    /// or any newer name), `data` its payload.
-    Event(poke::TurnEvent) as |r| EventDict {
-        id: r.0.id.as_deref(),
-        r#type: &r.0.event,
-        data: r.0.data(),
-    }, {
-        /// The event's `id:` (its sequence number as text), None in old-format streams.
-        #[getter]
-        fn id(&self) -> Option<&str> {
-            self.0.id.as_deref()
-        }
-
-        /// The event name.
-        #[getter]
-        fn r#type(&self) -> &str {
-            &self.0.event
-        }
-
-        /// The payload: parsed JSON (usually a dict), or the raw text when it is not JSON.
-        #[getter]
-        fn data(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-            let raw = &self.0.raw;
-            Ok(match crate::json_to_py::json_to_py(py, raw)? {
-                Some(value) => value.unbind(),
-                None => pyo3::types::PyString::new(py, raw).into_any().unbind(),
-            })
-        }
-
-        /// The payload exactly as received.
-        #[getter]
-        fn raw(&self) -> &str {
-            &self.0.raw
-        }
-
-        /// `data["content"]` when it is a string (text, thinking and tool-input deltas).
-        #[getter]
-        fn content(&self) -> Option<&str> {
-            self.0.content()
-        }
-
-        /// `data["error"]` when it is a string (`message.error`).
-        #[getter]
-        fn error(&self) -> Option<&str> {
-            self.0.error()
-        }
-
-        /// `data["sequence_number"]`, else the id read as a number.
-        #[getter]
-        fn sequence_number(&self) -> Option<u64> {
-            self.0.sequence_number()
-        }
-
-        /// True for `message.completed`, `message.error` and `message.cancelled`.
-        #[getter]
-        fn is_terminal(&self) -> bool {
-            self.0.is_terminal()
-        }
-    }
-}
-
-/// `to_dict()` of an event: the wire parts.
-#[derive(Serialize)]
-struct EventDict<'a> {
-    id: Option<&'a str>,
-    #[serde(rename = "type")]
-    r#type: &'a str,
-    data: &'a serde_json::Value,
 }
 
 record! {

@@ -5,7 +5,8 @@
 //! over in batches through a bounded channel, so Python only picks up ready events: `next()`
 //! releases the GIL, and `__anext__` goes through the event loop, only when none is ready.
 
-use crate::records::{CancelResult, Event, ReplayNotice, quote};
+use crate::event::{Event, Parts};
+use crate::records::{CancelResult, ReplayNotice, quote};
 use crate::runtime::awaitable;
 use crate::sessions::{Call, blocking, later};
 use futures_util::FutureExt;
@@ -56,10 +57,34 @@ enum Position {
     Full(Snapshot),
 }
 
+/// Events read ahead together: their strings in one buffer, each with the stream's position
+/// after it (see `crate::event` for why one buffer).
+struct Batch {
+    text: String,
+    events: Vec<(Parts, Position)>,
+}
+
+impl Batch {
+    fn new() -> Self {
+        Self {
+            text: String::with_capacity(BATCH * 128),
+            events: Vec::with_capacity(BATCH),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+}
+
 /// What the read-ahead task hands over.
 enum Fed {
-    /// Events in order, each with the stream's position after it.
-    Events(Vec<(Event, Position)>),
+    /// Events in order.
+    Events(Batch),
     /// The stream failed; the position where it stopped.
     Failed(poke::Error, Snapshot),
     /// The stream ended (terminal event delivered, or closed).
@@ -113,7 +138,7 @@ impl Drop for TurnInner {
 async fn read_ahead(mut stream: TurnStream, tx: mpsc::Sender<Fed>) {
     // The response id as of the last position sent, to spot a change.
     let mut response_id = stream.response_id();
-    let mut batch = Vec::with_capacity(BATCH);
+    let mut batch = Batch::new();
     loop {
         // Wait for the network only while the batch is empty: a batch carries what is
         // already here.
@@ -125,7 +150,7 @@ async fn read_ahead(mut stream: TurnStream, tx: mpsc::Sender<Fed>) {
         let event = match next {
             Some(Ok(Some(event))) => event,
             None => {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                let full = std::mem::replace(&mut batch, Batch::new());
                 if tx.send(Fed::Events(full)).await.is_err() {
                     return;
                 }
@@ -158,9 +183,12 @@ async fn read_ahead(mut stream: TurnStream, tx: mpsc::Sender<Fed>) {
                 })
             }
         });
-        batch.push((Event::from(event), position));
+        let parts = Parts::append(&mut batch.text, &event);
+        // Freed here, on the thread that allocated it.
+        drop(event);
+        batch.events.push((parts, position));
         if batch.len() == BATCH {
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+            let full = std::mem::replace(&mut batch, Batch::new());
             if tx.send(Fed::Events(full)).await.is_err() {
                 return;
             }
@@ -213,7 +241,11 @@ impl TurnInner {
     /// Files what the read-ahead task sent (`None`: it stopped, so the stream is over).
     fn accept(&self, fed: Option<Fed>) {
         match fed {
-            Some(Fed::Events(events)) => lock(&self.ready).extend(events),
+            Some(Fed::Events(batch)) => {
+                let text = Arc::new(batch.text);
+                let events = batch.events.into_iter();
+                lock(&self.ready).extend(events.map(|(parts, p)| (Event::new(&text, parts), p)));
+            }
             Some(Fed::Failed(e, snapshot)) => *lock(&self.outcome) = Some(Err((e, snapshot))),
             Some(Fed::End(snapshot)) => *lock(&self.outcome) = Some(Ok(snapshot)),
             None => {
@@ -330,13 +362,16 @@ impl TurnInner {
             Position::Full(snapshot) => self.set_snapshot(snapshot),
             Position::FromEvent => {
                 let mut s = lock(&self.snapshot);
-                if let Some(id) = &event.0.id {
+                if let Some(id) = event.id_str() {
                     match s.last_event_id.as_mut() {
-                        Some(last) => last.clone_from(id),
-                        None => s.last_event_id = Some(id.clone()),
+                        Some(last) => {
+                            last.clear();
+                            last.push_str(id);
+                        }
+                        None => s.last_event_id = Some(id.to_owned()),
                     }
                 }
-                s.finished = event.0.is_terminal();
+                s.finished = event.terminal();
             }
         }
     }

@@ -1,0 +1,182 @@
+//! `Event`: one event of a turn, as Python sees it.
+//!
+//! Events read ahead are copied into one text buffer per batch on the runtime thread (the
+//! core's event is then freed where it was allocated), and each `Event` points into that
+//! buffer. Python thus frees one buffer per batch instead of several strings per event: freeing
+//! memory another thread allocated was a quarter of the Python thread's time at a million
+//! events a second. The core's `TurnEvent` is rebuilt, once, only for the getters that need
+//! its logic (`content`, `error`, `sequence_number`, `to_dict`).
+
+use crate::json_to_py::json_to_py;
+use crate::records::{repr_of, to_py};
+use poke::{TurnEvent, TurnEventKind};
+use pyo3::prelude::*;
+use pyo3::types::PyString;
+use serde::Serialize;
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
+
+/// Where one event's strings sit in its batch's text.
+#[derive(Clone)]
+pub(crate) struct Parts {
+    id: Option<Range<usize>>,
+    name: Range<usize>,
+    raw: Range<usize>,
+}
+
+impl Parts {
+    /// Appends `event`'s strings to `text` and says where they went.
+    pub(crate) fn append(text: &mut String, event: &TurnEvent) -> Self {
+        let mut put = |s: &str| {
+            let start = text.len();
+            text.push_str(s);
+            start..text.len()
+        };
+        Self {
+            id: event.id.as_deref().map(&mut put),
+            name: put(&event.event),
+            raw: put(&event.raw),
+        }
+    }
+}
+
+/// One event of a turn: `type` is the event name (`text.delta`, `message.completed`, ..., or
+/// any newer name), `data` its payload.
+#[pyclass(frozen, eq, module = "poke")]
+pub(crate) struct Event {
+    text: Arc<String>,
+    parts: Parts,
+    /// The core's event, built on first use by the getters that need its logic.
+    core: OnceLock<Box<TurnEvent>>,
+}
+
+impl Event {
+    /// The event at `parts` of a batch's `text`.
+    pub(crate) fn new(text: &Arc<String>, parts: Parts) -> Self {
+        Self {
+            text: text.clone(),
+            parts,
+            core: OnceLock::new(),
+        }
+    }
+
+    fn part(&self, range: &Range<usize>) -> &str {
+        // Ranges come from `Parts::append` on this very text, at char boundaries.
+        self.text.get(range.clone()).unwrap_or_default()
+    }
+
+    pub(crate) fn id_str(&self) -> Option<&str> {
+        self.parts.id.as_ref().map(|r| self.part(r))
+    }
+
+    fn name(&self) -> &str {
+        self.part(&self.parts.name)
+    }
+
+    fn raw_str(&self) -> &str {
+        self.part(&self.parts.raw)
+    }
+
+    pub(crate) fn terminal(&self) -> bool {
+        TurnEventKind::parse(self.name()).is_terminal()
+    }
+
+    fn core(&self) -> &TurnEvent {
+        self.core.get_or_init(|| {
+            Box::new(TurnEvent::new(
+                self.id_str().map(str::to_owned),
+                self.name(),
+                self.raw_str(),
+            ))
+        })
+    }
+}
+
+impl PartialEq for Event {
+    fn eq(&self, other: &Self) -> bool {
+        self.id_str() == other.id_str()
+            && self.name() == other.name()
+            && self.raw_str() == other.raw_str()
+    }
+}
+
+/// `to_dict()` of an event: the wire parts.
+#[derive(Serialize)]
+struct EventDict<'a> {
+    id: Option<&'a str>,
+    #[serde(rename = "type")]
+    r#type: &'a str,
+    data: &'a serde_json::Value,
+}
+
+#[pymethods]
+impl Event {
+    /// The event's `id:` (its sequence number as text), None in old-format streams.
+    #[getter]
+    fn id(&self) -> Option<&str> {
+        self.id_str()
+    }
+
+    /// The event name.
+    #[getter]
+    fn r#type(&self) -> &str {
+        self.name()
+    }
+
+    /// The payload: parsed JSON (usually a dict), or the raw text when it is not JSON.
+    #[getter]
+    fn data(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let raw = self.raw_str();
+        Ok(match json_to_py(py, raw)? {
+            Some(value) => value.unbind(),
+            None => PyString::new(py, raw).into_any().unbind(),
+        })
+    }
+
+    /// The payload exactly as received.
+    #[getter]
+    fn raw(&self) -> &str {
+        self.raw_str()
+    }
+
+    /// `data["content"]` when it is a string (text, thinking and tool-input deltas).
+    #[getter]
+    fn content(&self) -> Option<&str> {
+        self.core().content()
+    }
+
+    /// `data["error"]` when it is a string (`message.error`).
+    #[getter]
+    fn error(&self) -> Option<&str> {
+        self.core().error()
+    }
+
+    /// `data["sequence_number"]`, else the id read as a number.
+    #[getter]
+    fn sequence_number(&self) -> Option<u64> {
+        self.core().sequence_number()
+    }
+
+    /// True for `message.completed`, `message.error` and `message.cancelled`.
+    #[getter]
+    fn is_terminal(&self) -> bool {
+        self.terminal()
+    }
+
+    /// The event as plain Python data: `{"id", "type", "data"}`.
+    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let core = self.core();
+        to_py(
+            py,
+            &EventDict {
+                id: core.id.as_deref(),
+                r#type: &core.event,
+                data: core.data(),
+            },
+        )
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        repr_of(py, "Event", self.to_dict(py)?)
+    }
+}
