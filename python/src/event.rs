@@ -5,14 +5,13 @@
 //! buffer. Python thus frees one buffer per batch instead of several strings per event: freeing
 //! memory another thread allocated was a quarter of the Python thread's time at a million
 //! events a second. The core's `TurnEvent` is rebuilt, once, only for the getters that need
-//! its logic (`content`, `error`, `sequence_number`, `to_dict`).
+//! its logic (`content`, `error`, `sequence_number`).
 
 use crate::json_to_py::json_to_py;
-use crate::records::{repr_of, to_py};
+use crate::records::repr_of;
 use poke::{TurnEvent, TurnEventKind};
 use pyo3::prelude::*;
-use pyo3::types::PyString;
-use serde::Serialize;
+use pyo3::types::{PyDict, PyString};
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
@@ -100,15 +99,6 @@ impl PartialEq for Event {
     }
 }
 
-/// `to_dict()` of an event: the wire parts.
-#[derive(Serialize)]
-struct EventDict<'a> {
-    id: Option<&'a str>,
-    #[serde(rename = "type")]
-    r#type: &'a str,
-    data: &'a serde_json::Value,
-}
-
 #[pymethods]
 impl Event {
     /// The event's `id:` (its sequence number as text), None in old-format streams.
@@ -164,19 +154,15 @@ impl Event {
     }
 
     /// The event as plain Python data: `{"id", "type", "data"}`.
-    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let core = self.core();
-        to_py(
-            py,
-            &EventDict {
-                id: core.id.as_deref(),
-                r#type: &core.event,
-                data: core.data(),
-            },
-        )
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        dict.set_item("id", self.id_str())?;
+        dict.set_item("type", self.name())?;
+        dict.set_item("data", self.data(py)?)?;
+        Ok(dict)
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        repr_of(py, "Event", self.to_dict(py)?)
+        repr_of(py, "Event", self.to_dict(py)?.into_any().unbind())
     }
 }
