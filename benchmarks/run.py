@@ -41,8 +41,10 @@ IMPORT_CLIENTS = ["ours", "official"]
 ASYNC_CLIENTS = {"ours-async", "httpx-async", "aiohttp"}
 PEER_PACKAGES = ["httpx", "requests", "aiohttp", "httpx-sse"]
 # Against the emulator's sessions API (see --scenarios): a streamed turn, a file download, and
-# sequential send_message over HTTPS. "curl" in sse is the emulator's own ceiling.
+# sequential send_message over HTTPS. "curl" in sse is the SSE server's own ceiling.
 SSE_CLIENTS = ["ours", "ours-async", "httpx", "httpx-async", "requests", "curl"]
+# The sse worker's warm-up turn (benchmarks/worker.py, `run_sse`).
+SSE_WARMUP_EVENTS = 2_000
 DOWNLOAD_CLIENTS = ["ours", "httpx", "requests"]
 HTTPS_CLIENTS = SEQ_CLIENTS
 # `--https-trust bundle` (default): every https client trusts this trust store (certifi's where it
@@ -62,7 +64,7 @@ LABELS = {
     "httpx-async": "`httpx.AsyncClient`",
     "requests": "`requests.Session`",
     "aiohttp": "`aiohttp.ClientSession`",
-    "curl": "`curl -N` to /dev/null (emulator ceiling)",
+    "curl": "`curl -N` to /dev/null (the SSE server's ceiling)",
 }
 SSE_LABELS = {
     "ours": "ours `Pokee` `session.send()`",
@@ -181,7 +183,9 @@ def machine() -> dict:
 
 
 class Server:
-    def __init__(self, kind: str, ours_python: Path, pythonpath=None, tls_ca_file=None):
+    def __init__(
+        self, kind: str, ours_python: Path, pythonpath=None, tls_ca_file=None, sse_replay=None
+    ):
         self.kind = kind
         self.ca_file = tls_ca_file
         env = dict(os.environ)
@@ -189,6 +193,8 @@ class Server:
             env["PYTHONPATH"] = pythonpath
         if kind == "minimal":
             cmd = [str(build_minimal_server())]
+            if sse_replay:
+                cmd += ["--sse-replay", str(sse_replay)]
             prefix = "listening on "
         else:
             cmd = [str(ours_python), "-m", "poke.emulator", "--port", "0"]
@@ -334,11 +340,30 @@ def wrk_ceiling(server: Server, seconds: int, pin_sequential: bool) -> list[dict
     return out
 
 
+def record_turns(server: Server, events: list[int], outdir: Path) -> None:
+    """Records the emulator's turns of `events` events, as the sse worker asks for them
+    (`bench events=N pace_ms=0`, `warm up events=2000 pace_ms=0`), to `outdir/N.sse`."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    headers = {"Authorization": "Bearer bench-key", "Content-Type": "application/json"}
+
+    def post(path: str, body: dict):
+        req = urllib.request.Request(
+            server.url + path, data=json.dumps(body).encode(), method="POST", headers=headers
+        )
+        return urllib.request.urlopen(req, timeout=300)
+
+    sid = json.loads(post("/v1/sessions", {}).read())["id"]
+    for n in events:
+        verb = "warm up" if n == SSE_WARMUP_EVENTS else "bench"
+        with post(f"/v1/sessions/{sid}/messages", {"message": f"{verb} events={n} pace_ms=0"}) as r:
+            (outdir / f"{n}.sse").write_bytes(r.read())
+
+
 # --- runs
 
 
 def curl_sse(server: Server, events: int) -> dict:
-    """The emulator's own SSE ceiling: the same turn read by `curl -N` into /dev/null."""
+    """The SSE server's own ceiling: the same turn read by `curl -N` into /dev/null."""
     hdr = ["-H", "Authorization: Bearer bench-key", "-H", "Content-Type: application/json"]
     r = subprocess.run(["curl", "-sf", "-X", "POST", *hdr, "-d", "{}", server.url + "/v1/sessions"],
                        capture_output=True, text=True, check=True)  # fmt: skip
@@ -495,10 +520,14 @@ def ratio_text(summary: dict, scenario: str, client: str) -> str:
 def report_extras(doc: dict) -> list[str]:
     """The tables of the sse, download and https scenarios (those that ran)."""
     s, lines = doc["summary"], []
+    replayed = doc["config"].get("sse_server", "emulator") == "replay"
+    sse_server = (
+        "recorded from the emulator, replayed by the minimal server" if replayed else "emulator"
+    )
     if any(k.startswith("sse/") for k in s):
         lines.append(
             f"| streamed turn, {doc['config'].get('sse_events', 200_000):,} events of ~100 bytes"
-            " (emulator) | events/s | "
+            f" ({sse_server}) | events/s | "
             "client CPU µs/event | ours ÷ client |"
         )
         lines.append("|---|---:|---:|---:|")
@@ -514,7 +543,8 @@ def report_extras(doc: dict) -> list[str]:
         if curl:
             lines.append("")
             lines.append(
-                f"Note: the emulator itself streams at most about {curl['per_s']:,.0f} events/s "
+                f"Note: the {'replay server' if replayed else 'emulator'} itself streams at most "
+                f"about {curl['per_s']:,.0f} events/s "
                 "(`curl`): a client at or near that figure is bounded by the server, and the "
                 "ratios between such clients understate the differences in client cost (the CPU "
                 "column does not)."
@@ -742,6 +772,13 @@ def main() -> int:
     )
     p.add_argument("--sse-events", type=int, default=200_000, help="events of the sse turn")
     p.add_argument(
+        "--sse-server",
+        choices=["replay", "emulator"],
+        default="replay",
+        help="what serves the sse turns: the minimal server replaying turns recorded from the "
+        "emulator at start (replay, default), or the emulator itself",
+    )
+    p.add_argument(
         "--https-trust",
         choices=["bundle", "ca-only"],
         default="bundle",
@@ -805,6 +842,7 @@ def main() -> int:
                 "pin_sequential",
                 "ours_pythonpath",
                 "sse_events",
+                "sse_server",
                 "https_trust",
             )
         },
@@ -818,6 +856,14 @@ def main() -> int:
     try:
         if "sse" in wanted:
             servers["sse"] = Server("emulator", py["ours"], args.ours_pythonpath)
+            if args.sse_server == "replay":
+                # The emulator spends about 0.6 µs of CPU per event, on the same two CPUs as
+                # the client measured: its turns are recorded once and replayed from memory.
+                log("recording the emulator's sse turns for replay …")
+                recorded = Path(tmpdir) / "sse"
+                record_turns(servers["sse"], [SSE_WARMUP_EVENTS, args.sse_events], recorded)
+                servers["sse"].stop()
+                servers["sse"] = Server("minimal", py["ours"], sse_replay=recorded)
         if "download" in wanted:
             servers["download"] = Server("emulator", py["ours"], args.ours_pythonpath)
             setup_download(servers["download"], py["ours"], args, tmpdir)
