@@ -355,8 +355,14 @@ def record_turns(server: Server, events: list[int], outdir: Path) -> None:
     sid = json.loads(post("/v1/sessions", {}).read())["id"]
     for n in events:
         verb = "warm up" if n == SSE_WARMUP_EVENTS else "bench"
-        with post(f"/v1/sessions/{sid}/messages", {"message": f"{verb} events={n} pace_ms=0"}) as r:
-            (outdir / f"{n}.sse").write_bytes(r.read())
+        message = {"message": f"{verb} events={n} pace_ms=0"}
+        # Streamed to the file: this process's peak RSS is inherited by every worker's
+        # `ru_maxrss`, so it stays small.
+        with (
+            post(f"/v1/sessions/{sid}/messages", message) as r,
+            open(outdir / f"{n}.sse", "wb") as f,
+        ):
+            shutil.copyfileobj(r, f, 1 << 20)
 
 
 # --- runs

@@ -423,10 +423,24 @@ async def run_sse_async(client: str, base: str, events: int) -> dict:
     return sse_result(client, events, n, time.perf_counter() - t0, cpu_s() - cpu0)
 
 
-def run_download(client: str, base: str, session_id: str, dest_dir: str) -> dict:
-    """Downloads the session's input/big.bin to a file; MB/s and growth of the peak RSS."""
+def peak_rss_kib() -> int:
+    """This process's peak RSS in KiB: `VmHWM` on Linux, which belongs to this program alone.
+    (`ru_maxrss` also counts the parent's peak from before `exec`, which hid any growth
+    smaller than the benchmark driver's own size.)"""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
     import resource
 
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def run_download(client: str, base: str, session_id: str, dest_dir: str) -> dict:
+    """Downloads the session's input/big.bin to a file; MB/s and growth of the peak RSS."""
     path = "input/big.bin"
     dest = os.path.join(dest_dir, f"download-{client}-{os.getpid()}.bin")
     url = f"{base}/v1/sessions/{session_id}/files/{path}"
@@ -464,12 +478,12 @@ def run_download(client: str, base: str, session_id: str, dest_dir: str) -> dict
     else:
         raise SystemExit(f"{client} has no download scenario")
 
-    maxrss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    maxrss0 = peak_rss_kib()
     cpu0, t0 = cpu_s(), time.perf_counter()
     try:
         fetch()
         elapsed, cpu = time.perf_counter() - t0, cpu_s() - cpu0
-        maxrss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        maxrss1 = peak_rss_kib()
         size = os.path.getsize(dest)
     finally:
         if os.path.exists(dest):
