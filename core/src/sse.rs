@@ -174,9 +174,9 @@ impl SseDecoder {
             None => (line, &b""[..]),
         };
         match field {
-            b"event" => self.event_type = text(value).into_owned(),
+            b"event" => self.event_type = String::from_utf8_lossy(value).into_owned(),
             b"data" => {
-                let value = text(value);
+                let value = String::from_utf8_lossy(value);
                 // One allocation for the usual single-line payload (the `\n` included).
                 self.data.reserve(value.len() + 1);
                 self.data.push_str(&value);
@@ -184,7 +184,7 @@ impl SseDecoder {
             }
             // An id containing NUL is ignored entirely (it could not be sent back in a header).
             b"id" if !value.contains(&0) => {
-                let id = text(value).into_owned();
+                let id = String::from_utf8_lossy(value).into_owned();
                 self.id_buffer.clone_from(&id);
                 self.own_id = Some(id);
             }
@@ -219,15 +219,6 @@ impl SseDecoder {
             event,
             data,
         });
-    }
-}
-
-/// A field's value as text; invalid UTF-8 becomes U+FFFD, as a browser decodes it. Valid text,
-/// the usual case, is checked by the faster `str::from_utf8`.
-fn text(value: &[u8]) -> std::borrow::Cow<'_, str> {
-    match std::str::from_utf8(value) {
-        Ok(s) => s.into(),
-        Err(_) => String::from_utf8_lossy(value),
     }
 }
 
