@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
+import threading
 
 import poke
 import pytest
@@ -74,3 +77,16 @@ def session_requests(emulator, suffix: str = "") -> list:
         for r in emulator.requests()
         if r["path"].startswith("/v1/") and r["path"].endswith(suffix)
     ]
+
+
+@contextlib.contextmanager
+def serve_http(handler: type):
+    """A threaded loopback HTTP server with `handler`; yields its base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

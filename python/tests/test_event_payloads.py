@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import http.server
 import json
-import threading
 
 import poke
 import pytest
-from conftest import KEY
+from conftest import KEY, serve_http
 
 PAYLOADS = [
     '{"b": 1, "a": 2, "c": {"z": [], "y": {}}}',
@@ -58,14 +57,8 @@ class _Fixed(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def fixed_server():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Fixed)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_http(_Fixed) as url:
+        yield url
 
 
 def expected_data(raw: str):

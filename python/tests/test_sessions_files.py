@@ -6,11 +6,10 @@ import hashlib
 import http.server
 import os
 import pathlib
-import threading
 
 import poke
 import pytest
-from conftest import KEY, session_requests
+from conftest import KEY, serve_http, session_requests
 
 BAD_PATHS = ["", "/etc/passwd", "../x", "a/../b", "a/./b", "a//b", "a\\b", "a\x00b", "x/"]
 
@@ -193,14 +192,8 @@ class _CutBody(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def cut_server():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CutBody)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_http(_CutBody) as url:
+        yield url
 
 
 def test_a_body_cut_mid_transfer_leaves_no_file_under_the_final_name(cut_server, tmp_path):
