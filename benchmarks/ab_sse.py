@@ -1,10 +1,13 @@
 """A/B of two builds of ours on one streamed turn: which one reads SSE faster.
 
     python3 benchmarks/ab_sse.py --a OLD_VENV --b NEW_VENV [--runs 3] [--events 200000]
+                                 [--server replay|emulator]
 
 Each venv must have `poke` installed (a wheel, not an editable install: editable installs
-share the one extension module of the source tree). One emulator (started from `--a`'s venv)
-serves both; the runs alternate A, B, A, B, ... each in a fresh process, and each prints
+share the one extension module of the source tree). One server serves both: by default the
+minimal server replaying the turns recorded from an emulator started from `--a`'s venv (as
+`run.py --scenarios sse` does), or that emulator itself (`--server emulator`, which caps
+the fastest readers). The runs alternate A, B, A, B, ... each in a fresh process, and each prints
 events/s, process CPU µs/event and the iterating thread's CPU µs/event, for the sync
 (`Pokee`) and asyncio (`AsyncPokee`) readers. Nothing here asserts a time.
 """
@@ -12,11 +15,14 @@ events/s, process CPU µs/event and the iterating thread's CPU µs/event, for th
 from __future__ import annotations
 
 import argparse
-import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+
+from run import SSE_WARMUP_EVENTS, Server, record_turns
 
 PROBE = r"""
 import asyncio, sys, time
@@ -42,7 +48,6 @@ if mode == "sync":
     turn("warm up events=2000 pace_ms=0")
     t0, c0, th0 = time.perf_counter(), time.process_time(), time.thread_time()
     report(turn(BENCH), t0, c0, th0)
-    session.delete()
 else:
     async def main():
         session = await poke.AsyncPokee(api_key="k", base_url=base).sessions.create()
@@ -57,7 +62,6 @@ else:
         await turn("warm up events=2000 pace_ms=0")
         t0, c0, th0 = time.perf_counter(), time.process_time(), time.thread_time()
         report(await turn(BENCH), t0, c0, th0)
-        await session.delete()
 
     asyncio.run(main())
 """
@@ -73,19 +77,17 @@ def main() -> None:
     p.add_argument("--b", required=True, help="venv of build B")
     p.add_argument("--runs", type=int, default=3, help="runs of each build per mode")
     p.add_argument("--events", type=int, default=200_000)
+    p.add_argument("--server", choices=["replay", "emulator"], default="replay")
     args = p.parse_args()
 
-    emulator = subprocess.Popen(
-        [python_of(args.a), "-m", "poke.emulator", "--port", "0"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    recorded = Path(tempfile.mkdtemp(prefix="poke-ab-sse-"))
+    server = Server("emulator", Path(python_of(args.a)))
     try:
-        line = emulator.stdout.readline() if emulator.stdout else ""
-        match = re.search(r"(http://\S+)", line)
-        if not match:
-            raise SystemExit(f"the emulator did not start: {line!r}")
-        base = match.group(1)
+        if args.server == "replay":
+            record_turns(server, [SSE_WARMUP_EVENTS, args.events], recorded)
+            server.stop()
+            server = Server("minimal", Path(python_of(args.a)), sse_replay=recorded)
+        base = server.url
         for mode in ("sync", "async"):
             results: dict[str, list[list[float]]] = {"A": [], "B": []}
             for i in range(args.runs):
@@ -113,8 +115,8 @@ def main() -> None:
                 f"B {med['B'][0]:,.0f} ({med['B'][1]:.2f}), B/A {med['B'][0] / med['A'][0]:.2f}x"
             )
     finally:
-        emulator.terminate()
-        emulator.wait(timeout=10)
+        server.stop()
+        shutil.rmtree(recorded, ignore_errors=True)
 
 
 if __name__ == "__main__":
