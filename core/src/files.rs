@@ -200,9 +200,32 @@ impl Download {
     pub async fn save_to(
         self,
         dest: impl AsRef<Path>,
-        mut progress: impl FnMut(u64, Option<u64>),
+        progress: impl FnMut(u64, Option<u64>),
     ) -> Result<u64> {
-        let dest = dest.as_ref();
+        self.save(dest.as_ref(), progress, Writes::Thread).await
+    }
+
+    /// [`Download::save_to`] with every write made by the task that awaits this future, as
+    /// plain blocking writes of 1 MiB, and no other thread or task involved.
+    ///
+    /// This is the fastest way when the runtime is a current-thread one that the calling
+    /// thread drives for this download alone (as a blocking client would do it: one thread
+    /// reads the socket and writes the file). On a runtime shared with other tasks, use
+    /// `save_to`: each write here blocks the runtime's thread while the disk takes it.
+    pub async fn save_to_inline(
+        self,
+        dest: impl AsRef<Path>,
+        progress: impl FnMut(u64, Option<u64>),
+    ) -> Result<u64> {
+        self.save(dest.as_ref(), progress, Writes::Inline).await
+    }
+
+    async fn save(
+        self,
+        dest: &Path,
+        mut progress: impl FnMut(u64, Option<u64>),
+        writes: Writes,
+    ) -> Result<u64> {
         let name = dest.file_name().ok_or_else(|| Error::InvalidInput {
             field: "dest",
             reason: "names no file".into(),
@@ -227,51 +250,16 @@ impl Download {
             .await;
         let mut guard = TempFile(Some(tmp.clone()));
         let total = self.content_length;
-        // No larger than the file: a small download needs no MiB buffers.
-        let size = total.map_or(WRITE_BUFFER, |t| {
-            usize::try_from(t).map_or(WRITE_BUFFER, |t| t.clamp(1, WRITE_BUFFER))
-        });
-        let (full_tx, full_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(WRITE_BUFFERS);
-        let (free_tx, free_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(WRITE_BUFFERS);
-        // Ends once `full_tx` is gone, after the buffers already queued (a bounded amount): if
-        // this future is dropped, they go to a file the guard has already removed.
-        let writer = tokio::task::spawn_blocking(move || write_buffers(file, full_rx, free_tx));
-        let (seen_tx, mut seen) = tokio::sync::watch::channel(0u64);
         let step = total.map_or(PROGRESS_BYTES, |t| (t / 100).max(PROGRESS_BYTES));
-        let mut reader = AbortOnDrop(tokio::spawn(gather(
-            self.inner, size, full_tx, free_rx, seen_tx, step,
-        )));
         progress(0, total);
-        let mut reported = 0u64;
-        let gathered = loop {
-            tokio::select! {
-                biased;
-                r = &mut reader.0 => break r,
-                Ok(()) = seen.changed() => {
-                    reported = *seen.borrow_and_update();
-                    progress(reported, total);
-                }
+        let (done, reported) = match writes {
+            Writes::Thread => {
+                self.write_on_thread(file, &tmp, step, &mut progress)
+                    .await?
             }
-        };
-        let done = match gathered {
-            Ok(Ok(Gathered::All(done))) => Some(done),
-            Ok(Ok(Gathered::WriterStopped)) => None,
-            Ok(Err(e)) => return Err(e),
-            Err(e) if e.is_cancelled() => return Err(Error::Cancelled),
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        };
-        match writer.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(file_error(&tmp, &e)),
-            Err(e) if e.is_cancelled() => return Err(Error::Cancelled),
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        }
-        let Some(done) = done else {
-            // Unreachable: the writer stops early only on an error, returned just above.
-            return Err(Error::File {
-                path: tmp.display().to_string(),
-                reason: "the writing thread stopped".into(),
-            });
+            Writes::Inline => {
+                write_inline(self.inner, file, &tmp, step, &mut progress, total).await?
+            }
         };
         if let Some(total) = total.filter(|t| *t != done) {
             return Err(Error::Connection {
@@ -295,6 +283,113 @@ impl Download {
         guard.0 = None;
         Ok(done)
     }
+
+    /// The writing of `save_to`: see there. Returns the bytes written and the last report.
+    async fn write_on_thread(
+        self,
+        file: std::fs::File,
+        tmp: &Path,
+        step: u64,
+        progress: &mut impl FnMut(u64, Option<u64>),
+    ) -> Result<(u64, u64)> {
+        let total = self.content_length;
+        // No larger than the file: a small download needs no MiB buffers.
+        let size = total.map_or(WRITE_BUFFER, |t| {
+            usize::try_from(t).map_or(WRITE_BUFFER, |t| t.clamp(1, WRITE_BUFFER))
+        });
+        let (full_tx, full_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(WRITE_BUFFERS);
+        let (free_tx, free_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(WRITE_BUFFERS);
+        // Ends once `full_tx` is gone, after the buffers already queued (a bounded amount): if
+        // this future is dropped, they go to a file the guard has already removed.
+        let writer = tokio::task::spawn_blocking(move || write_buffers(file, full_rx, free_tx));
+        let (seen_tx, mut seen) = tokio::sync::watch::channel(0u64);
+        let mut reader = AbortOnDrop(tokio::spawn(gather(
+            self.inner, size, full_tx, free_rx, seen_tx, step,
+        )));
+        let mut reported = 0u64;
+        let gathered = loop {
+            tokio::select! {
+                biased;
+                r = &mut reader.0 => break r,
+                Ok(()) = seen.changed() => {
+                    reported = *seen.borrow_and_update();
+                    progress(reported, total);
+                }
+            }
+        };
+        let done = match gathered {
+            Ok(Ok(Gathered::All(done))) => Some(done),
+            Ok(Ok(Gathered::WriterStopped)) => None,
+            Ok(Err(e)) => return Err(e),
+            Err(e) if e.is_cancelled() => return Err(Error::Cancelled),
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
+        match writer.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(file_error(tmp, &e)),
+            Err(e) if e.is_cancelled() => return Err(Error::Cancelled),
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+        let Some(done) = done else {
+            // Unreachable: the writer stops early only on an error, returned just above.
+            return Err(Error::File {
+                path: tmp.display().to_string(),
+                reason: "the writing thread stopped".into(),
+            });
+        };
+        Ok((done, reported))
+    }
+}
+
+/// Who writes a download to its file.
+#[derive(Clone, Copy)]
+enum Writes {
+    /// A blocking thread of its own ([`Download::save_to`]).
+    Thread,
+    /// The awaiting task itself ([`Download::save_to_inline`]).
+    Inline,
+}
+
+/// The writing of [`Download::save_to_inline`]: the body is gathered into one buffer of
+/// [`WRITE_BUFFER`] bytes (no larger than the file), written whenever full with a blocking
+/// write; `progress` is called after every `step` bytes or [`PROGRESS_EVERY`]. Returns the
+/// bytes written and the last report.
+async fn write_inline(
+    mut body: ByteStream,
+    mut file: std::fs::File,
+    tmp: &Path,
+    step: u64,
+    progress: &mut impl FnMut(u64, Option<u64>),
+    total: Option<u64>,
+) -> Result<(u64, u64)> {
+    let size = total.map_or(WRITE_BUFFER, |t| {
+        usize::try_from(t).map_or(WRITE_BUFFER, |t| t.clamp(1, WRITE_BUFFER))
+    });
+    let mut buf = Vec::with_capacity(size);
+    let (mut done, mut told) = (0u64, 0u64);
+    let mut told_at = tokio::time::Instant::now();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk?;
+        done += chunk.len() as u64;
+        let mut rest = &chunk[..];
+        while !rest.is_empty() {
+            let n = (buf.capacity() - buf.len()).min(rest.len());
+            let (head, tail) = rest.split_at(n);
+            buf.extend_from_slice(head);
+            rest = tail;
+            if buf.len() == buf.capacity() {
+                file.write_all(&buf).map_err(|e| file_error(tmp, &e))?;
+                buf.clear();
+            }
+        }
+        if done - told >= step || told_at.elapsed() >= PROGRESS_EVERY {
+            progress(done, total);
+            told = done;
+            told_at = tokio::time::Instant::now();
+        }
+    }
+    file.write_all(&buf).map_err(|e| file_error(tmp, &e))?;
+    Ok((done, told))
 }
 
 /// How [`gather`] ended without a network error.
@@ -620,6 +715,21 @@ impl PokeeClient {
         self.download(session_id, path)
             .await?
             .save_to(dest, progress)
+            .await
+    }
+
+    /// [`PokeeClient::download_to`] writing with [`Download::save_to_inline`]: for a runtime
+    /// that the calling thread drives for this download alone.
+    pub async fn download_to_inline(
+        &self,
+        session_id: &str,
+        path: &str,
+        dest: impl AsRef<Path>,
+        progress: impl FnMut(u64, Option<u64>),
+    ) -> Result<u64> {
+        self.download(session_id, path)
+            .await?
+            .save_to_inline(dest, progress)
             .await
     }
 
@@ -981,66 +1091,94 @@ mod tests {
         (chunks, data)
     }
 
+    /// `save_to`, or `save_to_inline` when `inline`: both must behave the same.
+    async fn save(
+        d: Download,
+        dest: &Path,
+        inline: bool,
+        progress: impl FnMut(u64, Option<u64>),
+    ) -> Result<u64> {
+        if inline {
+            d.save_to_inline(dest, progress).await
+        } else {
+            d.save_to(dest, progress).await
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn save_to_writes_every_byte_and_reports_the_total() {
-        let dir = scratch();
-        let dest = dir.join("out.bin");
-        let (chunks, data) = chunks();
-        let total = data.len() as u64;
-        let mut reports = Vec::new();
-        let n = download(chunks, Some(total), false)
-            .save_to(&dest, |done, total| reports.push((done, total)))
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(n, total);
-        assert!(std::fs::read(&dest).is_ok_and(|got| got == data));
-        assert_eq!(reports.first(), Some(&(0, Some(total))));
-        assert_eq!(reports.last(), Some(&(total, Some(total))));
-        assert!(reports.windows(2).all(|w| w[0].0 < w[1].0), "{reports:?}");
-        assert_eq!(names(&dir), ["out.bin"]);
+        for inline in [false, true] {
+            let dir = scratch();
+            let dest = dir.join("out.bin");
+            let (chunks, data) = chunks();
+            let total = data.len() as u64;
+            let mut reports = Vec::new();
+            let d = download(chunks, Some(total), false);
+            let n = save(d, &dest, inline, |done, total| reports.push((done, total)))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(n, total);
+            assert!(
+                std::fs::read(&dest).is_ok_and(|got| got == data),
+                "inline {inline}"
+            );
+            assert_eq!(reports.first(), Some(&(0, Some(total))));
+            assert_eq!(reports.last(), Some(&(total, Some(total))));
+            assert!(reports.windows(2).all(|w| w[0].0 < w[1].0), "{reports:?}");
+            assert_eq!(names(&dir), ["out.bin"]);
 
-        // Without a length, and empty.
-        let empty = dir.join("empty.bin");
-        let n = download(Vec::new(), None, false)
-            .save_to(&empty, |_, _| {})
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(n, 0);
-        assert!(std::fs::read(&empty).is_ok_and(|got| got.is_empty()));
-        let _ = std::fs::remove_dir_all(&dir);
+            // Without a length, and empty.
+            let empty = dir.join("empty.bin");
+            let n = save(download(Vec::new(), None, false), &empty, inline, |_, _| {})
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(n, 0);
+            assert!(std::fs::read(&empty).is_ok_and(|got| got.is_empty()));
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
 
     #[tokio::test]
     async fn save_to_refuses_a_short_body_and_leaves_no_file() {
-        let dir = scratch();
-        let dest = dir.join("out.bin");
-        std::fs::write(&dest, b"old").unwrap_or_else(|e| panic!("{e}"));
-        let (chunks, data) = chunks();
-        let err = download(chunks, Some(data.len() as u64 + 1), false)
-            .save_to(&dest, |_, _| {})
-            .await
-            .expect_err("short body");
-        assert!(matches!(err, Error::Connection { .. }), "{err:?}");
-        assert!(std::fs::read(&dest).is_ok_and(|got| got == b"old"));
-        assert_eq!(names(&dir), ["out.bin"]);
+        for inline in [false, true] {
+            let dir = scratch();
+            let dest = dir.join("out.bin");
+            std::fs::write(&dest, b"old").unwrap_or_else(|e| panic!("{e}"));
+            let (chunks, data) = chunks();
+            let d = download(chunks, Some(data.len() as u64 + 1), false);
+            let err = save(d, &dest, inline, |_, _| {})
+                .await
+                .expect_err("short body");
+            assert!(matches!(err, Error::Connection { .. }), "{err:?}");
+            assert!(std::fs::read(&dest).is_ok_and(|got| got == b"old"));
+            assert_eq!(names(&dir), ["out.bin"]);
 
-        let err = download(Vec::new(), None, false)
-            .save_to(dir.join("missing").join("x"), |_, _| {})
+            let nowhere = dir.join("missing").join("x");
+            let err = save(
+                download(Vec::new(), None, false),
+                &nowhere,
+                inline,
+                |_, _| {},
+            )
             .await
             .expect_err("no such directory");
-        assert!(matches!(err, Error::File { .. }), "{err:?}");
-        let _ = std::fs::remove_dir_all(&dir);
+            assert!(matches!(err, Error::File { .. }), "{err:?}");
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_dropped_save_to_removes_its_partial_file() {
-        let dir = scratch();
-        let (chunks, _) = chunks();
-        let saving = download(chunks, None, true).save_to(dir.join("out.bin"), |_, _| {});
-        let cut = tokio::time::timeout(Duration::from_millis(300), saving).await;
-        assert!(cut.is_err(), "the body never ends");
-        assert!(names(&dir).is_empty(), "{:?}", names(&dir));
-        let _ = std::fs::remove_dir_all(&dir);
+        for inline in [false, true] {
+            let dir = scratch();
+            let (chunks, _) = chunks();
+            let dest = dir.join("out.bin");
+            let saving = save(download(chunks, None, true), &dest, inline, |_, _| {});
+            let cut = tokio::time::timeout(Duration::from_millis(300), saving).await;
+            assert!(cut.is_err(), "the body never ends");
+            assert!(names(&dir).is_empty(), "{:?}", names(&dir));
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
 
     fn idle_body(

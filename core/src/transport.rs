@@ -73,17 +73,29 @@ impl JsonResponse {
 
 impl Http {
     pub fn new(config: ClientConfig) -> Result<Self> {
-        let client = reqwest::Client::builder()
+        Ok(Self {
+            client: Self::reqwest_client(&config)?,
+            config: Arc::new(config),
+            closed: Arc::default(),
+        })
+    }
+
+    /// The same settings (and `close()` state) with a connection pool of its own.
+    pub fn with_own_pool(&self) -> Result<Self> {
+        Ok(Self {
+            client: Self::reqwest_client(&self.config)?,
+            config: self.config.clone(),
+            closed: self.closed.clone(),
+        })
+    }
+
+    fn reqwest_client(config: &ClientConfig) -> Result<reqwest::Client> {
+        reqwest::Client::builder()
             .connect_timeout(config.timeouts.connect)
             .pool_idle_timeout(std::time::Duration::from_secs(90))
             .tcp_nodelay(true)
             .build()
-            .map_err(|e| Error::Config(format!("could not build the HTTP client: {e}")))?;
-        Ok(Self {
-            client,
-            config: Arc::new(config),
-            closed: Arc::default(),
-        })
+            .map_err(|e| Error::Config(format!("could not build the HTTP client: {e}")))
     }
 
     /// Sends `req` and returns its JSON body, retrying as the policy allows.

@@ -724,6 +724,58 @@ async fn download_saves_atomically_and_a_cut_body_leaves_no_file() {
 }
 
 #[tokio::test]
+async fn an_own_pool_client_downloads_inline_and_shares_close() {
+    bounded(async {
+        let h = Harness::start().await;
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        {
+            let mut st = lock(&h.state);
+            st.files.insert("output/big.bin".into(), data.clone());
+            st.broken_files
+                .insert("output/broken.bin".into(), (data.clone(), 1_500_000));
+        }
+        let own = h.client.with_own_pool().expect("own pool");
+        let dir = scratch_dir();
+        let dest = dir.join("big.bin");
+        let mut reports = Vec::new();
+        let size = own
+            .download_to_inline(SID, "output/big.bin", &dest, |done, total| {
+                reports.push((done, total));
+            })
+            .await
+            .expect("download");
+        assert_eq!(size, data.len() as u64);
+        assert_eq!(std::fs::read(&dest).expect("read"), data);
+        let total = Some(data.len() as u64);
+        assert_eq!(reports.first(), Some(&(0, total)));
+        assert_eq!(reports.last(), Some(&(data.len() as u64, total)));
+        assert!(reports.windows(2).all(|w| w[0].0 < w[1].0), "{reports:?}");
+
+        let broken = dir.join("broken.bin");
+        let err = own
+            .download_to_inline(SID, "output/broken.bin", &broken, |_, _| {})
+            .await
+            .expect_err("cut body");
+        assert!(
+            matches!(err, Error::Connection { .. } | Error::Timeout { .. }),
+            "{err:?}"
+        );
+        assert_eq!(dir_names(&dir), ["big.bin"]);
+
+        // Closing the client it came from closes it too.
+        h.client.close();
+        let closed = own
+            .download_to_inline(SID, "output/big.bin", dir.join("again.bin"), |_, _| {})
+            .await
+            .expect_err("closed");
+        assert!(matches!(closed, Error::Closed), "{closed:?}");
+        assert_eq!(dir_names(&dir), ["big.bin"]);
+        let _ = std::fs::remove_dir_all(&dir);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn upload_streams_a_file_and_bad_paths_never_leave_the_client() {
     bounded(async {
         let h = Harness::start().await;

@@ -205,6 +205,21 @@ impl PokeeClient {
         &self.inner.resume
     }
 
+    /// A client with the same settings (and `close()` state) but a connection pool of its
+    /// own. A connection belongs to the runtime that opened it: a caller that drives a
+    /// runtime of its own (one per blocking thread, say) keeps every step of a call there.
+    pub fn with_own_pool(&self) -> Result<PokeeClient> {
+        Ok(PokeeClient {
+            inner: Arc::new(Inner {
+                http: self.inner.http.with_own_pool()?,
+                api_key: self.inner.api_key.clone(),
+                stream_read_idle: self.inner.stream_read_idle,
+                transfer_read_idle: self.inner.transfer_read_idle,
+                resume: self.inner.resume,
+            }),
+        })
+    }
+
     pub(crate) fn http(&self) -> &Http {
         &self.inner.http
     }
