@@ -2,14 +2,13 @@
 
 use crate::convert::to_json_arg;
 use crate::errors::{invalid_request, to_py_err};
-use crate::runtime::{LaneRuntime, awaitable_json, ready, wait, wait_on};
+use crate::lanes::Lanes;
+use crate::runtime::{awaitable_json, ready, wait};
 use poke::{CallOptions, JsonResponse, SdkLang, Secret};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::future::Future;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Time bounds: `Timeout(total)` or `Timeout(total, connect=5.0, read=None)`, in seconds.
 #[pyclass(frozen, module = "poke", eq, from_py_object)]
@@ -94,45 +93,18 @@ fn call_options(
     })
 }
 
-/// A blocking call's own current-thread runtime and client: the calling thread drives the
-/// connection itself while it waits (no hand-off to a runtime thread and back). Lanes are kept
-/// in a stack and lent to one call at a time, so sequential calls, from any thread, reuse the
-/// same lane and its keep-alive connection, and N concurrent calls use N lanes.
-struct Lane {
-    rt: LaneRuntime,
-    client: poke::Client,
-    last_used: Instant,
-}
-
-/// Idle lanes kept at most; more concurrent calls than this create lanes that are dropped after.
-const MAX_IDLE_LANES: usize = 64;
-
-/// A lane unused for longer than this first lets its connections see what happened meanwhile
-/// (a server closing an idle keep-alive connection).
-const LANE_IDLE_CHECK: Duration = Duration::from_millis(1);
-
-struct Lanes {
-    idle: Mutex<Vec<Lane>>,
-    /// Set by `close()`: later calls go to the closed `Core::client`, which refuses them.
-    closed: AtomicBool,
-}
-
 /// The state shared by `Poke` and `AsyncPoke`, and how each call is prepared.
 struct Core {
     client: poke::Client,
     timeouts: Option<poke::Timeouts>,
     max_retries: Option<u32>,
-    lanes: Lanes,
+    lanes: Lanes<poke::Client>,
 }
 
 type Call = std::pin::Pin<Box<dyn Future<Output = poke::Result<JsonResponse>> + Send>>;
 
 /// A call whose arguments are converted, waiting for the client that will send it.
 type Prepared = Box<dyn FnOnce(poke::Client) -> Call + Send>;
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 impl Core {
     fn new(
@@ -149,10 +121,7 @@ impl Core {
             client,
             timeouts,
             max_retries,
-            lanes: Lanes {
-                idle: Mutex::new(Vec::new()),
-                closed: AtomicBool::new(false),
-            },
+            lanes: Lanes::new(),
         })
     }
 
@@ -178,33 +147,17 @@ impl Core {
         builder
     }
 
-    /// An idle lane, or a new one whose client has the resolved key and URL of `self.client`
-    /// (the environment is not read again).
-    fn take_lane(&self) -> PyResult<Lane> {
-        if let Some(lane) = lock(&self.lanes.idle).pop() {
-            return Ok(lane);
-        }
-        let client = Self::builder(
+    /// A lane's client: the resolved key and URL of `self.client` (the environment is not
+    /// read again).
+    fn lane_client(&self) -> PyResult<poke::Client> {
+        Self::builder(
             Some(self.client.api_key().expose().to_owned()),
             Some(self.client.base_url().to_owned()),
             self.timeouts,
             self.max_retries,
         )
         .build()
-        .map_err(to_py_err)?;
-        Ok(Lane {
-            rt: LaneRuntime::new()?,
-            client,
-            last_used: Instant::now(),
-        })
-    }
-
-    fn put_lane(&self, mut lane: Lane) {
-        lane.last_used = Instant::now();
-        let mut idle = lock(&self.lanes.idle);
-        if idle.len() < MAX_IDLE_LANES && !self.lanes.closed.load(Ordering::SeqCst) {
-            idle.push(lane);
-        }
+        .map_err(to_py_err)
     }
 
     /// Runs a prepared call on a lane, blocking with the GIL released.
@@ -212,15 +165,12 @@ impl Core {
         // After `close()` the closed client gives the core's own error. An empty resolved
         // base URL (only from a `POKE_API` of slashes) cannot be handed to a new builder
         // unchanged; such a client uses the shared runtime.
-        if self.lanes.closed.load(Ordering::SeqCst) || self.client.base_url().is_empty() {
+        if self.lanes.is_closed() || self.client.base_url().is_empty() {
             let resp = wait(py, prepared(self.client.clone()))?;
             return crate::convert::from_json(py, &resp.body);
         }
-        let lane = self.take_lane()?;
-        let idle = lane.last_used.elapsed() > LANE_IDLE_CHECK;
-        let result = wait_on(py, &lane.rt, idle, prepared(lane.client.clone()));
-        self.put_lane(lane);
-        crate::convert::from_json(py, &result?.body)
+        let resp = self.lanes.run(py, || self.lane_client(), prepared)?;
+        crate::convert::from_json(py, &resp.body)
     }
 
     /// Returns an asyncio future of the prepared call, sent on the shared runtime.
@@ -231,10 +181,8 @@ impl Core {
     /// Refuses later calls and drops the idle lanes with their connections (a call in
     /// flight finishes; its lane is dropped after).
     fn close(&self) {
-        self.lanes.closed.store(true, Ordering::SeqCst);
+        self.lanes.close();
         self.client.close();
-        let idle = std::mem::take(&mut *lock(&self.lanes.idle));
-        drop(idle);
     }
 
     fn send_message(

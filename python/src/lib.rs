@@ -6,6 +6,7 @@ mod emulator;
 mod errors;
 mod event;
 mod json_to_py;
+mod lanes;
 mod logging;
 mod mcp;
 mod progress;

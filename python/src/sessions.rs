@@ -6,6 +6,7 @@
 
 use crate::convert::to_raw_json;
 use crate::errors::{invalid_request, to_py_err};
+use crate::lanes::Lanes;
 use crate::progress::{self, Callback, Reports};
 use crate::records::{
     BulkDeleteResult, CancelResult, FileEntry, SessionRecord, ToolResultAck, UploadResult, Usage,
@@ -152,10 +153,25 @@ fn source_arg(py: Python<'_>, src: &Bound<'_, PyAny>) -> PyResult<Source> {
 
 // --- prepared calls
 
+/// The core client, with the lanes of the blocking downloads beside it (see `Files.download`).
+#[derive(Clone)]
+pub(crate) struct Client {
+    core: PokeeClient,
+    lanes: Arc<Lanes<PokeeClient>>,
+}
+
+impl std::ops::Deref for Client {
+    type Target = PokeeClient;
+
+    fn deref(&self) -> &PokeeClient {
+        &self.core
+    }
+}
+
 /// The client state shared by `Pokee` and `AsyncPokee`.
 #[derive(Clone)]
 struct ClientCore {
-    client: PokeeClient,
+    client: Client,
 }
 
 impl ClientCore {
@@ -179,7 +195,10 @@ impl ClientCore {
             builder = builder.max_retries(n);
         }
         Ok(Self {
-            client: core(builder.build())?,
+            client: Client {
+                core: core(builder.build())?,
+                lanes: Arc::new(Lanes::new()),
+            },
         })
     }
 
@@ -200,19 +219,19 @@ impl ClientCore {
 /// `client.sessions`.
 #[derive(Clone)]
 struct SessionsCore {
-    client: PokeeClient,
+    client: Client,
 }
 
 /// One session: its id, and its record as last read.
 #[derive(Clone)]
 pub(crate) struct SessionCore {
-    client: PokeeClient,
+    client: Client,
     id: String,
     record: Arc<Mutex<SessionRecord>>,
 }
 
 impl SessionCore {
-    fn new(client: PokeeClient, record: poke::SessionRecord) -> Self {
+    fn new(client: Client, record: poke::SessionRecord) -> Self {
         Self {
             id: record.id.clone(),
             record: Arc::new(Mutex::new(SessionRecord::from(record))),
@@ -412,8 +431,18 @@ impl SessionCore {
 /// `session.files`.
 #[derive(Clone)]
 struct FilesCore {
-    client: PokeeClient,
+    client: Client,
     session_id: String,
+}
+
+/// Where a download goes: `dest`, else the file's own name in the current directory.
+fn download_dest(path: &str, dest: Option<PathBuf>) -> PathBuf {
+    dest.unwrap_or_else(|| {
+        Path::new(path)
+            .file_name()
+            .map(PathBuf::from)
+            .unwrap_or_default()
+    })
 }
 
 fn byte_progress(reports: Reports<(u64, Option<u64>)>) -> impl FnMut(u64, Option<u64>) + Send {
@@ -433,30 +462,54 @@ impl FilesCore {
         })
     }
 
-    fn download(
+    /// `download` of `AsyncFiles`: on the shared runtime, whose threads must not block, so a
+    /// thread of its own writes the file (`Download::save_to`).
+    fn download_later<'py>(
+        &self,
+        py: Python<'py>,
+        path: String,
+        dest: Option<PathBuf>,
+        on_progress: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let dest = download_dest(&path, dest);
+        let (reports, pump) = progress::channel(Callback::from_arg(py, on_progress, true)?);
+        let f = self.clone();
+        later(
+            py,
+            Box::pin(async move {
+                let op = f
+                    .client
+                    .download_to(&f.session_id, &path, &dest, byte_progress(reports));
+                pump.run(op, byte_progress_args).await?;
+                Ok(dest)
+            }),
+        )
+    }
+
+    /// `download` of `Files`: on a lane (see `crate::lanes`), so that the calling thread reads
+    /// the socket and writes the file itself, as a blocking client does, with no runtime
+    /// thread in between (`Download::save_to_inline`).
+    fn download_blocking(
         &self,
         py: Python<'_>,
         path: String,
         dest: Option<PathBuf>,
         on_progress: Option<Bound<'_, PyAny>>,
-        on_loop: bool,
-    ) -> PyResult<Call<PathBuf>> {
-        // Default: the file's own name in the current directory.
-        let dest = dest.unwrap_or_else(|| {
-            Path::new(&path)
-                .file_name()
-                .map(PathBuf::from)
-                .unwrap_or_default()
-        });
-        let (reports, pump) = progress::channel(Callback::from_arg(py, on_progress, on_loop)?);
-        let f = self.clone();
-        Ok(Box::pin(async move {
-            let op = f
-                .client
-                .download_to(&f.session_id, &path, &dest, byte_progress(reports));
-            pump.run(op, byte_progress_args).await?;
-            Ok(dest)
-        }))
+    ) -> PyResult<Py<PyAny>> {
+        let dest = download_dest(&path, dest);
+        let (reports, pump) = progress::channel(Callback::from_arg(py, on_progress, false)?);
+        let session_id = self.session_id.clone();
+        let shared = self.client.core.clone();
+        let saved = self.client.lanes.run(
+            py,
+            || core(shared.with_own_pool()),
+            move |client: PokeeClient| async move {
+                let op =
+                    client.download_to_inline(&session_id, &path, &dest, byte_progress(reports));
+                Ok::<_, poke::Error>(pump.run(op, byte_progress_args).await.map(|_| dest))
+            },
+        )??;
+        saved.into_py_any(py)
     }
 
     fn read(&self, path: String, start: Option<u64>, end: Option<u64>) -> Call<Cow<'static, [u8]>> {
@@ -583,7 +636,7 @@ impl From<SessionCore> for AsyncSession {
 macro_rules! pokee_classes {
     (
         $client:ident, $sessions:ident, $session:ident, $files:ident, $turn:ident,
-        $ret:ty, $run:ident, $on_loop:expr
+        $ret:ty, $run:ident, $download:ident, $on_loop:expr
     ) => {
         #[pymethods]
         impl $client {
@@ -801,7 +854,7 @@ macro_rules! pokee_classes {
                 dest: Option<PathBuf>,
                 on_progress: Option<Bound<'py, PyAny>>,
             ) -> PyResult<$ret> {
-                $run(py, self.core.download(py, path, dest, on_progress, $on_loop)?)
+                self.core.$download(py, path, dest, on_progress)
             }
 
             /// A file's bytes, or bytes `start..=end` of it (HTTP `Range` semantics).
@@ -848,6 +901,7 @@ pokee_classes!(
     Turn,
     Py<PyAny>,
     blocking,
+    download_blocking,
     false
 );
 pokee_classes!(
@@ -858,5 +912,6 @@ pokee_classes!(
     AsyncTurn,
     Bound<'py, PyAny>,
     later,
+    download_later,
     true
 );

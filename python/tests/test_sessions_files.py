@@ -6,6 +6,7 @@ import hashlib
 import http.server
 import os
 import pathlib
+import threading
 
 import poke
 import pytest
@@ -90,6 +91,42 @@ def test_upload_bytes_and_files_round_trip(session, emulator, tmp_path):
         session.files.read("inputs/a.txt")
     with pytest.raises(poke.NotFoundError):
         session.files.delete("inputs/a.txt")
+
+
+def test_blocking_downloads_from_several_threads_each_get_the_whole_file(session, tmp_path):
+    # Each blocking download runs on a lane of its own while others are in flight; a lane is
+    # reused by the next download, and every file arrives whole, with its progress reports.
+    payload = os.urandom(5 * 1024 * 1024 + 3)
+    session.files.upload("inputs/big.bin", payload)
+    digest = hashlib.sha256(payload).hexdigest()
+    results, errors = {}, []
+
+    def fetch(i):
+        try:
+            for round_ in range(2):
+                seen = []
+                dest = session.files.download(
+                    "inputs/big.bin",
+                    tmp_path / f"copy-{i}-{round_}.bin",
+                    on_progress=lambda d, t, seen=seen: seen.append((d, t)),
+                )
+                results[(i, round_)] = (hashlib.sha256(dest.read_bytes()).hexdigest(), seen)
+        except Exception as e:  # reported below, with its thread
+            errors.append((i, e))
+
+    threads = [threading.Thread(target=fetch, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert len(results) == 8
+    total = len(payload)
+    for got, seen in results.values():
+        assert got == digest
+        assert seen[0] == (0, total) and seen[-1] == (total, total)
+        assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    assert part_files(tmp_path) == []
 
 
 def test_upload_argument_and_local_file_errors(session, tmp_path, emulator):
