@@ -718,21 +718,6 @@ impl PokeeClient {
             .await
     }
 
-    /// [`PokeeClient::download_to`] writing with [`Download::save_to_inline`]: for a runtime
-    /// that the calling thread drives for this download alone.
-    pub async fn download_to_inline(
-        &self,
-        session_id: &str,
-        path: &str,
-        dest: impl AsRef<Path>,
-        progress: impl FnMut(u64, Option<u64>),
-    ) -> Result<u64> {
-        self.download(session_id, path)
-            .await?
-            .save_to_inline(dest, progress)
-            .await
-    }
-
     /// Uploads a local file, streamed in constant memory; replaces any file at `path`.
     pub async fn upload_file(
         &self,

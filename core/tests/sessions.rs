@@ -739,11 +739,12 @@ async fn an_own_pool_client_downloads_inline_and_shares_close() {
         let dest = dir.join("big.bin");
         let mut reports = Vec::new();
         let size = own
-            .download_to_inline(SID, "output/big.bin", &dest, |done, total| {
-                reports.push((done, total));
-            })
+            .download(SID, "output/big.bin")
             .await
-            .expect("download");
+            .expect("download")
+            .save_to_inline(&dest, |done, total| reports.push((done, total)))
+            .await
+            .expect("saved");
         assert_eq!(size, data.len() as u64);
         assert_eq!(std::fs::read(&dest).expect("read"), data);
         let total = Some(data.len() as u64);
@@ -753,7 +754,10 @@ async fn an_own_pool_client_downloads_inline_and_shares_close() {
 
         let broken = dir.join("broken.bin");
         let err = own
-            .download_to_inline(SID, "output/broken.bin", &broken, |_, _| {})
+            .download(SID, "output/broken.bin")
+            .await
+            .expect("response")
+            .save_to_inline(&broken, |_, _| {})
             .await
             .expect_err("cut body");
         assert!(
@@ -765,7 +769,7 @@ async fn an_own_pool_client_downloads_inline_and_shares_close() {
         // Closing the client it came from closes it too.
         h.client.close();
         let closed = own
-            .download_to_inline(SID, "output/big.bin", dir.join("again.bin"), |_, _| {})
+            .download(SID, "output/big.bin")
             .await
             .expect_err("closed");
         assert!(matches!(closed, Error::Closed), "{closed:?}");

@@ -504,8 +504,10 @@ impl FilesCore {
             py,
             || core(shared.with_own_pool()),
             move |client: PokeeClient| async move {
-                let op =
-                    client.download_to_inline(&session_id, &path, &dest, byte_progress(reports));
+                let op = async {
+                    let download = client.download(&session_id, &path).await?;
+                    download.save_to_inline(&dest, byte_progress(reports)).await
+                };
                 Ok::<_, poke::Error>(pump.run(op, byte_progress_args).await.map(|_| dest))
             },
         )??;
