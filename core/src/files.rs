@@ -382,7 +382,7 @@ async fn write_inline(
                 buf.clear();
             }
         }
-        if done - told >= step || told_at.elapsed() >= PROGRESS_EVERY {
+        if done > told && (done - told >= step || told_at.elapsed() >= PROGRESS_EVERY) {
             progress(done, total);
             told = done;
             told_at = tokio::time::Instant::now();
@@ -468,7 +468,7 @@ async fn gather(
             }
         }
         drop(chunk);
-        if done - told >= step || told_at.elapsed() >= PROGRESS_EVERY {
+        if done > told && (done - told >= step || told_at.elapsed() >= PROGRESS_EVERY) {
             seen.send_replace(done);
             told = done;
             told_at = tokio::time::Instant::now();

@@ -79,6 +79,15 @@ impl Batch {
     fn is_empty(&self) -> bool {
         self.events.is_empty()
     }
+
+    /// The batch as sent: its text no larger than needed, since every `Event` of it keeps the
+    /// text alive (a slow stream sends batches of one event).
+    fn sealed(mut self) -> Self {
+        if self.text.capacity() > 2 * self.text.len() {
+            self.text.shrink_to_fit();
+        }
+        self
+    }
 }
 
 /// What the read-ahead task hands over.
@@ -151,13 +160,13 @@ async fn read_ahead(mut stream: TurnStream, tx: mpsc::Sender<Fed>) {
             Some(Ok(Some(event))) => event,
             None => {
                 let full = std::mem::replace(&mut batch, Batch::new());
-                if tx.send(Fed::Events(full)).await.is_err() {
+                if tx.send(Fed::Events(full.sealed())).await.is_err() {
                     return;
                 }
                 continue;
             }
             Some(end) => {
-                if !batch.is_empty() && tx.send(Fed::Events(batch)).await.is_err() {
+                if !batch.is_empty() && tx.send(Fed::Events(batch.sealed())).await.is_err() {
                     return;
                 }
                 let snapshot = Snapshot::of(&stream);
@@ -189,7 +198,7 @@ async fn read_ahead(mut stream: TurnStream, tx: mpsc::Sender<Fed>) {
         batch.events.push((parts, position));
         if batch.len() == BATCH {
             let full = std::mem::replace(&mut batch, Batch::new());
-            if tx.send(Fed::Events(full)).await.is_err() {
+            if tx.send(Fed::Events(full.sealed())).await.is_err() {
                 return;
             }
         }

@@ -7,7 +7,7 @@
 
 use crate::error::PokeError;
 use crate::sessions::json_text;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// The event types of a turn; anything newer is `Other` (its name is in `TurnEvent.event`).
@@ -151,10 +151,9 @@ pub struct ReplayNotice {
 #[derive(uniffi::Object)]
 pub struct Turn {
     stream: tokio::sync::Mutex<poke::TurnStream>,
-    /// Events of tracked reads whose caller has not yet said whether it got them.
-    in_flight: Mutex<HashMap<u64, TurnEvent>>,
-    /// Events whose read was abandoned after they left the stream: handed out again first.
-    returned: Mutex<VecDeque<TurnEvent>>,
+    /// Events of tracked reads not yet confirmed, oldest first, by read id: the next read
+    /// takes the oldest over (its reader was cancelled, or lost it to a concurrent read).
+    in_flight: Mutex<VecDeque<(u64, TurnEvent)>>,
     handle: poke::TurnHandle,
     session_id: String,
     idempotency_key: Option<String>,
@@ -174,17 +173,22 @@ impl Turn {
             }),
             stream: tokio::sync::Mutex::new(stream),
             in_flight: Mutex::default(),
-            returned: Mutex::default(),
         })
     }
 
-    /// The next event: one an abandoned read gave back, else the stream's next.
-    async fn read(&self) -> Result<Option<TurnEvent>, PokeError> {
+    /// The next event: the oldest unconfirmed one of a tracked read (it left the stream
+    /// first), else the stream's next; `tracked` records it under that read id.
+    async fn read(&self, tracked: Option<u64>) -> Result<Option<TurnEvent>, PokeError> {
         let mut stream = self.stream.lock().await;
-        if let Some(event) = lock(&self.returned).pop_front() {
-            return Ok(Some(event));
+        let unconfirmed = lock(&self.in_flight).pop_front().map(|(_, event)| event);
+        let event = match unconfirmed {
+            Some(event) => Some(event),
+            None => stream.next_event().await?.map(Into::into),
+        };
+        if let (Some(read_id), Some(event)) = (tracked, &event) {
+            lock(&self.in_flight).push_back((read_id, event.clone()));
         }
-        Ok(stream.next_event().await?.map(Into::into))
+        Ok(event)
     }
 }
 
@@ -198,31 +202,25 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Turn {
     /// The next event, or null once the turn is over (or the stream was closed).
     pub async fn next(&self) -> Result<Option<TurnEvent>, PokeError> {
-        self.read().await
+        self.read(None).await
     }
 
     /// `next()` for readers that can be cancelled after the event left the stream but before
-    /// they received it (a Kotlin coroutine cancelled while the result is on its way). The event
-    /// is kept under `read_id` until `confirm_read` drops it or `abandon_read` gives it back to
-    /// the next read. `asFlow()` does this; direct callers rarely need it.
+    /// they received it (a Kotlin coroutine cancelled while the result is on its way). The
+    /// event stays unconfirmed under `read_id` until `confirm_read(read_id)`; meanwhile the
+    /// next read (tracked or not) takes it over, so a cancelled read loses nothing and two
+    /// overlapping readers never both get it. `asFlow()` does this; direct callers rarely need it.
     pub async fn next_tracked(&self, read_id: u64) -> Result<Option<TurnEvent>, PokeError> {
-        let event = self.read().await?;
-        if let Some(event) = &event {
-            lock(&self.in_flight).insert(read_id, event.clone());
-        }
-        Ok(event)
+        self.read(Some(read_id)).await
     }
 
-    /// The caller of `next_tracked(read_id)` received its event.
-    pub fn confirm_read(&self, read_id: u64) {
-        lock(&self.in_flight).remove(&read_id);
-    }
-
-    /// The caller of `next_tracked(read_id)` gave up: if the read had already taken an event, the
-    /// next read returns it. A read that never finished took nothing, so this is then a no-op.
-    pub fn abandon_read(&self, read_id: u64) {
-        if let Some(event) = lock(&self.in_flight).remove(&read_id) {
-            lock(&self.returned).push_front(event);
+    /// Claims the event of `next_tracked(read_id)`: true if it is still this read's, false if
+    /// another read took it over meanwhile (then it must not be used).
+    pub fn confirm_read(&self, read_id: u64) -> bool {
+        let mut in_flight = lock(&self.in_flight);
+        match in_flight.iter().position(|(id, _)| *id == read_id) {
+            Some(at) => in_flight.remove(at).is_some(),
+            None => false,
         }
     }
 
@@ -255,6 +253,8 @@ impl Turn {
     /// server. Kotlin calls this `closeStream()`, because `close()` frees the object there.
     pub fn close(&self) {
         self.handle.close();
+        // What a cancelled read left behind is not handed out after the end either.
+        lock(&self.in_flight).clear();
     }
 
     /// Asks the server to cancel the turn; the stream then ends with `message.cancelled`.

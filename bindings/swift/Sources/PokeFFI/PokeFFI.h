@@ -665,11 +665,6 @@ uint64_t uniffi_poke_ffi_fn_clone_turn(uint64_t handle, RustCallStatus *_Nonnull
 void uniffi_poke_ffi_fn_free_turn(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_ABANDON_READ
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_ABANDON_READ
-void uniffi_poke_ffi_fn_method_turn_abandon_read(uint64_t ptr, uint64_t read_id, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_CANCEL
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_CANCEL
 uint64_t uniffi_poke_ffi_fn_method_turn_cancel(uint64_t ptr
@@ -682,7 +677,7 @@ void uniffi_poke_ffi_fn_method_turn_close(uint64_t ptr, RustCallStatus *_Nonnull
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_CONFIRM_READ
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_CONFIRM_READ
-void uniffi_poke_ffi_fn_method_turn_confirm_read(uint64_t ptr, uint64_t read_id, RustCallStatus *_Nonnull out_status
+int8_t uniffi_poke_ffi_fn_method_turn_confirm_read(uint64_t ptr, uint64_t read_id, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TURN_IDEMPOTENCY_KEY
@@ -1349,12 +1344,6 @@ uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_usage(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_WAIT_IDLE
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_WAIT_IDLE
 uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_wait_idle(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_ABANDON_READ
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_ABANDON_READ
-uint16_t uniffi_poke_ffi_checksum_method_turn_abandon_read(void
     
 );
 #endif

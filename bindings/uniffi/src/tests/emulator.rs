@@ -188,7 +188,7 @@ async fn close_ends_a_waiting_next_and_cancel_reaches_the_server() {
 }
 
 #[tokio::test]
-async fn an_abandoned_tracked_read_gives_its_event_to_the_next_read() {
+async fn an_unconfirmed_tracked_read_gives_its_event_to_the_next_read() {
     let emulator = Emulator::new(None).unwrap();
     let c = pokee(&emulator);
     let session = c.create_session(None).await.unwrap();
@@ -198,26 +198,42 @@ async fn an_abandoned_tracked_read_gives_its_event_to_the_next_read() {
         .unwrap();
     let id = |ev: Option<crate::TurnEvent>| ev.and_then(|e| e.id).unwrap();
 
-    // Finished but abandoned (its caller was cancelled as the result arrived): read again.
+    // Read 1 finished but was never confirmed (its caller was cancelled as the result
+    // arrived): read 2 takes its event over, and read 1 can no longer claim it.
     assert_eq!(id(turn.next_tracked(1).await.unwrap()), "0");
-    turn.abandon_read(1);
     assert_eq!(id(turn.next_tracked(2).await.unwrap()), "0");
-    turn.confirm_read(2);
-    // Confirmed reads are gone: abandoning one later changes nothing.
-    turn.abandon_read(2);
+    assert!(!turn.confirm_read(1));
+    assert!(turn.confirm_read(2));
+    assert!(!turn.confirm_read(2), "a read is confirmed once");
     assert_eq!(id(turn.next().await.unwrap()), "1");
-    // A tracked read dropped before it finished took nothing; abandoning it is a no-op.
-    let pending = turn.next_tracked(3);
-    drop(pending);
-    turn.abandon_read(3);
-    turn.abandon_read(99);
+    // A tracked read dropped before it finished took nothing.
+    drop(turn.next_tracked(3));
+    assert!(!turn.confirm_read(3));
+    // An untracked read takes an unconfirmed event over too.
+    assert_eq!(id(turn.next_tracked(4).await.unwrap()), "2");
+    assert_eq!(id(turn.next().await.unwrap()), "2");
     let mut rest = Vec::new();
-    while let Some(ev) = turn.next_tracked(4).await.unwrap() {
-        turn.confirm_read(4);
+    while let Some(ev) = turn.next_tracked(5).await.unwrap() {
+        assert!(turn.confirm_read(5));
         rest.push(ev.id.unwrap());
     }
-    let want: Vec<String> = (2..8).map(|i| i.to_string()).collect();
+    let want: Vec<String> = (3..8).map(|i| i.to_string()).collect();
     assert_eq!(rest, want);
+}
+
+#[tokio::test]
+async fn close_drops_what_a_cancelled_read_left() {
+    let emulator = Emulator::new(None).unwrap();
+    let c = pokee(&emulator);
+    let session = c.create_session(None).await.unwrap();
+    let turn = c
+        .send_message(session.id.clone(), "hi events=8 pace_ms=0".into(), None)
+        .await
+        .unwrap();
+    assert!(turn.next_tracked(1).await.unwrap().is_some());
+    turn.close();
+    assert!(turn.next().await.unwrap().is_none());
+    assert!(!turn.confirm_read(1));
 }
 
 #[test]

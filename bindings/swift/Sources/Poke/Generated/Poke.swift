@@ -2545,12 +2545,6 @@ public func FfiConverterTypeTransferProgressListener_lower(_ value: TransferProg
 public protocol TurnProtocol: AnyObject, Sendable {
     
     /**
-     * The caller of `next_tracked(read_id)` gave up: if the read had already taken an event, the
-     * next read returns it. A read that never finished took nothing, so this is then a no-op.
-     */
-    func abandonRead(readId: UInt64) 
-    
-    /**
      * Asks the server to cancel the turn; the stream then ends with `message.cancelled`.
      */
     func cancel() async throws  -> CancelResult
@@ -2562,9 +2556,10 @@ public protocol TurnProtocol: AnyObject, Sendable {
     func close() 
     
     /**
-     * The caller of `next_tracked(read_id)` received its event.
+     * Claims the event of `next_tracked(read_id)`: true if it is still this read's, false if
+     * another read took it over meanwhile (then it must not be used).
      */
-    func confirmRead(readId: UInt64) 
+    func confirmRead(readId: UInt64)  -> Bool
     
     /**
      * The `Idempotency-Key` the turn was started with (null for a resumed stream).
@@ -2583,9 +2578,10 @@ public protocol TurnProtocol: AnyObject, Sendable {
     
     /**
      * `next()` for readers that can be cancelled after the event left the stream but before
-     * they received it (a Kotlin coroutine cancelled while the result is on its way). The event
-     * is kept under `read_id` until `confirm_read` drops it or `abandon_read` gives it back to
-     * the next read. `asFlow()` does this; direct callers rarely need it.
+     * they received it (a Kotlin coroutine cancelled while the result is on its way). The
+     * event stays unconfirmed under `read_id` until `confirm_read(read_id)`; meanwhile the
+     * next read (tracked or not) takes it over, so a cancelled read loses nothing and two
+     * overlapping readers never both get it. `asFlow()` does this; direct callers rarely need it.
      */
     func nextTracked(readId: UInt64) async throws  -> TurnEvent?
     
@@ -2666,19 +2662,6 @@ open class Turn: TurnProtocol, @unchecked Sendable {
 
     
     /**
-     * The caller of `next_tracked(read_id)` gave up: if the read had already taken an event, the
-     * next read returns it. A read that never finished took nothing, so this is then a no-op.
-     */
-open func abandonRead(readId: UInt64)  {try! rustCall() {
-        uniffiCallStatus in
-    uniffi_poke_ffi_fn_method_turn_abandon_read(
-            self.uniffiCloneHandle(),
-        FfiConverterUInt64.lower(readId),uniffiCallStatus
-    )
-}
-}
-    
-    /**
      * Asks the server to cancel the turn; the stream then ends with `message.cancelled`.
      */
 open func cancel()async throws  -> CancelResult  {
@@ -2710,15 +2693,17 @@ open func close()  {try! rustCall() {
 }
     
     /**
-     * The caller of `next_tracked(read_id)` received its event.
+     * Claims the event of `next_tracked(read_id)`: true if it is still this read's, false if
+     * another read took it over meanwhile (then it must not be used).
      */
-open func confirmRead(readId: UInt64)  {try! rustCall() {
+open func confirmRead(readId: UInt64) -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_poke_ffi_fn_method_turn_confirm_read(
             self.uniffiCloneHandle(),
         FfiConverterUInt64.lower(readId),uniffiCallStatus
     )
-}
+})
 }
     
     /**
@@ -2766,9 +2751,10 @@ open func next()async throws  -> TurnEvent?  {
     
     /**
      * `next()` for readers that can be cancelled after the event left the stream but before
-     * they received it (a Kotlin coroutine cancelled while the result is on its way). The event
-     * is kept under `read_id` until `confirm_read` drops it or `abandon_read` gives it back to
-     * the next read. `asFlow()` does this; direct callers rarely need it.
+     * they received it (a Kotlin coroutine cancelled while the result is on its way). The
+     * event stays unconfirmed under `read_id` until `confirm_read(read_id)`; meanwhile the
+     * next read (tracked or not) takes it over, so a cancelled read loses nothing and two
+     * overlapping readers never both get it. `asFlow()` does this; direct callers rarely need it.
      */
 open func nextTracked(readId: UInt64)async throws  -> TurnEvent?  {
     return
@@ -7515,16 +7501,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_poke_ffi_checksum_method_pokeeclient_wait_idle() != 4941) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_poke_ffi_checksum_method_turn_abandon_read() != 52547) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_poke_ffi_checksum_method_turn_cancel() != 10888) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_method_turn_close() != 63872) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_poke_ffi_checksum_method_turn_confirm_read() != 16220) {
+    if (uniffi_poke_ffi_checksum_method_turn_confirm_read() != 54909) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_method_turn_idempotency_key() != 24199) {
@@ -7536,7 +7519,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_poke_ffi_checksum_method_turn_next() != 33081) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_poke_ffi_checksum_method_turn_next_tracked() != 44420) {
+    if (uniffi_poke_ffi_checksum_method_turn_next_tracked() != 46085) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_method_turn_replayed() != 12856) {

@@ -4,7 +4,6 @@
 package com.poke
 
 import java.util.concurrent.atomic.AtomicLong
-import kotlin.coroutines.cancellation.CancellationException
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.FlowCollector
 
@@ -13,8 +12,11 @@ import kotlinx.coroutines.flow.FlowCollector
  * terminal event (or after [Turn.closeStream]) and throws [PokeException] if the stream cannot
  * be resumed. The flow pulls from the one underlying stream: collecting it again continues
  * where the last collection stopped. Cancelling the collector cancels the pending read only,
- * and loses nothing: an event that was already on its way is delivered by the next collection.
- * Close the turn (`use {}`) to release its connection, or [Turn.cancel] to stop it on the server.
+ * and loses nothing: an event already on its way is delivered by the next collection. This
+ * holds for `collect {}` and for operators that pass values straight on (`map`, `filter`,
+ * `onEach`, `take`); operators that hand values to another coroutine (`buffer`, `flowOn`)
+ * follow their own cancellation rules. Close the turn (`use {}`) to release its connection,
+ * or [Turn.cancel] to stop it on the server.
  */
 fun Turn.asFlow(): Flow<TurnEvent> = TurnFlow(this)
 
@@ -27,17 +29,12 @@ private class TurnFlow(private val turn: Turn) : Flow<TurnEvent> {
     override suspend fun collect(collector: FlowCollector<TurnEvent>) {
         while (true) {
             val readId = readIds.incrementAndGet().toULong()
-            val event = try {
-                turn.nextTracked(readId)
-            } catch (e: CancellationException) {
-                // The read may have finished just as the coroutine was cancelled (its result
-                // then never reaches us): give that event back to the next read.
-                turn.abandonRead(readId)
-                throw e
-            }
-            // No suspension since the read returned, so the event is ours: confirm, then emit.
-            turn.confirmRead(readId)
-            collector.emit(event ?: return)
+            // A read cancelled after its event left the stream leaves it unconfirmed: the
+            // next read (this collection's or a later one's) takes it over.
+            val event = turn.nextTracked(readId) ?: return
+            // No suspension since the read returned. False: a concurrent read took it over.
+            if (!turn.confirmRead(readId)) continue
+            collector.emit(event)
         }
     }
 }
