@@ -187,15 +187,19 @@ async fn close_ends_a_waiting_next_and_cancel_reaches_the_server() {
         .unwrap();
 }
 
+/// A fresh session's turn of 8 events, sent at once.
+async fn eight_event_turn(emulator: &Emulator) -> std::sync::Arc<crate::Turn> {
+    let c = pokee(emulator);
+    let session = c.create_session(None).await.unwrap();
+    c.send_message(session.id.clone(), "hi events=8 pace_ms=0".into(), None)
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn an_unconfirmed_tracked_read_gives_its_event_to_the_next_read() {
     let emulator = Emulator::new(None).unwrap();
-    let c = pokee(&emulator);
-    let session = c.create_session(None).await.unwrap();
-    let turn = c
-        .send_message(session.id.clone(), "hi events=8 pace_ms=0".into(), None)
-        .await
-        .unwrap();
+    let turn = eight_event_turn(&emulator).await;
     let id = |ev: Option<crate::TurnEvent>| ev.and_then(|e| e.id).unwrap();
 
     // Read 1 finished but was never confirmed (its caller was cancelled as the result
@@ -224,12 +228,7 @@ async fn an_unconfirmed_tracked_read_gives_its_event_to_the_next_read() {
 #[tokio::test]
 async fn close_drops_what_a_cancelled_read_left() {
     let emulator = Emulator::new(None).unwrap();
-    let c = pokee(&emulator);
-    let session = c.create_session(None).await.unwrap();
-    let turn = c
-        .send_message(session.id.clone(), "hi events=8 pace_ms=0".into(), None)
-        .await
-        .unwrap();
+    let turn = eight_event_turn(&emulator).await;
     assert!(turn.next_tracked(1).await.unwrap().is_some());
     turn.close();
     assert!(turn.next().await.unwrap().is_none());
