@@ -240,14 +240,18 @@ impl Download {
             name.to_string_lossy(),
             tag.get(..12).unwrap_or(&tag)
         ));
-        let file = tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .await
-            .map_err(|e| file_error(&tmp, &e))?
-            .into_std()
-            .await;
+        let mut open = std::fs::OpenOptions::new();
+        open.write(true).create_new(true);
+        let file = match writes {
+            // Inline writes block this task anyway; the open and the rename need no
+            // hand-off to a blocking thread (a new one, on a fresh runtime) either.
+            Writes::Inline => open.open(&tmp),
+            Writes::Thread => match tokio::fs::OpenOptions::from(open).open(&tmp).await {
+                Ok(f) => Ok(f.into_std().await),
+                Err(e) => Err(e),
+            },
+        }
+        .map_err(|e| file_error(&tmp, &e))?;
         let mut guard = TempFile(Some(tmp.clone()));
         let total = self.content_length;
         let step = total.map_or(PROGRESS_BYTES, |t| (t / 100).max(PROGRESS_BYTES));
@@ -277,9 +281,11 @@ impl Download {
         // The rename makes the file appear whole or not at all. No fsync: like curl, httpx and
         // requests, durability across a power loss is left to the caller (it cost a third of
         // the time of a 256 MiB download here).
-        tokio::fs::rename(&tmp, dest)
-            .await
-            .map_err(|e| file_error(dest, &e))?;
+        match writes {
+            Writes::Inline => std::fs::rename(&tmp, dest),
+            Writes::Thread => tokio::fs::rename(&tmp, dest).await,
+        }
+        .map_err(|e| file_error(dest, &e))?;
         guard.0 = None;
         Ok(done)
     }

@@ -64,6 +64,7 @@ mod retry;
 mod secret;
 mod sessions;
 mod sse;
+mod tls;
 mod transport;
 
 pub use api_error::{FORBIDDEN_MESSAGE, RATE_LIMITED_MESSAGE, UNAUTHORIZED_MESSAGE};

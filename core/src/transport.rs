@@ -46,6 +46,8 @@ pub(crate) struct Request<'a> {
 pub(crate) struct Http {
     pub client: reqwest::Client,
     pub config: Arc<ClientConfig>,
+    /// Shared with the clients `with_own_pool` makes.
+    tls: Arc<rustls::ClientConfig>,
     closed: Arc<std::sync::atomic::AtomicBool>,
 }
 
@@ -73,9 +75,11 @@ impl JsonResponse {
 
 impl Http {
     pub fn new(config: ClientConfig) -> Result<Self> {
+        let tls = Arc::new(crate::tls::client_config()?);
         Ok(Self {
-            client: Self::reqwest_client(&config)?,
+            client: Self::reqwest_client(&config, &tls)?,
             config: Arc::new(config),
+            tls,
             closed: Arc::default(),
         })
     }
@@ -83,14 +87,19 @@ impl Http {
     /// The same settings (and `close()` state) with a connection pool of its own.
     pub fn with_own_pool(&self) -> Result<Self> {
         Ok(Self {
-            client: Self::reqwest_client(&self.config)?,
+            client: Self::reqwest_client(&self.config, &self.tls)?,
             config: self.config.clone(),
+            tls: self.tls.clone(),
             closed: self.closed.clone(),
         })
     }
 
-    fn reqwest_client(config: &ClientConfig) -> Result<reqwest::Client> {
+    fn reqwest_client(
+        config: &ClientConfig,
+        tls: &rustls::ClientConfig,
+    ) -> Result<reqwest::Client> {
         reqwest::Client::builder()
+            .tls_backend_preconfigured(tls.clone())
             .connect_timeout(config.timeouts.connect)
             .pool_idle_timeout(std::time::Duration::from_secs(90))
             .tcp_nodelay(true)

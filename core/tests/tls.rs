@@ -30,12 +30,14 @@ async fn https_trusted_through_ssl_cert_file() {
     std::fs::write(&path, emu.tls_ca_pem().expect("a CA")).expect("write CA");
     let exe = std::env::current_exe().expect("test binary");
     let url = emu.poke_api_url();
+    let pokee_url = emu.pokee_api_url();
     let ca = path.clone();
     let out = tokio::task::spawn_blocking(move || {
         Command::new(exe)
             .args(["--ignored", "--exact", "child_sends_over_https"])
             .env("SSL_CERT_FILE", &ca)
             .env("POKE_TLS_TEST_URL", url)
+            .env("POKEE_TLS_TEST_URL", pokee_url)
             .output()
     })
     .await
@@ -50,6 +52,12 @@ async fn https_trusted_through_ssl_cert_file() {
     );
     assert!(stdout.contains("1 passed"), "{stdout}");
     assert_eq!(emu.messages().len(), 1);
+    let sessions = emu.sessions_json();
+    assert_eq!(
+        sessions.as_array().map(Vec::len),
+        Some(1),
+        "the own-pool client's session: {sessions}"
+    );
 }
 
 #[tokio::test]
@@ -65,4 +73,17 @@ async fn child_sends_over_https() {
         .send_message("over TLS")
         .await
         .expect("sent over https");
+
+    // A client with its own pool shares the TLS settings (and the trust) of its parent.
+    let url = std::env::var("POKEE_TLS_TEST_URL").expect("started by the parent test");
+    let pokee = poke::PokeeClient::builder()
+        .api_key("k")
+        .base_url(url)
+        .build()
+        .expect("client");
+    let own = pokee.with_own_pool().expect("own pool");
+    own.create_session(&poke::CreateSession::new())
+        .await
+        .expect("session created over https");
+    own.health().await.expect("health over https");
 }

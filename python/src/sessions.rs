@@ -176,11 +176,15 @@ struct ClientCore {
 
 impl ClientCore {
     fn new(
+        py: Python<'_>,
         api_key: Option<String>,
         base_url: Option<String>,
         timeout: Option<&Bound<'_, PyAny>>,
         max_retries: Option<u32>,
     ) -> PyResult<Self> {
+        // The file methods return a `pathlib.Path`: converting one here resolves that type
+        // (importing `pathlib`, about 3 ms if nothing did yet), so the first download does not.
+        PathBuf::new().into_pyobject(py)?;
         let mut builder = PokeeClient::builder().sdk(SdkLang::Python, env!("CARGO_PKG_VERSION"));
         if let Some(key) = api_key {
             builder = builder.api_key(key);
@@ -645,13 +649,14 @@ macro_rules! pokee_classes {
             #[new]
             #[pyo3(signature = (*, api_key=None, base_url=None, timeout=None, max_retries=None))]
             fn new(
+                py: Python<'_>,
                 api_key: Option<String>,
                 base_url: Option<String>,
                 timeout: Option<&Bound<'_, PyAny>>,
                 max_retries: Option<u32>,
             ) -> PyResult<Self> {
                 Ok(Self {
-                    core: ClientCore::new(api_key, base_url, timeout, max_retries)?,
+                    core: ClientCore::new(py, api_key, base_url, timeout, max_retries)?,
                 })
             }
 

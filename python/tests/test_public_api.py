@@ -75,6 +75,19 @@ def test_import_does_not_import_mcp():
     assert out.stdout.strip() == "False"
 
 
+def test_pathlib_is_resolved_by_the_sessions_client_not_by_import_or_first_download():
+    # `import poke` stays light; Pokee() resolves the `pathlib.Path` its file methods return,
+    # so that import (milliseconds) is not part of the first download.
+    code = (
+        "import sys, poke\n"
+        "print('pathlib' in sys.modules)\n"
+        "poke.Pokee(api_key='k', base_url='http://127.0.0.1:9')\n"
+        "print('pathlib' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
+
+
 def test_constructor_is_keyword_only():
     with pytest.raises(TypeError):
         poke.Poke("key")  # type: ignore[misc]
