@@ -814,7 +814,8 @@ def main() -> int:
         "--keep-awake",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="run a nice-19 busy loop per CPU during the runs, so idle CPUs never enter a sleep "
+        help="run a lowest-priority busy loop (SCHED_IDLE, and nice 19) per CPU during the runs, "
+        "so idle CPUs never enter a sleep "
         "state: on VMs, waking an idle vCPU costs tens of µs per loopback round trip and makes "
         "the loopback, not the client, the bottleneck of sequential calls (default: on)",
     )
@@ -894,11 +895,16 @@ def main() -> int:
         raise
     spinners = []
     if args.keep_awake:
-        # One per CPU, pinned: the load balancer weighs tasks by priority, so unpinned nice-19
-        # loops may share one CPU and leave the other free to fall asleep.
+        # One per CPU, pinned: the load balancer weighs tasks by priority, so unpinned
+        # low-priority loops may share one CPU and leave the other free to fall asleep.
+        # SCHED_IDLE where there is one: a nice-19 loop still gets time slices, and a client
+        # woken while it runs may wait for the end of its slice (under EEVDF); a SCHED_IDLE
+        # one gives way at once to any other task.
         spin = (
             "import os, sys\n"
             "if hasattr(os, 'sched_setaffinity'): os.sched_setaffinity(0, {int(sys.argv[1])})\n"
+            "if hasattr(os, 'SCHED_IDLE'):\n"
+            "    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))\n"
             "while True: pass\n"
         )
         cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [0]
