@@ -903,8 +903,10 @@ def main() -> int:
         spin = (
             "import os, sys\n"
             "if hasattr(os, 'sched_setaffinity'): os.sched_setaffinity(0, {int(sys.argv[1])})\n"
-            "if hasattr(os, 'SCHED_IDLE'):\n"
+            "try:\n"
             "    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))\n"
+            "except (AttributeError, OSError):\n"
+            "    pass  # nice 19 alone\n"
             "while True: pass\n"
         )
         cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [0]

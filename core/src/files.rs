@@ -392,7 +392,8 @@ async fn write_inline(
 const SMALL_CHUNK: usize = 64 * 1024;
 
 /// A download's chunks waiting to be written: large ones held as they came (no copy), small
-/// ones copied together, so that at most `WRITE_BUFFER / SMALL_CHUNK + 2` pieces are held.
+/// ones copied together, so that few pieces are held (at most one large chunk and one piece
+/// of small ones before it per `SMALL_CHUNK` bytes, plus two).
 /// Every write but the last is [`WRITE_BUFFER`] bytes long, at a multiple of it, as a
 /// buffered copy would write it.
 ///
@@ -409,6 +410,11 @@ impl Held {
     fn push(&mut self, chunk: Bytes) {
         self.len += chunk.len();
         if chunk.len() < SMALL_CHUNK {
+            if self.small.is_empty() {
+                // One allocation per piece, never grown: a piece is sealed before it
+                // reaches 2 * SMALL_CHUNK.
+                self.small.reserve(2 * SMALL_CHUNK);
+            }
             self.small.extend_from_slice(&chunk);
             if self.small.len() >= SMALL_CHUNK {
                 self.seal_small();
@@ -1161,10 +1167,18 @@ mod tests {
         let path = dir.join("held.bin");
         let mut file = std::fs::File::create(&path).unwrap_or_else(|e| panic!("{e}"));
         let (mut pieces, data) = chunks();
-        // Many tiny chunks too (a slow stream), which must not be held one by one.
+        // Many tiny chunks too (a slow stream), which must not be held one by one, then tiny
+        // and large chunks in turn (each large one seals the tiny one before it).
         let tiny_at = data.len();
-        let tiny: Vec<u8> = (0..200_000).map(|i| (i % 13) as u8).collect();
+        let mut tiny: Vec<u8> = (0..200_000).map(|i| (i % 13) as u8).collect();
         pieces.extend(tiny.chunks(3).map(Bytes::copy_from_slice));
+        for i in 0..40u8 {
+            let large = vec![i; SMALL_CHUNK];
+            pieces.push(Bytes::copy_from_slice(&[i]));
+            pieces.push(Bytes::copy_from_slice(&large));
+            tiny.push(i);
+            tiny.extend_from_slice(&large);
+        }
         let mut held = Held::default();
         let mut most = 0;
         for piece in pieces {
@@ -1180,7 +1194,14 @@ mod tests {
             assert!(held.len < WRITE_BUFFER);
         }
         held.write_rest(&mut file).unwrap_or_else(|e| panic!("{e}"));
-        assert!(most <= WRITE_BUFFER / SMALL_CHUNK + 2, "{most} pieces held");
+        assert!(
+            most > WRITE_BUFFER / SMALL_CHUNK,
+            "the turns were held: {most}"
+        );
+        assert!(
+            most <= 2 * (WRITE_BUFFER / SMALL_CHUNK) + 2,
+            "{most} pieces held"
+        );
         let written = std::fs::read(&path).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(written.len(), tiny_at + tiny.len());
         assert!(written[..tiny_at] == data[..] && written[tiny_at..] == tiny[..]);
