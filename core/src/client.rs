@@ -1,12 +1,12 @@
 //! The client: one pooled HTTP connection set, the resolved credentials and configuration.
 
+use crate::compat::json_style::JsonStyle;
 use crate::config::{
     ClientConfig, CommonSettings, SdkLang, common_builder_setters, resolve_base_url,
 };
 use crate::credentials::resolve_api_key;
-use crate::json_style::JsonStyle;
+use crate::http::Http;
 use crate::secret::Secret;
-use crate::transport::Http;
 use crate::{Error, Result};
 use std::fmt;
 
@@ -88,7 +88,7 @@ impl Client {
     }
 
     pub(crate) fn encode<T: serde::Serialize + ?Sized>(&self, value: &T) -> Result<bytes::Bytes> {
-        crate::json_style::to_vec(value, self.json_style())
+        crate::compat::json_style::to_vec(value, self.json_style())
             .map(bytes::Bytes::from)
             .map_err(|e| Error::InvalidInput {
                 field: "body",

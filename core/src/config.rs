@@ -1,8 +1,7 @@
 //! Client configuration: base URL, timeouts, retries, limits and the SDK identity.
 
-use crate::retry::RetryPolicy;
+use crate::http::{RetryPolicy, Timeouts};
 use crate::secret::Secret;
-use std::time::Duration;
 
 /// Default base URL of the Poke developer API.
 pub const DEFAULT_BASE_URL: &str = "https://poke.com/api/v1";
@@ -21,39 +20,6 @@ pub(crate) fn resolve_url(arg: Option<&str>, env: &str, default: &str) -> String
         .or_else(|| std::env::var(env).ok().filter(|v| !v.is_empty()))
         .unwrap_or_else(|| default.to_owned());
     chosen.trim_end_matches('/').to_owned()
-}
-
-/// Time bounds of a request.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Timeouts {
-    /// Bound on establishing a connection.
-    pub connect: Duration,
-    /// Bound on any gap between two reads of a response; `None` for no bound.
-    pub read_idle: Option<Duration>,
-    /// Bound on a whole JSON request (headers and body); `None` for no bound.
-    pub total: Option<Duration>,
-}
-
-impl Default for Timeouts {
-    fn default() -> Self {
-        Self {
-            connect: Duration::from_secs(5),
-            read_idle: None,
-            total: Some(Duration::from_secs(60)),
-        }
-    }
-}
-
-impl Timeouts {
-    /// One number of seconds as the total bound, the connect bound kept at most that long.
-    pub fn total_secs(secs: f64) -> Self {
-        let total = Duration::from_secs_f64(secs.max(0.0));
-        Self {
-            connect: total.min(Self::default().connect),
-            read_idle: None,
-            total: Some(total),
-        }
-    }
 }
 
 /// Which host language drives the core; it picks the User-Agent and the JSON formatting.

@@ -31,10 +31,10 @@ pub fn load_credentials_token() -> Option<String> {
     let text = std::fs::read_to_string(credentials_path()?).ok()?;
     let value: serde_json::Value = serde_json::from_str(&text).ok()?;
     let token = value.as_object()?.get("token")?;
-    if !crate::pyrepr::truthy(token) {
+    if !crate::compat::pyrepr::truthy(token) {
         return None;
     }
-    Some(crate::pyrepr::py_str(token))
+    Some(crate::compat::pyrepr::py_str(token))
 }
 
 /// Resolves the API key: the argument, then `POKE_API_KEY`, then the credentials file.

@@ -4,8 +4,8 @@
 //! times within a deadline, a 429 without `retryAfterMs` waits a short backoff, and every post
 //! has a timeout, so a stalled callback URL cannot hang a task.
 
+use crate::compat::json_style::JsonStyle;
 use crate::config::SdkLang;
-use crate::json_style::JsonStyle;
 use crate::secret::{Secret, check_header_value};
 use crate::{Error, Result};
 use serde::Serialize;
@@ -137,11 +137,12 @@ impl CallbackSender {
         has_more: bool,
     ) -> Result<CallbackReply> {
         check_header_value("callback token", token.expose())?;
-        let body = crate::json_style::to_vec(&CallbackBody { content, has_more }, self.style)
-            .map_err(|e| Error::InvalidInput {
-                field: "content",
-                reason: e.to_string(),
-            })?;
+        let body =
+            crate::compat::json_style::to_vec(&CallbackBody { content, has_more }, self.style)
+                .map_err(|e| Error::InvalidInput {
+                    field: "content",
+                    reason: e.to_string(),
+                })?;
         let started = Instant::now();
         let mut attempt = 0u32;
         loop {
@@ -226,9 +227,9 @@ impl CallbackSender {
                     "HTTP {status} with a body that is not a JSON object"
                 ))),
                 Some(obj) => match obj.get("nextToken") {
-                    Some(v) if crate::pyrepr::truthy(v) => {
-                        Attempt::Done(CallbackReply::Next(Secret::new(crate::pyrepr::py_str(v))))
-                    }
+                    Some(v) if crate::compat::pyrepr::truthy(v) => Attempt::Done(
+                        CallbackReply::Next(Secret::new(crate::compat::pyrepr::py_str(v))),
+                    ),
                     _ => Attempt::Done(CallbackReply::End),
                 },
             },

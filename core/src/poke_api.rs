@@ -1,11 +1,9 @@
 //! The three calls of the Poke developer API: send a message, create and fire a webhook.
 
 use crate::Result;
-use crate::api_error::Flavor;
 use crate::client::Client;
-use crate::retry::Idempotency;
+use crate::http::{Body, CallOptions, Flavor, Idempotency, JsonResponse, Request};
 use crate::secret::Secret;
-use crate::transport::{Body, CallOptions, JsonResponse, Request};
 use serde::{Deserialize, Serialize};
 
 /// Reply of `send_message` as documented.

@@ -4,8 +4,8 @@ mod client;
 mod records;
 mod wait;
 
-pub use client::{MessageOptions, PokeeClient, PokeeClientBuilder};
-pub(crate) use client::{encode_component, id_segment};
+pub use client::{PokeeClient, PokeeClientBuilder};
+pub(crate) use client::{encode_component, id_segment, json_body};
 pub use records::{
     BulkDelete, BulkDeleteResult, CancelResult, CreateSession, Credits, FileAccess, RateLimit,
     ReplayNotice, SessionRecord, ToolResultAck, Usage, UsageBucket, UsageWindow,

@@ -1,6 +1,7 @@
 //! Retry policy: which failures are retried, how long to wait, and the pure decision function.
 
-use std::time::{Duration, SystemTime};
+use crate::error::{Error, TimeoutPhase};
+use std::time::Duration;
 
 /// How a client retries failed requests.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -116,24 +117,39 @@ impl RetryPolicy {
     }
 }
 
-/// Reads the server's retry hint: `retry-after-ms`, then `Retry-After` as seconds or an HTTP
-/// date.
-pub fn parse_retry_after(
-    retry_after_ms: Option<&str>,
-    retry_after: Option<&str>,
-    now: SystemTime,
-) -> Option<Duration> {
-    if let Some(ms) = retry_after_ms.and_then(|v| v.trim().parse::<f64>().ok()) {
-        if ms.is_finite() && ms >= 0.0 {
-            return Some(Duration::from_secs_f64(ms / 1000.0));
+pub(crate) fn classify(e: &Error) -> Option<Outcome> {
+    match e {
+        Error::Api(api) => {
+            let should_retry = api
+                .headers
+                .iter()
+                .find(|(k, _)| k == "x-should-retry")
+                .and_then(|(_, v)| match v.trim() {
+                    "true" => Some(true),
+                    "false" => Some(false),
+                    _ => None,
+                });
+            Some(Outcome::Status {
+                status: api.status,
+                should_retry,
+                retry_after: api.retry_after,
+            })
         }
+        Error::Connection {
+            maybe_sent: false, ..
+        }
+        | Error::Timeout {
+            phase: TimeoutPhase::Connect,
+            ..
+        } => Some(Outcome::NotSent),
+        Error::Connection { .. } | Error::Timeout { .. } => Some(Outcome::MaybeSent),
+        _ => None,
     }
-    let value = retry_after?.trim();
-    if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
-    }
-    let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// How the retry policy sees an error, the way [`Http::execute`] classifies it.
+pub(crate) fn retry_outcome(e: &Error) -> Option<Outcome> {
+    classify(e)
 }
 
 #[cfg(test)]
@@ -240,25 +256,5 @@ mod tests {
             p.decide(Idempotency::Unsafe, with(61), 0, 0.5),
             Decision::Return
         );
-    }
-
-    #[test]
-    fn parse_retry_after_forms() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        assert_eq!(
-            parse_retry_after(Some("250"), Some("9"), now),
-            Some(Duration::from_millis(250))
-        );
-        assert_eq!(
-            parse_retry_after(None, Some("2"), now),
-            Some(Duration::from_secs(2))
-        );
-        let date = httpdate::fmt_http_date(now + Duration::from_secs(30));
-        assert_eq!(
-            parse_retry_after(None, Some(&date), now),
-            Some(Duration::from_secs(30))
-        );
-        assert_eq!(parse_retry_after(None, Some("soon"), now), None);
-        assert_eq!(parse_retry_after(Some("x"), None, now), None);
     }
 }

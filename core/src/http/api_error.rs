@@ -1,7 +1,7 @@
 //! Turning a non-2xx response into an [`ApiError`] with the right message.
 
+use crate::compat::messages::poke_message;
 use crate::error::{ApiError, ErrorKind};
-use crate::pyrepr::{py_str, truthy};
 use std::time::Duration;
 
 /// Longest body kept on an error, in bytes.
@@ -15,14 +15,6 @@ pub(crate) enum Flavor {
     /// Pokee Enterprise: `{"error", "message"}` bodies.
     Pokee,
 }
-
-/// Message of the official SDK for 401.
-pub const UNAUTHORIZED_MESSAGE: &str =
-    "Invalid API key. Get a new one at https://poke.com/kitchen/api-keys";
-/// Message of the official SDK for 403.
-pub const FORBIDDEN_MESSAGE: &str = "API key doesn't have permission for this action";
-/// Message of the official SDK for 429.
-pub const RATE_LIMITED_MESSAGE: &str = "Rate limited. Please slow down and retry.";
 
 pub(crate) fn build(
     flavor: Flavor,
@@ -67,30 +59,6 @@ pub(crate) fn build(
     }
 }
 
-/// `detail.get("error") or detail.get("message") or ""`, else the reason phrase (§3.5).
-fn poke_message(
-    status: u16,
-    parsed: Option<&serde_json::Map<String, serde_json::Value>>,
-    reason: &str,
-) -> String {
-    match status {
-        401 => return UNAUTHORIZED_MESSAGE.into(),
-        403 => return FORBIDDEN_MESSAGE.into(),
-        429 => return RATE_LIMITED_MESSAGE.into(),
-        _ => {}
-    }
-    let suffix = match parsed {
-        Some(obj) => ["error", "message"]
-            .iter()
-            .filter_map(|k| obj.get(*k))
-            .find(|v| truthy(v))
-            .map(py_str)
-            .unwrap_or_default(),
-        None => reason.to_owned(),
-    };
-    format!("Poke API error ({status}): {suffix}")
-}
-
 fn pokee_message(
     status: u16,
     parsed: Option<&serde_json::Map<String, serde_json::Value>>,
@@ -113,42 +81,6 @@ fn pokee_message(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn msg(status: u16, body: &str) -> String {
-        build(Flavor::Poke, status, vec![], body.as_bytes(), None).message
-    }
-
-    #[test]
-    fn matrix_of_the_official_sdk() {
-        assert_eq!(
-            msg(500, r#"{"error":"boom"}"#),
-            "Poke API error (500): boom"
-        );
-        assert_eq!(msg(500, r#"{"message":"m"}"#), "Poke API error (500): m");
-        assert_eq!(msg(500, "{}"), "Poke API error (500): ");
-        assert_eq!(
-            msg(500, "notjson"),
-            "Poke API error (500): Internal Server Error"
-        );
-        assert_eq!(msg(500, ""), "Poke API error (500): Internal Server Error");
-        assert_eq!(msg(400, "[1]"), "Poke API error (400): Bad Request");
-        assert_eq!(
-            msg(404, r#"{"error":"","message":"mm"}"#),
-            "Poke API error (404): mm"
-        );
-        assert_eq!(
-            msg(404, r#"{"error":null,"message":"mm"}"#),
-            "Poke API error (404): mm"
-        );
-        assert_eq!(
-            msg(422, r#"{"error":{"a":1}}"#),
-            "Poke API error (422): {'a': 1}"
-        );
-        assert_eq!(msg(409, r#"{"error":123}"#), "Poke API error (409): 123");
-        assert_eq!(msg(401, r#"{"error":"x"}"#), UNAUTHORIZED_MESSAGE);
-        assert_eq!(msg(403, ""), FORBIDDEN_MESSAGE);
-        assert_eq!(msg(429, ""), RATE_LIMITED_MESSAGE);
-    }
 
     #[test]
     fn pokee_messages_keep_code_and_text() {

@@ -1,0 +1,48 @@
+//! The server's retry hint: `retry-after-ms`, then `Retry-After` as seconds or an HTTP date.
+
+use std::time::{Duration, SystemTime};
+
+/// Reads the server's retry hint: `retry-after-ms`, then `Retry-After` as seconds or an HTTP
+/// date.
+pub fn parse_retry_after(
+    retry_after_ms: Option<&str>,
+    retry_after: Option<&str>,
+    now: SystemTime,
+) -> Option<Duration> {
+    if let Some(ms) = retry_after_ms.and_then(|v| v.trim().parse::<f64>().ok()) {
+        if ms.is_finite() && ms >= 0.0 {
+            return Some(Duration::from_secs_f64(ms / 1000.0));
+        }
+    }
+    let value = retry_after?.trim();
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_retry_after_forms() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(
+            parse_retry_after(Some("250"), Some("9"), now),
+            Some(Duration::from_millis(250))
+        );
+        assert_eq!(
+            parse_retry_after(None, Some("2"), now),
+            Some(Duration::from_secs(2))
+        );
+        let date = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        assert_eq!(
+            parse_retry_after(None, Some(&date), now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(parse_retry_after(None, Some("soon"), now), None);
+        assert_eq!(parse_retry_after(Some("x"), None, now), None);
+    }
+}

@@ -1,0 +1,17 @@
+//! Turns: the events of one session turn, decoded from SSE, resumed after a drop, deduplicated.
+
+mod dedupe;
+mod event;
+mod handle;
+mod open;
+mod policy;
+mod sse;
+mod stream;
+
+pub use dedupe::SeenIds;
+pub use event::{TurnEvent, TurnEventKind};
+pub use handle::{CancelHandle, TurnHandle};
+pub use open::MessageOptions;
+pub use policy::ResumePolicy;
+pub use sse::{SseDecoder, SseEvent};
+pub use stream::TurnStream;

@@ -1,0 +1,88 @@
+//! When and how often a dropped turn stream is resumed.
+
+use std::time::Duration;
+
+/// When and how often a dropped turn stream is resumed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ResumePolicy {
+    /// Reconnects in a row that deliver nothing new before giving up; `0` never resumes.
+    pub max_attempts_without_progress: u32,
+    /// First backoff delay; doubled on each reconnect without progress.
+    pub initial_delay: Duration,
+    /// Largest backoff delay.
+    pub max_delay: Duration,
+    /// Lower bound applied to a server's `retry:` or `Retry-After` hint.
+    pub min_server_retry: Duration,
+    /// Upper bound applied to a server's `retry:` or `Retry-After` hint.
+    pub max_server_retry: Duration,
+    /// How many recent event ids are remembered to drop replays.
+    pub dedupe_capacity: usize,
+}
+
+impl Default for ResumePolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts_without_progress: 5,
+            initial_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(10),
+            min_server_retry: Duration::from_millis(500),
+            max_server_retry: Duration::from_secs(60),
+            dedupe_capacity: 1024,
+        }
+    }
+}
+
+impl ResumePolicy {
+    /// A policy that never reconnects: a drop ends the stream with [`Error::Stream`].
+    pub fn never() -> Self {
+        Self {
+            max_attempts_without_progress: 0,
+            ..Self::default()
+        }
+    }
+
+    /// The wait before reconnect number `step` (0-based since the last progress): the server's
+    /// hint clamped to `[min_server_retry, max_server_retry]`, else
+    /// `min(initial · 2^step, max) · (1 − 0.25·jitter)` for a jitter draw in `[0, 1)`.
+    pub fn delay(&self, step: u32, server_hint: Option<Duration>, jitter: f64) -> Duration {
+        if let Some(hint) = server_hint {
+            return hint.clamp(
+                self.min_server_retry,
+                self.max_server_retry.max(self.min_server_retry),
+            );
+        }
+        let base = self
+            .initial_delay
+            .saturating_mul(1u32 << step.min(20))
+            .min(self.max_delay);
+        base.mul_f64(1.0 - 0.25 * jitter.clamp(0.0, 1.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delay_table() {
+        let p = ResumePolicy::default();
+        assert_eq!(p.delay(0, None, 0.0), Duration::from_millis(500));
+        assert_eq!(p.delay(1, None, 0.0), Duration::from_secs(1));
+        assert_eq!(p.delay(4, None, 0.0), Duration::from_secs(8));
+        assert_eq!(p.delay(5, None, 0.0), Duration::from_secs(10));
+        assert_eq!(p.delay(40, None, 0.0), Duration::from_secs(10));
+        assert_eq!(p.delay(0, None, 1.0), Duration::from_millis(375));
+        assert_eq!(
+            p.delay(3, Some(Duration::from_millis(10)), 0.9),
+            Duration::from_millis(500)
+        );
+        assert_eq!(
+            p.delay(3, Some(Duration::from_secs(5)), 0.9),
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            p.delay(3, Some(Duration::from_secs(600)), 0.9),
+            Duration::from_secs(60)
+        );
+    }
+}
