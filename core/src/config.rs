@@ -22,6 +22,9 @@ pub(crate) fn resolve_url(arg: Option<&str>, env: &str, default: &str) -> String
     chosen.trim_end_matches('/').to_owned()
 }
 
+/// Requests in flight at once per client, by default.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 100;
+
 /// Which host language drives the core; it picks the User-Agent and the JSON formatting.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -77,6 +80,8 @@ pub struct ClientConfig {
     pub lang: SdkLang,
     /// Largest JSON response accepted, in bytes.
     pub max_response_bytes: u64,
+    /// Requests in flight at once at most (a streamed body holds its slot while read).
+    pub max_connections: usize,
 }
 
 /// Settings every client builder shares; each builder wraps it and adds its own.
@@ -89,6 +94,7 @@ pub(crate) struct CommonSettings {
     pub(crate) lang: SdkLang,
     pub(crate) version: String,
     pub(crate) max_response_bytes: u64,
+    pub(crate) max_connections: usize,
 }
 
 impl Default for CommonSettings {
@@ -101,6 +107,7 @@ impl Default for CommonSettings {
             lang: SdkLang::Rust,
             version: env!("CARGO_PKG_VERSION").to_owned(),
             max_response_bytes: crate::client::DEFAULT_MAX_RESPONSE_BYTES,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -115,6 +122,7 @@ impl CommonSettings {
             user_agent: self.lang.user_agent(&self.version),
             lang: self.lang.clone(),
             max_response_bytes: self.max_response_bytes,
+            max_connections: self.max_connections,
         }
     }
 }
@@ -149,6 +157,13 @@ macro_rules! common_builder_setters {
         /// Sets only the number of retries.
         pub fn max_retries(mut self, n: u32) -> Self {
             self.common.retry.max_retries = n;
+            self
+        }
+
+        /// Caps the requests in flight at once (default 100); more wait for a slot, within
+        /// the `pool` bound.
+        pub fn max_connections(mut self, n: usize) -> Self {
+            self.common.max_connections = n.max(1);
             self
         }
 

@@ -20,12 +20,14 @@ pub enum Error {
         /// False when the failure happened before the request could reach the server.
         maybe_sent: bool,
     },
-    /// A timeout expired.
-    #[error("Request timed out after {:.1}s ({phase})", .after.as_secs_f64())]
+    /// A time bound expired; `phase` says which.
+    #[error("{}", timeout_message(*.phase, *.limit, *.after))]
     Timeout {
         /// Which bound expired.
         phase: TimeoutPhase,
         /// The bound that expired.
+        limit: Duration,
+        /// How long the call had run when it expired.
         after: Duration,
     },
     /// A 2xx response whose body could not be decoded.
@@ -77,31 +79,70 @@ pub enum Error {
     /// The client was closed before this call.
     #[error("the client has been closed")]
     Closed,
+    /// The client was made in another process, before a `fork()`: its connections and
+    /// threads belong to the parent. Make a new client in this process.
+    #[error(
+        "this client was created in another process (before a fork) and cannot be used here; create a new client in this process"
+    )]
+    Forked,
+    /// A progress callback failed; the operation stopped and `source` is that failure.
+    #[error("the progress callback failed: {source}")]
+    Callback {
+        /// What the callback returned or raised.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The operation was cancelled by the caller.
     #[error("cancelled")]
     Cancelled,
 }
 
-/// Which timeout expired.
+/// Which time bound expired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TimeoutPhase {
     /// Establishing the connection.
     Connect,
-    /// Waiting for more bytes on an open response.
+    /// Waiting for response bytes (headers, or the next chunk of a body).
     ReadIdle,
-    /// The whole request, headers and body.
+    /// Waiting for the server to take more of a streamed request body.
+    Write,
+    /// Waiting for a free connection slot.
+    Pool,
+    /// The whole call, retries included.
     Total,
+    /// Waiting for a session to become idle (`wait_idle`'s deadline), not an HTTP bound.
+    Wait,
 }
 
 impl std::fmt::Display for TimeoutPhase {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Self::Connect => "connect",
-            Self::ReadIdle => "read idle",
+            Self::ReadIdle => "read",
+            Self::Write => "write",
+            Self::Pool => "pool",
             Self::Total => "total",
+            Self::Wait => "wait",
         })
     }
+}
+
+/// The timeout message: the real elapsed time, and which bound fired.
+fn timeout_message(phase: TimeoutPhase, limit: Duration, after: Duration) -> String {
+    let (limit, after) = (limit.as_secs_f64(), after.as_secs_f64());
+    let detail = match phase {
+        TimeoutPhase::Wait => {
+            return format!("Timed out after {limit:.1}s waiting for the session to become idle");
+        }
+        // The call was cut when its bound ran out: that is its length, to timer precision
+        // (which a busy machine makes coarse), so the message names the bound.
+        TimeoutPhase::Total => return format!("Request timed out after {limit:.1}s (total)"),
+        TimeoutPhase::Connect => format!("connect: no connection within {limit:.1}s"),
+        TimeoutPhase::ReadIdle => format!("read: no response data for {limit:.1}s"),
+        TimeoutPhase::Write => format!("write: the server took no request data for {limit:.1}s"),
+        TimeoutPhase::Pool => format!("pool: no free connection within {limit:.1}s"),
+    };
+    format!("Request timed out after {after:.1}s ({detail})")
 }
 
 /// A non-2xx answer, with what the server said.
@@ -177,6 +218,23 @@ impl ErrorKind {
 }
 
 impl Error {
+    /// A timeout of `phase` after `limit`; the elapsed time is filled in by the call.
+    pub(crate) fn timeout(phase: TimeoutPhase, limit: Duration) -> Self {
+        Self::Timeout {
+            phase,
+            limit,
+            after: limit,
+        }
+    }
+
+    /// The same error with the call's real elapsed time on a timeout.
+    pub(crate) fn with_elapsed(mut self, elapsed: Duration) -> Self {
+        if let Self::Timeout { after, .. } = &mut self {
+            *after = elapsed;
+        }
+        self
+    }
+
     /// The HTTP status when the server answered, `None` for local and network failures.
     pub fn status(&self) -> Option<u16> {
         match self {

@@ -49,6 +49,7 @@
 
 #![warn(missing_docs)]
 
+pub mod blocking;
 mod client;
 mod compat;
 mod config;
@@ -58,6 +59,7 @@ mod files;
 mod http;
 mod mcp;
 mod poke_api;
+pub mod runtime;
 mod secret;
 mod sessions;
 mod turn;

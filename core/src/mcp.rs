@@ -11,6 +11,9 @@ use crate::{Error, Result};
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
+/// Longest wait after a 429 without `retryAfterMs`.
+const MAX_BACKOFF: Duration = Duration::from_secs(8);
+
 /// Limits of the callback sender.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CallbackPolicy {
@@ -106,6 +109,7 @@ impl CallbackSender {
     /// A sender for the given host language (User-Agent, JSON style) and limits.
     pub fn new(lang: SdkLang, version: &str, policy: CallbackPolicy) -> Result<Self> {
         let client = reqwest::Client::builder()
+            .tls_backend_preconfigured(crate::http::shared_tls()?)
             .connect_timeout(policy.post_timeout.min(Duration::from_secs(5)))
             // A redirect would turn the POST into a GET that still carries the token.
             .redirect(reqwest::redirect::Policy::none())
@@ -170,19 +174,18 @@ impl CallbackSender {
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
-        self.policy
-            .default_backoff
-            .saturating_mul(1 << attempt.saturating_sub(1).min(10))
-            .min(Duration::from_secs(8))
+        crate::http::backoff(
+            self.policy.default_backoff,
+            MAX_BACKOFF,
+            attempt.saturating_sub(1),
+            0.0,
+        )
     }
 
     async fn post_once(&self, url: &str, token: &Secret, body: Vec<u8>) -> Attempt {
-        let mut auth =
-            match reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.expose())) {
-                Ok(v) => v,
-                Err(_) => return Attempt::Done(CallbackReply::Failed("invalid token".into())),
-            };
-        auth.set_sensitive(true);
+        let Ok(auth) = crate::http::bearer_header(token) else {
+            return Attempt::Done(CallbackReply::Failed("invalid token".into()));
+        };
         let send = self
             .client
             .post(url)

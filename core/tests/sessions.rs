@@ -465,6 +465,7 @@ async fn create_then_stream_with_drops_resumes_and_delivers_each_event_once() {
                 "Build a deck",
                 &MessageOptions {
                     idempotency_key: Some("key-1".into()),
+                    ..MessageOptions::default()
                 },
             )
             .await

@@ -54,11 +54,10 @@ impl Timeout {
 
 impl Timeout {
     fn to_core(&self) -> poke::Timeouts {
-        poke::Timeouts {
-            connect: Duration::from_secs_f64(self.connect),
-            read_idle: self.read.map(Duration::from_secs_f64),
-            total: self.total.map(Duration::from_secs_f64),
-        }
+        poke::Timeouts::none()
+            .with_connect(Duration::from_secs_f64(self.connect))
+            .with_read(self.read.map(Duration::from_secs_f64))
+            .with_total(self.total.map(Duration::from_secs_f64))
     }
 }
 

@@ -118,11 +118,12 @@ fn timeouts_arg(value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<poke::Timeo
             let v = value.getattr(name)?;
             opt_duration(name, Some(&v))
         };
-        return Ok(Some(poke::Timeouts {
-            connect: secs("connect")?.unwrap_or(poke::Timeouts::default().connect),
-            read_idle: secs("read")?,
-            total: secs("total")?,
-        }));
+        return Ok(Some(
+            poke::Timeouts::none()
+                .with_connect(secs("connect")?.unwrap_or(poke::Timeouts::default().connect))
+                .with_read(secs("read")?)
+                .with_total(secs("total")?),
+        ));
     }
     let total = duration_arg("timeout", value)?;
     Ok(Some(poke::Timeouts::total_secs(total.as_secs_f64())))
@@ -354,7 +355,10 @@ impl SessionCore {
     ) -> Call<T> {
         let s = self.clone();
         Box::pin(async move {
-            let opts = MessageOptions { idempotency_key };
+            let opts = MessageOptions {
+                idempotency_key,
+                ..MessageOptions::default()
+            };
             let stream = core(s.client.send_message_with(&s.id, &message, &opts).await)?;
             Ok(T::from(TurnInner::new(s.id, stream)))
         })

@@ -320,11 +320,10 @@ pub(crate) fn secs(field: &'static str, value: Option<f64>) -> Result<Option<Dur
 /// Foreign seconds to the core's bounds; a missing value keeps the core's default.
 pub(crate) fn to_core_timeouts(t: &Timeouts) -> Result<poke::Timeouts, PokeError> {
     let default = poke::Timeouts::default();
-    Ok(poke::Timeouts {
-        connect: secs("timeouts.connect_secs", t.connect_secs)?.unwrap_or(default.connect),
-        read_idle: secs("timeouts.read_secs", t.read_secs)?.or(default.read_idle),
-        total: secs("timeouts.total_secs", t.total_secs)?.or(default.total),
-    })
+    Ok(default
+        .with_connect(secs("timeouts.connect_secs", t.connect_secs)?.unwrap_or(default.connect))
+        .with_read(secs("timeouts.read_secs", t.read_secs)?.or(default.read))
+        .with_total(secs("timeouts.total_secs", t.total_secs)?.or(default.total)))
 }
 
 fn to_call_options(options: Option<RequestOptions>) -> Result<CallOptions, PokeError> {

@@ -210,10 +210,11 @@ impl From<poke::Error> for PokeError {
                 }
             }
             E::Connection { maybe_sent, .. } => Self::Connection { msg, maybe_sent },
-            E::Timeout { phase, after } => Self::Timeout {
+            // `after_ms` is the bound that fired; the message carries the real elapsed time.
+            E::Timeout { phase, limit, .. } => Self::Timeout {
                 msg,
                 phase: phase.into(),
-                after_ms: millis(after),
+                after_ms: millis(limit),
             },
             E::Decode { status, .. } => Self::Decode { msg, status },
             E::BodyTooLarge { limit } => Self::ResponseTooLarge {

@@ -467,7 +467,10 @@ impl PokeeClient {
         message: String,
         idempotency_key: Option<String>,
     ) -> Result<Arc<Turn>, PokeError> {
-        let opts = poke::MessageOptions { idempotency_key };
+        let opts = poke::MessageOptions {
+            idempotency_key,
+            ..poke::MessageOptions::default()
+        };
         let stream = self
             .inner
             .send_message_with(&session_id, &message, &opts)

@@ -16,7 +16,12 @@ use crate::sessions::{PokeeClient, id_segment};
 use reqwest::Method;
 
 impl PokeeClient {
-    fn files_url(&self, session_id: &str, path: &str, trailing_slash: bool) -> Result<String> {
+    pub(crate) fn files_url(
+        &self,
+        session_id: &str,
+        path: &str,
+        trailing_slash: bool,
+    ) -> Result<String> {
         let sid = id_segment("session_id", session_id)?;
         let path = encode_path(path, trailing_slash)?;
         Ok(self.url(&format!("/v1/sessions/{sid}/files/{path}")))

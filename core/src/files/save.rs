@@ -1,24 +1,23 @@
-//! Saving a download to a local file: a temporary file in the same directory, renamed over
-//! the destination once complete.
+//! Saving a download to a local file: the bytes go to a temporary file in the destination's
+//! directory, renamed over the destination once complete, so it never holds a partial file.
+//!
+//! One writer: the body's chunks are held (see [`Held`]) until they make [`WRITE_BUFFER`]
+//! bytes, then written with one vectored write, either by the awaiting task itself
+//! ([`Download::save_to_inline`]) or by a blocking thread fed through a short queue
+//! ([`Download::save_to`]).
 
 use super::download::Download;
 use crate::error::{Error, Result};
-use crate::http::ByteStream;
 use bytes::Bytes;
 use futures_util::stream::StreamExt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Size of the buffers a download to a file is gathered in and written from.
+/// Bytes gathered before one write to the file.
 const WRITE_BUFFER: usize = 1024 * 1024;
-/// How many such buffers one download uses at most: one being filled, one ready to continue
-/// in, the others queued or being written.
-const WRITE_BUFFERS: usize = 4;
-/// Largest single write to the file. Here (Linux 6.18, ext4, a VM), page-cache writes of
-/// 1 MiB and more were 2 to 8 times slower about one time in three (likely the large folios
-/// the kernel gives them), while writes of 256 KiB never were and cost no more otherwise.
-const WRITE_PIECE: usize = 256 * 1024;
+/// Gathered writes queued for the writing thread at most (with one being filled).
+const WRITE_QUEUE: usize = 3;
 /// A download to a file reports progress after every hundredth of the file, and at least
 /// after every MiB (when the file is small or its size unknown) …
 const PROGRESS_BYTES: u64 = 1024 * 1024;
@@ -34,9 +33,8 @@ impl Download {
     /// bytes arrive (after every hundredth of the file, or MiB if that is more, or 100 ms),
     /// and last with the final size once every byte is written, before the rename.
     ///
-    /// A task of the runtime copies the body into a few 1 MiB buffers (4 at most) that one
-    /// blocking thread writes with plain blocking writes: the network is read while the disk
-    /// is written, with neither a runtime round trip nor a wakeup per chunk.
+    /// The writes are made by a blocking thread, so the runtime's threads never wait for the
+    /// disk, and the network is read while the disk is written.
     pub async fn save_to(
         self,
         dest: impl AsRef<Path>,
@@ -46,12 +44,11 @@ impl Download {
     }
 
     /// [`Download::save_to`] with every write made by the task that awaits this future, as
-    /// plain blocking writes of 1 MiB, and no other thread or task involved.
+    /// plain blocking writes of 1 MiB, and no other thread involved.
     ///
     /// This is the fastest way when the runtime is a current-thread one that the calling
-    /// thread drives for this download alone (as a blocking client would do it: one thread
-    /// reads the socket and writes the file). On a runtime shared with other tasks, use
-    /// `save_to`: each write here blocks the runtime's thread while the disk takes it.
+    /// thread drives for this download alone (as a blocking client does: one thread reads
+    /// the socket and writes the file). On a runtime shared with other tasks, use `save_to`.
     pub async fn save_to_inline(
         self,
         dest: impl AsRef<Path>,
@@ -66,61 +63,48 @@ impl Download {
         mut progress: impl FnMut(u64, Option<u64>),
         writes: Writes,
     ) -> Result<u64> {
-        let name = dest.file_name().ok_or_else(|| Error::InvalidInput {
-            field: "dest",
-            reason: "names no file".into(),
-        })?;
-        let dir = match dest.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let tag = uuid::Uuid::new_v4().simple().to_string();
-        let tmp = dir.join(format!(
-            ".{}.{}.part",
-            name.to_string_lossy(),
-            tag.get(..12).unwrap_or(&tag)
-        ));
-        let mut open = std::fs::OpenOptions::new();
-        open.write(true).create_new(true);
-        let file = match writes {
-            // Inline writes block this task anyway; the open and the rename need no
-            // hand-off to a blocking thread (a new one, on a fresh runtime) either.
-            Writes::Inline => open.open(&tmp),
-            Writes::Thread => match tokio::fs::OpenOptions::from(open).open(&tmp).await {
-                Ok(f) => Ok(f.into_std().await),
-                Err(e) => Err(e),
-            },
-        }
-        .map_err(|e| file_error(&tmp, &e))?;
+        let (tmp, file) = temp_file(dest, writes).await?;
         let mut guard = TempFile(Some(tmp.clone()));
         let total = self.content_length;
         let step = total.map_or(PROGRESS_BYTES, |t| (t / 100).max(PROGRESS_BYTES));
         progress(0, total);
-        let (done, reported) = match writes {
-            Writes::Thread => {
-                self.write_on_thread(file, &tmp, step, &mut progress)
-                    .await?
+        let mut sink = Sink::new(file, writes);
+        let mut held = Held::default();
+        let (mut done, mut told) = (0u64, 0u64);
+        let mut told_at = tokio::time::Instant::now();
+        let mut body = self.inner;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk?;
+            done += chunk.len() as u64;
+            held.push(chunk);
+            while let Some(batch) = held.take_full() {
+                sink.write(batch).await.map_err(|e| file_error(&tmp, &e))?;
             }
-            Writes::Inline => {
-                write_inline(self.inner, file, &tmp, step, &mut progress, total).await?
+            if done > told && (done - told >= step || told_at.elapsed() >= PROGRESS_EVERY) {
+                progress(done, total);
+                told = done;
+                told_at = tokio::time::Instant::now();
             }
-        };
+        }
+        sink.write(held.take_rest())
+            .await
+            .map_err(|e| file_error(&tmp, &e))?;
+        sink.finish().await.map_err(|e| file_error(&tmp, &e))?;
         if let Some(total) = total.filter(|t| *t != done) {
             return Err(Error::Connection {
                 reason: format!("download ended after {done} of {total} bytes"),
                 maybe_sent: true,
             });
         }
-        if reported != done {
+        if told != done {
             progress(done, total);
-            // A caller that acts on reports (and may drop this future, as the Python binding
-            // does when its callback raises) sees the last one before the rename, which
-            // cannot be called back once started.
+            // A caller that acts on reports (and may drop this future, as the bindings do
+            // when a callback fails) sees the last one before the rename, which cannot be
+            // called back once started.
             tokio::task::yield_now().await;
         }
         // The rename makes the file appear whole or not at all. No fsync: like curl, httpx and
-        // requests, durability across a power loss is left to the caller (it cost a third of
-        // the time of a 256 MiB download here).
+        // requests, durability across a power loss is left to the caller.
         match writes {
             Writes::Inline => std::fs::rename(&tmp, dest),
             Writes::Thread => tokio::fs::rename(&tmp, dest).await,
@@ -128,62 +112,6 @@ impl Download {
         .map_err(|e| file_error(dest, &e))?;
         guard.0 = None;
         Ok(done)
-    }
-
-    /// The writing of `save_to`: see there. Returns the bytes written and the last report.
-    async fn write_on_thread(
-        self,
-        file: std::fs::File,
-        tmp: &Path,
-        step: u64,
-        progress: &mut impl FnMut(u64, Option<u64>),
-    ) -> Result<(u64, u64)> {
-        let total = self.content_length;
-        // No larger than the file: a small download needs no MiB buffers.
-        let size = total.map_or(WRITE_BUFFER, |t| {
-            usize::try_from(t).map_or(WRITE_BUFFER, |t| t.clamp(1, WRITE_BUFFER))
-        });
-        let (full_tx, full_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(WRITE_BUFFERS);
-        let (free_tx, free_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(WRITE_BUFFERS);
-        // Ends once `full_tx` is gone, after the buffers already queued (a bounded amount): if
-        // this future is dropped, they go to a file the guard has already removed.
-        let writer = tokio::task::spawn_blocking(move || write_buffers(file, full_rx, free_tx));
-        let (seen_tx, mut seen) = tokio::sync::watch::channel(0u64);
-        let mut reader = AbortOnDrop(tokio::spawn(gather(
-            self.inner, size, full_tx, free_rx, seen_tx, step,
-        )));
-        let mut reported = 0u64;
-        let gathered = loop {
-            tokio::select! {
-                biased;
-                r = &mut reader.0 => break r,
-                Ok(()) = seen.changed() => {
-                    reported = *seen.borrow_and_update();
-                    progress(reported, total);
-                }
-            }
-        };
-        let done = match gathered {
-            Ok(Ok(Gathered::All(done))) => Some(done),
-            Ok(Ok(Gathered::WriterStopped)) => None,
-            Ok(Err(e)) => return Err(e),
-            Err(e) if e.is_cancelled() => return Err(Error::Cancelled),
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        };
-        match writer.await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(file_error(tmp, &e)),
-            Err(e) if e.is_cancelled() => return Err(Error::Cancelled),
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        }
-        let Some(done) = done else {
-            // Unreachable: the writer stops early only on an error, returned just above.
-            return Err(Error::File {
-                path: tmp.display().to_string(),
-                reason: "the writing thread stopped".into(),
-            });
-        };
-        Ok((done, reported))
     }
 }
 
@@ -196,36 +124,96 @@ enum Writes {
     Inline,
 }
 
-/// The writing of [`Download::save_to_inline`]: the body's chunks are held (see [`Held`])
-/// until they add up to [`WRITE_BUFFER`] bytes, then written with one vectored blocking write;
-/// `progress` is called after every `step` bytes or [`PROGRESS_EVERY`]. Returns the bytes
-/// written and the last report.
-async fn write_inline(
-    mut body: ByteStream,
-    mut file: std::fs::File,
-    tmp: &Path,
-    step: u64,
-    progress: &mut impl FnMut(u64, Option<u64>),
-    total: Option<u64>,
-) -> Result<(u64, u64)> {
-    let mut held = Held::default();
-    let (mut done, mut told) = (0u64, 0u64);
-    let mut told_at = tokio::time::Instant::now();
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk?;
-        done += chunk.len() as u64;
-        held.push(chunk);
-        held.write_full(&mut file)
-            .map_err(|e| file_error(tmp, &e))?;
-        if done > told && (done - told >= step || told_at.elapsed() >= PROGRESS_EVERY) {
-            progress(done, total);
-            told = done;
-            told_at = tokio::time::Instant::now();
+/// Creates the temporary file next to `dest` (never an existing one).
+async fn temp_file(dest: &Path, writes: Writes) -> Result<(PathBuf, std::fs::File)> {
+    let name = dest.file_name().ok_or_else(|| Error::InvalidInput {
+        field: "dest",
+        reason: "names no file".into(),
+    })?;
+    let dir = match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let tmp = dir.join(format!(
+        ".{}.{}.part",
+        name.to_string_lossy(),
+        tag.get(..12).unwrap_or(&tag)
+    ));
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    let file = match writes {
+        // Inline writes block this task anyway: the open needs no hand-off either.
+        Writes::Inline => open.open(&tmp),
+        Writes::Thread => match tokio::fs::OpenOptions::from(open).open(&tmp).await {
+            Ok(f) => Ok(f.into_std().await),
+            Err(e) => Err(e),
+        },
+    }
+    .map_err(|e| file_error(&tmp, &e))?;
+    Ok((tmp, file))
+}
+
+/// Where gathered chunks are written: the file itself, or the queue of a writing thread.
+enum Sink {
+    Inline(std::fs::File),
+    Thread {
+        queue: tokio::sync::mpsc::Sender<Vec<Bytes>>,
+        writer: tokio::task::JoinHandle<std::io::Result<()>>,
+    },
+}
+
+impl Sink {
+    fn new(file: std::fs::File, writes: Writes) -> Self {
+        match writes {
+            Writes::Inline => Self::Inline(file),
+            Writes::Thread => {
+                let (queue, mut rx) = tokio::sync::mpsc::channel::<Vec<Bytes>>(WRITE_QUEUE);
+                // Ends once the queue's sender is gone (the download ended or was dropped),
+                // after the writes already queued, a bounded amount.
+                let writer = tokio::task::spawn_blocking(move || {
+                    let mut file = file;
+                    while let Some(batch) = rx.blocking_recv() {
+                        write_chunks(&mut file, &batch)?;
+                    }
+                    Ok(())
+                });
+                Self::Thread { queue, writer }
+            }
         }
     }
-    held.write_rest(&mut file)
-        .map_err(|e| file_error(tmp, &e))?;
-    Ok((done, told))
+
+    async fn write(&mut self, batch: Vec<Bytes>) -> std::io::Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        match self {
+            Self::Inline(file) => write_chunks(file, &batch),
+            Self::Thread { queue, writer } => {
+                if queue.send(batch).await.is_ok() {
+                    return Ok(());
+                }
+                // The writer stopped: its own error says why.
+                Err(match writer.await {
+                    Ok(Err(e)) => e,
+                    _ => std::io::Error::other("the writing thread stopped"),
+                })
+            }
+        }
+    }
+
+    /// Waits until every queued write is done, the file closed.
+    async fn finish(self) -> std::io::Result<()> {
+        match self {
+            Self::Inline(_) => Ok(()),
+            Self::Thread { queue, writer } => {
+                drop(queue);
+                writer
+                    .await
+                    .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
+            }
+        }
+    }
 }
 
 /// Chunks smaller than this are copied together rather than held one by one.
@@ -271,32 +259,45 @@ impl Held {
         }
     }
 
+    /// The first [`WRITE_BUFFER`] bytes held, once that many are.
+    fn take_full(&mut self) -> Option<Vec<Bytes>> {
+        if self.len < WRITE_BUFFER {
+            return None;
+        }
+        self.seal_small();
+        let over = self.len - WRITE_BUFFER;
+        // `over` is less than the last piece: the held bytes were fewer than WRITE_BUFFER
+        // before it came.
+        let tail = match self.chunks.last_mut() {
+            Some(last) if over > 0 => Some(last.split_off(last.len().saturating_sub(over))),
+            _ => None,
+        };
+        let full = std::mem::take(&mut self.chunks);
+        self.chunks.extend(tail);
+        self.len = over;
+        Some(full)
+    }
+
+    /// Whatever is held.
+    fn take_rest(&mut self) -> Vec<Bytes> {
+        self.seal_small();
+        self.len = 0;
+        std::mem::take(&mut self.chunks)
+    }
+
     /// Writes [`WRITE_BUFFER`] bytes as long as that many are held.
+    #[cfg(test)]
     fn write_full(&mut self, file: &mut std::fs::File) -> std::io::Result<()> {
-        while self.len >= WRITE_BUFFER {
-            self.seal_small();
-            let over = self.len - WRITE_BUFFER;
-            // `over` is less than the last piece: the held bytes were fewer than
-            // WRITE_BUFFER before it came.
-            let tail = match self.chunks.last_mut() {
-                Some(last) if over > 0 => Some(last.split_off(last.len().saturating_sub(over))),
-                _ => None,
-            };
-            write_chunks(file, &self.chunks)?;
-            self.chunks.clear();
-            self.chunks.extend(tail);
-            self.len = over;
+        while let Some(batch) = self.take_full() {
+            write_chunks(file, &batch)?;
         }
         Ok(())
     }
 
     /// Writes whatever is held.
+    #[cfg(test)]
     fn write_rest(&mut self, file: &mut std::fs::File) -> std::io::Result<()> {
-        self.seal_small();
-        write_chunks(file, &self.chunks)?;
-        self.chunks.clear();
-        self.len = 0;
-        Ok(())
+        write_chunks(file, &self.take_rest())
     }
 }
 
@@ -312,132 +313,6 @@ fn write_chunks(file: &mut std::fs::File, chunks: &[Bytes]) -> std::io::Result<(
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
-    }
-    Ok(())
-}
-
-/// How [`gather`] ended without a network error.
-enum Gathered {
-    /// Every byte was queued for the writer: this many.
-    All(u64),
-    /// The writer stopped early, on an error of its own.
-    WriterStopped,
-}
-
-/// The reading end of [`Download::save_to`], a task of its own: copies the chunks into
-/// buffers of `size` bytes, handing each full one to the writer and taking back written
-/// ones (at most [`WRITE_BUFFERS`] exist), and tells `seen` how far it got after every
-/// `step` bytes or [`PROGRESS_EVERY`].
-///
-/// A task, not the caller's future (which may be driven by another thread, e.g. a Python
-/// caller's), so that it usually runs on the runtime thread that received the chunk: no
-/// wakeup of another thread per chunk. Copying (once) rather than queueing the chunks
-/// themselves frees each one at once, so the connection can reuse its read buffer instead
-/// of allocating one per read, and the memory held is these buffers whatever the chunk sizes.
-async fn gather(
-    mut body: ByteStream,
-    size: usize,
-    full: tokio::sync::mpsc::Sender<Vec<u8>>,
-    mut free: tokio::sync::mpsc::Receiver<Vec<u8>>,
-    seen: tokio::sync::watch::Sender<u64>,
-    step: u64,
-) -> Result<Gathered> {
-    let mut buf = Vec::with_capacity(size);
-    // The buffer to continue in once `buf` is full, obtained before taking a chunk so that
-    // no chunk is held across a wait for the writer (see above).
-    let mut spare: Option<Vec<u8>> = None;
-    let mut made = 1;
-    let mut done = 0u64;
-    let mut told = 0u64;
-    let mut told_at = tokio::time::Instant::now();
-    loop {
-        if spare.is_none() {
-            spare = Some(if made < WRITE_BUFFERS {
-                made += 1;
-                Vec::with_capacity(size)
-            } else {
-                match free.recv().await {
-                    Some(b) => b,
-                    None => return Ok(Gathered::WriterStopped),
-                }
-            });
-        }
-        let Some(chunk) = body.next().await else {
-            break;
-        };
-        let chunk = chunk?;
-        done += chunk.len() as u64;
-        let mut rest = &chunk[..];
-        loop {
-            let n = (buf.capacity() - buf.len()).min(rest.len());
-            let (head, tail) = rest.split_at(n);
-            buf.extend_from_slice(head);
-            rest = tail;
-            if buf.len() < buf.capacity() {
-                break;
-            }
-            let next = match spare.take() {
-                Some(b) => b,
-                // Only for a chunk larger than a buffer.
-                None => match free.recv().await {
-                    Some(b) => b,
-                    None => return Ok(Gathered::WriterStopped),
-                },
-            };
-            if !hand_over(&full, std::mem::replace(&mut buf, next)).await {
-                return Ok(Gathered::WriterStopped);
-            }
-            if rest.is_empty() {
-                break;
-            }
-        }
-        drop(chunk);
-        if done > told && (done - told >= step || told_at.elapsed() >= PROGRESS_EVERY) {
-            seen.send_replace(done);
-            told = done;
-            told_at = tokio::time::Instant::now();
-        }
-    }
-    if !buf.is_empty() && !hand_over(&full, buf).await {
-        return Ok(Gathered::WriterStopped);
-    }
-    Ok(Gathered::All(done))
-}
-
-/// Queues a full buffer for the writer; false if it is gone. The queue has room for every
-/// buffer, so this does not wait (nor yield, as an awaited send could).
-async fn hand_over(full: &tokio::sync::mpsc::Sender<Vec<u8>>, buf: Vec<u8>) -> bool {
-    match full.try_send(buf) {
-        Ok(()) => true,
-        Err(tokio::sync::mpsc::error::TrySendError::Full(buf)) => full.send(buf).await.is_ok(),
-        Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => false,
-    }
-}
-
-/// Aborts a task when dropped, so that dropping [`Download::save_to`] stops its reading.
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-/// The writing end of [`Download::save_to`], on a blocking thread: writes each full buffer
-/// it receives and hands it back for reuse, until the sender is gone; the file is closed
-/// before it returns.
-fn write_buffers(
-    mut file: std::fs::File,
-    mut full: tokio::sync::mpsc::Receiver<Vec<u8>>,
-    free: tokio::sync::mpsc::Sender<Vec<u8>>,
-) -> std::io::Result<()> {
-    while let Some(mut buf) = full.blocking_recv() {
-        for piece in buf.chunks(WRITE_PIECE) {
-            file.write_all(piece)?;
-        }
-        buf.clear();
-        // Never full (one slot per buffer); an error means the download is over.
-        let _ = free.try_send(buf);
     }
     Ok(())
 }
@@ -464,6 +339,10 @@ pub(crate) fn file_error(path: &Path, e: &std::io::Error) -> Error {
 mod tests {
     use super::*;
     use std::io::Seek;
+
+    /// Writes in flight in the old two-engine design; sizes the fixture so buffers fill
+    /// across chunk boundaries many times.
+    const WRITE_BUFFERS: usize = WRITE_QUEUE + 1;
 
     /// A fresh, empty directory for one test.
     fn scratch() -> PathBuf {

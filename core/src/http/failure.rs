@@ -1,29 +1,23 @@
 //! Transport failures (reqwest errors) as the crate's errors, worded like Python's socket errors.
 
+use super::connector::ConnectTimedOut;
 use crate::error::{Error, TimeoutPhase};
 
+/// A failure while reading a response body.
 pub(crate) fn map_body_error(e: reqwest::Error) -> Error {
-    if e.is_timeout() {
-        return Error::Timeout {
-            phase: TimeoutPhase::ReadIdle,
-            after: std::time::Duration::ZERO,
-        };
-    }
     Error::Connection {
         reason: reason_of(&e),
         maybe_sent: true,
     }
 }
 
+/// A failure of `send()`: before the request could reach the server (connect), or after.
 pub(crate) fn map_reqwest(e: reqwest::Error) -> Error {
     let e = e.without_url();
+    if let Some(limit) = connect_timed_out(&e) {
+        return Error::timeout(TimeoutPhase::Connect, limit);
+    }
     if e.is_connect() {
-        if e.is_timeout() {
-            return Error::Timeout {
-                phase: TimeoutPhase::Connect,
-                after: std::time::Duration::ZERO,
-            };
-        }
         return Error::Connection {
             reason: reason_of(&e),
             maybe_sent: false,
@@ -63,7 +57,14 @@ fn reason_of(e: &(dyn std::error::Error + 'static)) -> String {
     innermost.to_string()
 }
 
-/// Maps a failed `send()` the way [`Http::execute`] does.
-pub(crate) fn map_send_error(e: reqwest::Error) -> Error {
-    map_reqwest(e)
+/// The connect bound, when the connector gave up on it.
+fn connect_timed_out(e: &(dyn std::error::Error + 'static)) -> Option<std::time::Duration> {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(t) = err.downcast_ref::<ConnectTimedOut>() {
+            return Some(t.0);
+        }
+        cur = err.source();
+    }
+    None
 }

@@ -75,10 +75,7 @@ where
                 continue;
             }
             this.ended = true;
-            return Poll::Ready(Some(Err(Error::Timeout {
-                phase: TimeoutPhase::ReadIdle,
-                after: this.idle,
-            })));
+            return Poll::Ready(Some(Err(Error::timeout(TimeoutPhase::ReadIdle, this.idle))));
         }
     }
 }

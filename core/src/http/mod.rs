@@ -1,7 +1,11 @@
 //! HTTP: the shared client, the one retry loop, timeouts, auth, TLS and error mapping.
+//!
+//! Every request of the crate goes through [`Http::execute`]: one retry loop, one backoff,
+//! one place that builds the `Authorization` header, one set of time bounds.
 
 mod api_error;
 mod auth;
+mod connector;
 mod execute;
 mod failure;
 mod idle;
@@ -11,27 +15,38 @@ mod retry;
 mod retry_after;
 mod timeouts;
 mod tls;
+mod watch;
 
 pub(crate) use api_error::Flavor;
 #[cfg(test)]
 pub(crate) use api_error::build as build_api_error;
 pub(crate) use auth::bearer_header;
-pub(crate) use failure::{map_body_error, map_send_error};
+pub(crate) use failure::map_body_error;
 pub(crate) use idle::IdleBody;
-pub(crate) use request::{Body, Request};
+pub(crate) use request::{Body, Request, StreamSource};
 pub use request::{CallOptions, JsonResponse};
-pub(crate) use response::{error_from_response, header, read_capped};
-pub(crate) use retry::{Decision, retry_outcome};
+pub(crate) use response::{header, read_capped};
+pub(crate) use retry::backoff;
 pub use retry::{Idempotency, RetryPolicy};
 pub use retry_after::parse_retry_after;
 pub use timeouts::Timeouts;
-
-/// A response body as a stream of chunks.
-pub(crate) type ByteStream = futures_util::stream::BoxStream<'static, Result<bytes::Bytes>>;
+pub(crate) use tls::shared as shared_tls;
 
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// A response body as a stream of chunks.
+pub(crate) type ByteStream = futures_util::stream::BoxStream<'static, Result<bytes::Bytes>>;
+
+/// One of a client's connection slots, held while a request (or its streamed body) lasts.
+pub(crate) type Slot = Option<OwnedSemaphorePermit>;
+
+/// How long an unused pooled connection is kept.
+const POOL_IDLE: Duration = Duration::from_secs(90);
 
 /// The shared reqwest client plus the immutable configuration.
 #[derive(Debug, Clone)]
@@ -39,48 +54,73 @@ pub(crate) struct Http {
     pub client: reqwest::Client,
     pub config: Arc<ClientConfig>,
     /// Shared with the clients `with_own_pool` makes.
-    tls: Arc<rustls::ClientConfig>,
-    closed: Arc<std::sync::atomic::AtomicBool>,
+    shared: Arc<Shared>,
+}
+
+/// What a client and the clients made `with_own_pool` from it share.
+#[derive(Debug)]
+struct Shared {
+    closed: AtomicBool,
+    /// The process the client was made in: its connections and runtime belong to it.
+    pid: u32,
+    slots: Arc<Semaphore>,
 }
 
 impl Http {
     pub fn new(config: ClientConfig) -> Result<Self> {
-        let tls = Arc::new(tls::client_config()?);
         Ok(Self {
-            client: Self::reqwest_client(&config, &tls)?,
+            client: Self::reqwest_client(&config)?,
+            shared: Arc::new(Shared {
+                closed: AtomicBool::new(false),
+                pid: std::process::id(),
+                slots: Arc::new(Semaphore::new(config.max_connections.max(1))),
+            }),
             config: Arc::new(config),
-            tls,
-            closed: Arc::default(),
         })
     }
 
-    /// The same settings (and `close()` state) with a connection pool of its own.
+    /// The same settings (and `close()` state and slots) with a connection pool of its own.
     pub fn with_own_pool(&self) -> Result<Self> {
         Ok(Self {
-            client: Self::reqwest_client(&self.config, &self.tls)?,
+            client: Self::reqwest_client(&self.config)?,
             config: self.config.clone(),
-            tls: self.tls.clone(),
-            closed: self.closed.clone(),
+            shared: self.shared.clone(),
         })
     }
 
-    fn reqwest_client(
-        config: &ClientConfig,
-        tls: &rustls::ClientConfig,
-    ) -> Result<reqwest::Client> {
+    fn reqwest_client(config: &ClientConfig) -> Result<reqwest::Client> {
         reqwest::Client::builder()
-            .tls_backend_preconfigured(tls.clone())
-            .connect_timeout(config.timeouts.connect)
-            .pool_idle_timeout(std::time::Duration::from_secs(90))
+            .tls_backend_preconfigured(shared_tls()?)
+            .connector_layer(connector::ConnectBound {
+                default: config.timeouts.connect,
+            })
+            .pool_idle_timeout(POOL_IDLE)
             .tcp_nodelay(true)
             .build()
             .map_err(|e| Error::Config(format!("could not build the HTTP client: {e}")))
     }
 
+    /// Fails when the client was closed, or made in another process before a `fork()`.
+    pub fn check_usable(&self) -> Result<()> {
+        if self.shared.closed.load(Ordering::Relaxed) {
+            return Err(Error::Closed);
+        }
+        if self.shared.pid != std::process::id() {
+            return Err(Error::Forked);
+        }
+        Ok(())
+    }
+
+    /// Waits for a free connection slot (the `pool` bound applies).
+    async fn slot(&self) -> Slot {
+        // The semaphore is never closed; if it were, going on without a slot is harmless.
+        self.shared.slots.clone().acquire_owned().await.ok()
+    }
+
     /// Sends `req` and returns its JSON body, retrying as the policy allows.
     pub async fn json(&self, req: &Request<'_>, opts: &CallOptions) -> Result<JsonResponse> {
         let cap = self.config.max_response_bytes;
-        self.execute(req, opts, |resp| async move {
+        self.execute(req, opts, |resp, _slot| async move {
             let status = resp.status().as_u16();
             let request_id = header(&resp, "x-request-id");
             let body = read_capped(resp, cap).await?;
@@ -100,7 +140,6 @@ impl Http {
 
     /// Refuses every later call on this client and its clones.
     pub fn close(&self) {
-        self.closed
-            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.shared.closed.store(true, Ordering::Relaxed);
     }
 }

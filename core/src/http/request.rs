@@ -1,11 +1,14 @@
 //! What one logical call sends: method, URL, auth, body, idempotency, per-call options.
 
+use super::api_error::Flavor;
+use super::retry::Idempotency;
+use super::timeouts::Timeouts;
 use crate::error::{Error, Result};
-use crate::http::api_error::Flavor;
-use crate::http::retry::Idempotency;
-use crate::http::timeouts::Timeouts;
 use crate::secret::Secret;
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
+use std::sync::Arc;
 
 /// Per-call overrides of the client's settings.
 #[derive(Debug, Clone, Default)]
@@ -19,11 +22,28 @@ pub struct CallOptions {
 }
 
 /// A request body.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) enum Body {
     Empty,
     Json(Bytes),
-    Bytes { data: Bytes, content_type: String },
+    Bytes {
+        data: Bytes,
+        content_type: &'static str,
+    },
+    /// Sent as it is read, reopened for every attempt.
+    Stream(Arc<dyn StreamSource>),
+}
+
+/// A body too large to hold: each attempt opens it afresh and sends it as it is read.
+pub(crate) trait StreamSource: Send + Sync {
+    /// The `Content-Type` to send.
+    fn content_type(&self) -> &'static str;
+    /// The exact length in bytes (sent as `Content-Length`).
+    fn len(&self) -> u64;
+    /// Opens the body from its start.
+    fn open(&self) -> BoxFuture<'static, Result<BoxStream<'static, std::io::Result<Bytes>>>>;
+    /// The error for a local read failure in the middle of a body (not retried).
+    fn read_failed(&self, e: &std::io::Error) -> Error;
 }
 
 /// Everything one logical call needs; the transport may send it several times.

@@ -3,10 +3,12 @@
 use super::api_error::{self, Flavor};
 use super::failure::map_body_error;
 use super::retry_after::parse_retry_after;
+use super::watch::Watch;
 use crate::error::{Error, Result};
 use bytes::Bytes;
 use std::time::SystemTime;
 
+/// A response header as text, when present and visible ASCII.
 pub(crate) fn header(resp: &reqwest::Response, name: &str) -> Option<String> {
     resp.headers()
         .get(name)
@@ -21,6 +23,7 @@ pub(crate) async fn read_capped(mut resp: reqwest::Response, cap: u64) -> Result
     }
     let mut buf = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
     while let Some(chunk) = resp.chunk().await.map_err(map_body_error)? {
+        Watch::progress();
         if buf.len() as u64 + chunk.len() as u64 > cap {
             return Err(Error::BodyTooLarge { limit: cap });
         }

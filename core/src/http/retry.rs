@@ -109,14 +109,18 @@ impl RetryPolicy {
 
     /// `min(initial · 2^attempt, max) · (1 − 0.25·jitter)`.
     pub fn backoff(&self, attempt: u32, jitter: f64) -> Duration {
-        let base = self
-            .initial_backoff
-            .saturating_mul(1u32 << attempt.min(20))
-            .min(self.max_backoff);
-        base.mul_f64(1.0 - 0.25 * jitter.clamp(0.0, 1.0))
+        backoff(self.initial_backoff, self.max_backoff, attempt, jitter)
     }
 }
 
+/// `min(initial · 2^step, max) · (1 − 0.25·jitter)` for a jitter draw in `[0, 1)`: the one
+/// backoff of the crate (request retries, turn resumes, MCP callbacks).
+pub(crate) fn backoff(initial: Duration, max: Duration, step: u32, jitter: f64) -> Duration {
+    let base = initial.saturating_mul(1u32 << step.min(20)).min(max);
+    base.mul_f64(1.0 - 0.25 * jitter.clamp(0.0, 1.0))
+}
+
+/// How the retry policy sees an error.
 pub(crate) fn classify(e: &Error) -> Option<Outcome> {
     match e {
         Error::Api(api) => {
@@ -139,17 +143,17 @@ pub(crate) fn classify(e: &Error) -> Option<Outcome> {
             maybe_sent: false, ..
         }
         | Error::Timeout {
-            phase: TimeoutPhase::Connect,
+            phase: TimeoutPhase::Connect | TimeoutPhase::Pool,
             ..
         } => Some(Outcome::NotSent),
+        // The call's own bounds: no time is left for another attempt.
+        Error::Timeout {
+            phase: TimeoutPhase::Total | TimeoutPhase::Wait,
+            ..
+        } => None,
         Error::Connection { .. } | Error::Timeout { .. } => Some(Outcome::MaybeSent),
         _ => None,
     }
-}
-
-/// How the retry policy sees an error, the way [`Http::execute`] classifies it.
-pub(crate) fn retry_outcome(e: &Error) -> Option<Outcome> {
-    classify(e)
 }
 
 #[cfg(test)]

@@ -204,12 +204,14 @@ impl PokeeClient {
         &self.inner.http
     }
 
-    pub(crate) fn api_key(&self) -> &Secret {
-        &self.inner.api_key
-    }
-
-    pub(crate) fn transfer_read_idle(&self) -> Duration {
-        self.inner.transfer_read_idle
+    /// The bounds of a file transfer: no total, the transfer idle bound on reads and writes.
+    pub(crate) fn transfer_timeouts(&self) -> crate::http::Timeouts {
+        let idle = self.inner.transfer_read_idle;
+        self.config()
+            .timeouts
+            .with_read(idle)
+            .with_write(idle)
+            .with_total(None)
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
@@ -235,17 +237,23 @@ impl PokeeClient {
     }
 
     pub(crate) async fn call_json<T: DeserializeOwned>(&self, req: Request<'_>) -> Result<T> {
-        self.inner
-            .http
-            .json(&req, &CallOptions::default())
-            .await?
-            .json()
+        self.call_json_with(req, &CallOptions::default()).await
+    }
+
+    pub(crate) async fn call_json_with<T: DeserializeOwned>(
+        &self,
+        req: Request<'_>,
+        opts: &CallOptions,
+    ) -> Result<T> {
+        self.inner.http.json(&req, opts).await?.json()
     }
 
     pub(crate) async fn call_empty(&self, req: Request<'_>) -> Result<()> {
         self.inner
             .http
-            .execute(&req, &CallOptions::default(), |_resp| async { Ok(()) })
+            .execute(&req, &CallOptions::default(), |_resp, _slot| async {
+                Ok(())
+            })
             .await
     }
 

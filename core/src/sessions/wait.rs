@@ -28,8 +28,28 @@ impl Default for WaitOptions {
 
 impl PokeeClient {
     /// Polls the session until it is no longer busy and returns that record; `on_progress`
-    /// sees the first record and every record that differs from the one before.
+    /// sees the first record and every record that differs from the one before. With a
+    /// deadline, the whole wait (polls included) is bounded and ends with a
+    /// [`TimeoutPhase::Wait`] timeout.
     pub async fn wait_idle<F>(
+        &self,
+        session_id: &str,
+        opts: WaitOptions,
+        on_progress: F,
+    ) -> Result<SessionRecord>
+    where
+        F: FnMut(&SessionRecord),
+    {
+        let polling = self.poll_until_idle(session_id, opts, on_progress);
+        match opts.deadline {
+            None => polling.await,
+            Some(deadline) => tokio::time::timeout(deadline, polling)
+                .await
+                .unwrap_or_else(|_| Err(Error::timeout(TimeoutPhase::Wait, deadline))),
+        }
+    }
+
+    async fn poll_until_idle<F>(
         &self,
         session_id: &str,
         opts: WaitOptions,
@@ -38,7 +58,6 @@ impl PokeeClient {
     where
         F: FnMut(&SessionRecord),
     {
-        let started = tokio::time::Instant::now();
         let floor = opts.poll_interval.max(Duration::from_millis(1));
         let mut interval = floor;
         let mut previous: Option<SessionRecord> = None;
@@ -56,20 +75,7 @@ impl PokeeClient {
                 interval = floor;
             }
             previous = Some(record);
-            let wait = match opts.deadline {
-                Some(deadline) => {
-                    let left = deadline.saturating_sub(started.elapsed());
-                    if left.is_zero() {
-                        return Err(Error::Timeout {
-                            phase: TimeoutPhase::Total,
-                            after: deadline,
-                        });
-                    }
-                    interval.min(left)
-                }
-                None => interval,
-            };
-            tokio::time::sleep(wait).await;
+            tokio::time::sleep(interval).await;
             interval = interval.saturating_mul(2).min(opts.max_interval.max(floor));
         }
     }

@@ -5,21 +5,18 @@ use super::handle::TurnControl;
 use super::stream::{TurnSetup, TurnStream};
 use crate::error::{Error, Result};
 use crate::http::ByteStream;
-use crate::http::{Body, CallOptions, Idempotency, Timeouts, header, map_body_error, read_capped};
+use crate::http::{Body, CallOptions, Idempotency, header, map_body_error, read_capped};
 use crate::sessions::{CancelResult, PokeeClient, ReplayNotice, id_segment, json_body};
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
-use futures_util::stream::{StreamExt, TryStreamExt};
+use futures_util::stream::StreamExt;
 use reqwest::Method;
 use std::sync::Arc;
 
-/// Options of [`PokeeClient::send_message_with`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MessageOptions {
-    /// The `Idempotency-Key` (a fresh UUIDv4 otherwise); re-sending the same message with the
-    /// same key replays the turn instead of starting another.
-    pub idempotency_key: Option<String>,
-}
+/// Options of [`PokeeClient::send_message_with`]: the `Idempotency-Key` (a fresh UUIDv4
+/// otherwise; re-sending the same message with the same key replays the turn instead of
+/// starting another), and the time bounds and retries of opening the stream.
+pub type MessageOptions = CallOptions;
 
 /// What opening an event stream produced.
 pub(crate) enum Opened {
@@ -51,7 +48,8 @@ impl PokeeClient {
             .await
     }
 
-    /// [`PokeeClient::send_message`] with options (a caller-chosen idempotency key).
+    /// [`PokeeClient::send_message`] with options (a caller-chosen idempotency key, time
+    /// bounds and retries for opening the stream).
     pub async fn send_message_with(
         &self,
         session_id: &str,
@@ -71,25 +69,16 @@ impl PokeeClient {
         };
         // The server honours Idempotency-Key on this endpoint (spec §5), so a retry after an
         // ambiguous failure replays the same turn instead of starting another.
-        let opened = self
-            .open_events(
-                Method::POST,
-                url.clone(),
-                Body::Json(body.clone()),
-                Idempotency::Keyed,
-                Some(key.clone()),
-                None,
-                None,
-            )
-            .await?;
+        let opening = Opening::Send {
+            url,
+            body,
+            key: key.clone(),
+        };
+        let opened = self.open_events(&opening, opts).await?;
         let reconnect = Arc::new(HttpReconnect {
             client: self.clone(),
             session_id: session_id.to_owned(),
-            post: Some(PostTurn {
-                url,
-                body,
-                key: key.clone(),
-            }),
+            send: Some(opening),
         });
         self.turn_stream(opened, reconnect, session_id, Some(key), None)
     }
@@ -101,19 +90,28 @@ impl PokeeClient {
         response_id: &str,
         last_event_id: Option<&str>,
     ) -> Result<TurnStream> {
-        let url = self.events_url(session_id, response_id)?;
-        let opened = self
-            .open_events(
-                Method::GET,
-                url,
-                Body::Empty,
-                Idempotency::Safe,
-                None,
-                last_event_id,
-                None,
-            )
-            .await?;
-        let opened = match opened {
+        self.resume_with(
+            session_id,
+            response_id,
+            last_event_id,
+            &CallOptions::default(),
+        )
+        .await
+    }
+
+    /// [`PokeeClient::resume`] with time bounds and retries for opening the stream.
+    pub async fn resume_with(
+        &self,
+        session_id: &str,
+        response_id: &str,
+        last_event_id: Option<&str>,
+        opts: &CallOptions,
+    ) -> Result<TurnStream> {
+        let opening = Opening::Resume {
+            url: self.events_url(session_id, response_id)?,
+            last_event_id: last_event_id.map(str::to_owned),
+        };
+        let opened = match self.open_events(&opening, opts).await? {
             Opened::Events {
                 body,
                 response_id: rid,
@@ -126,18 +124,32 @@ impl PokeeClient {
         let reconnect = Arc::new(HttpReconnect {
             client: self.clone(),
             session_id: session_id.to_owned(),
-            post: None,
+            send: None,
         });
         self.turn_stream(opened, reconnect, session_id, None, last_event_id)
     }
 
     /// Asks the server to cancel a turn; the partial turn is not billed.
     pub async fn cancel(&self, session_id: &str, response_id: &str) -> Result<CancelResult> {
+        self.cancel_with(session_id, response_id, &CallOptions::default())
+            .await
+    }
+
+    /// [`PokeeClient::cancel`] with per-call options.
+    pub async fn cancel_with(
+        &self,
+        session_id: &str,
+        response_id: &str,
+        opts: &CallOptions,
+    ) -> Result<CancelResult> {
         let rid = id_segment("response_id", response_id)?;
         let url = self.session_url(session_id, &format!("/responses/{rid}/cancel"))?;
         // A second cancel is harmless (202 again or 200 already_complete), so retries are safe.
-        self.call_json(self.request(Method::POST, url, Body::Empty, Idempotency::Safe))
-            .await
+        self.call_json_with(
+            self.request(Method::POST, url, Body::Empty, Idempotency::Safe),
+            opts,
+        )
+        .await
     }
 
     fn events_url(&self, session_id: &str, response_id: &str) -> Result<String> {
@@ -180,81 +192,107 @@ impl PokeeClient {
         }))
     }
 
-    /// Sends a request whose success answer is an event stream and returns the open body.
-    #[allow(clippy::too_many_arguments)]
+    /// Sends the request that opens a turn's events and returns the open body. The call's
+    /// bounds cover opening only: a stream has no total bound, and its read bound is the
+    /// client's stream read-idle bound unless the call sets one.
     pub(crate) async fn open_events(
         &self,
-        method: Method,
-        url: String,
-        body: Body,
-        idempotency: Idempotency,
-        idempotency_key: Option<String>,
-        last_event_id: Option<&str>,
-        max_retries: Option<u32>,
+        opening: &Opening,
+        opts: &CallOptions,
     ) -> Result<Opened> {
-        let mut req = self.request(method, url, body, idempotency);
-        req.headers.push(("accept", "text/event-stream".into()));
-        if let Some(id) = last_event_id.filter(|id| !id.is_empty()) {
-            req.headers.push(("last-event-id", id.to_owned()));
-        }
-        let idle = self.inner.stream_read_idle;
-        // Streams have no total bound; `total` here only covers the wait for the headers,
-        // because `execute` returns as soon as they arrive.
-        let opts = CallOptions {
-            timeouts: Some(Timeouts {
-                connect: self.inner.http.config.timeouts.connect,
-                read_idle: Some(idle),
-                total: Some(idle),
-            }),
-            max_retries,
-            idempotency_key,
-        };
-        let resp = self
-            .inner
-            .http
-            .execute(&req, &opts, |resp| async move { Ok(resp) })
-            .await?;
-        let status = resp.status().as_u16();
-        let response_id = header(&resp, "x-response-id").filter(|v| !v.is_empty());
-        if status == 204 {
-            return Ok(Opened::NoContent);
-        }
-        let is_json = header(&resp, "content-type").is_some_and(|v| {
-            v.trim()
-                .to_ascii_lowercase()
-                .starts_with("application/json")
-        });
-        if is_json {
-            let raw = read_capped(resp, self.inner.http.config.max_response_bytes).await?;
-            let mut notice: ReplayNotice =
-                serde_json::from_slice(&raw).map_err(|e| Error::Decode {
-                    what: "ReplayNotice",
-                    detail: e.to_string(),
-                    status,
-                })?;
-            if notice.response_id.is_empty() {
-                notice.response_id = response_id.unwrap_or_default();
+        let mut req = match opening {
+            Opening::Send { url, body, .. } => self.request(
+                Method::POST,
+                url.clone(),
+                Body::Json(body.clone()),
+                Idempotency::Keyed,
+            ),
+            Opening::Resume { url, last_event_id } => {
+                let mut req =
+                    self.request(Method::GET, url.clone(), Body::Empty, Idempotency::Safe);
+                if let Some(id) = last_event_id.as_deref().filter(|id| !id.is_empty()) {
+                    req.headers.push(("last-event-id", id.to_owned()));
+                }
+                req
             }
-            return Ok(Opened::Replayed(notice));
-        }
-        let body = resp.bytes_stream().map_err(map_body_error).boxed();
-        Ok(Opened::Events { body, response_id })
+        };
+        req.headers.push(("accept", "text/event-stream".into()));
+        let stream_bounds = self
+            .config()
+            .timeouts
+            .with_read(self.inner.stream_read_idle)
+            .with_total(None);
+        let opts = CallOptions {
+            timeouts: Some(opts.timeouts.unwrap_or(stream_bounds)),
+            max_retries: opts.max_retries,
+            idempotency_key: match opening {
+                Opening::Send { key, .. } => Some(key.clone()),
+                Opening::Resume { .. } => None,
+            },
+        };
+        let max_bytes = self.config().max_response_bytes;
+        self.inner
+            .http
+            .execute(&req, &opts, |resp, slot| async move {
+                let status = resp.status().as_u16();
+                let response_id = header(&resp, "x-response-id").filter(|v| !v.is_empty());
+                if status == 204 {
+                    return Ok(Opened::NoContent);
+                }
+                let is_json = header(&resp, "content-type").is_some_and(|v| {
+                    v.trim()
+                        .to_ascii_lowercase()
+                        .starts_with("application/json")
+                });
+                if is_json {
+                    let raw = read_capped(resp, max_bytes).await?;
+                    let mut notice: ReplayNotice =
+                        serde_json::from_slice(&raw).map_err(|e| Error::Decode {
+                            what: "ReplayNotice",
+                            detail: e.to_string(),
+                            status,
+                        })?;
+                    if notice.response_id.is_empty() {
+                        notice.response_id = response_id.unwrap_or_default();
+                    }
+                    return Ok(Opened::Replayed(notice));
+                }
+                // The slot goes with the body: the connection is in use until it is dropped.
+                let body = resp
+                    .bytes_stream()
+                    .map(move |chunk| {
+                        let _slot = &slot;
+                        chunk.map_err(map_body_error)
+                    })
+                    .boxed();
+                Ok(Opened::Events { body, response_id })
+            })
+            .await
     }
 }
 
+/// The request that opens a turn's events.
 #[derive(Clone)]
-struct PostTurn {
-    url: String,
-    body: Bytes,
-    key: String,
+pub(crate) enum Opening {
+    /// E7: the message itself, with its idempotency key (a re-send replays the turn).
+    Send {
+        url: String,
+        body: Bytes,
+        key: String,
+    },
+    /// E8: the events of a known response, after a position.
+    Resume {
+        url: String,
+        last_event_id: Option<String>,
+    },
 }
 
 /// Reconnects over HTTP: the events endpoint when the response id is known, else the same
-/// POST with the same idempotency key, which the server answers by replaying the turn.
+/// message POST with the same idempotency key, which the server answers by replaying the turn.
 struct HttpReconnect {
     client: PokeeClient,
     session_id: String,
-    post: Option<PostTurn>,
+    send: Option<Opening>,
 }
 
 impl Reconnect for HttpReconnect {
@@ -265,42 +303,27 @@ impl Reconnect for HttpReconnect {
     ) -> BoxFuture<'static, Result<Opened>> {
         let client = self.client.clone();
         let session_id = self.session_id.clone();
-        let post = self.post.clone();
+        let send = self.send.clone();
         Box::pin(async move {
-            // The resume loop owns retrying and backoff, so each attempt here is a single try.
-            match (response_id, post) {
-                (Some(rid), _) => {
-                    let url = client.events_url(&session_id, &rid)?;
-                    client
-                        .open_events(
-                            Method::GET,
-                            url,
-                            Body::Empty,
-                            Idempotency::Safe,
-                            None,
-                            last_event_id.as_deref(),
-                            Some(0),
-                        )
-                        .await
+            // The resume loop owns retrying and backoff, so each reconnect is a single try.
+            let single = CallOptions {
+                max_retries: Some(0),
+                ..CallOptions::default()
+            };
+            let opening = match (response_id, send) {
+                (Some(rid), _) => Opening::Resume {
+                    url: client.events_url(&session_id, &rid)?,
+                    last_event_id,
+                },
+                (None, Some(send)) => send,
+                (None, None) => {
+                    return Err(Error::InvalidInput {
+                        field: "response_id",
+                        reason: "unknown, so the turn cannot be resumed".into(),
+                    });
                 }
-                (None, Some(p)) => {
-                    client
-                        .open_events(
-                            Method::POST,
-                            p.url,
-                            Body::Json(p.body),
-                            Idempotency::Keyed,
-                            Some(p.key),
-                            None,
-                            Some(0),
-                        )
-                        .await
-                }
-                (None, None) => Err(Error::InvalidInput {
-                    field: "response_id",
-                    reason: "unknown, so the turn cannot be resumed".into(),
-                }),
-            }
+            };
+            client.open_events(&opening, &single).await
         })
     }
 }

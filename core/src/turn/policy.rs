@@ -51,11 +51,7 @@ impl ResumePolicy {
                 self.max_server_retry.max(self.min_server_retry),
             );
         }
-        let base = self
-            .initial_delay
-            .saturating_mul(1u32 << step.min(20))
-            .min(self.max_delay);
-        base.mul_f64(1.0 - 0.25 * jitter.clamp(0.0, 1.0))
+        crate::http::backoff(self.initial_delay, self.max_delay, step, jitter)
     }
 }
 

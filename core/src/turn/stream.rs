@@ -307,13 +307,9 @@ impl Driver {
                         self.interrupted("the stream ended before a terminal event".into())
                     }
                     Read::Failed(e) => self.interrupted(e.to_string()),
-                    Read::Idle(after) => self.interrupted(
-                        Error::Timeout {
-                            phase: TimeoutPhase::ReadIdle,
-                            after,
-                        }
-                        .to_string(),
-                    ),
+                    Read::Idle(after) => {
+                        self.interrupted(Error::timeout(TimeoutPhase::ReadIdle, after).to_string())
+                    }
                     Read::Cancelled => return self.stop(),
                 }
             } else {

@@ -60,6 +60,6 @@ fn missing_timeouts_keep_core_defaults() {
     let d = poke::Timeouts::default();
     assert_eq!(t.total, Some(Duration::from_millis(250)));
     assert_eq!(t.connect, d.connect);
-    assert_eq!(t.read_idle, d.read_idle);
+    assert_eq!(t.read, d.read);
     assert_eq!(to_core_timeouts(&Timeouts::default()).unwrap(), d);
 }

@@ -15,6 +15,7 @@ fn display_is_the_core_text_for_every_local_variant() {
         (
             poke::Error::Timeout {
                 phase: poke::TimeoutPhase::Total,
+                limit: Duration::from_millis(500),
                 after: Duration::from_millis(500),
             },
             "Request timed out after 0.5s (total)",
@@ -70,6 +71,7 @@ fn display_is_the_core_text_for_every_local_variant() {
 fn fields_are_carried_over() {
     match PokeError::from(poke::Error::Timeout {
         phase: poke::TimeoutPhase::Connect,
+        limit: Duration::from_secs(5),
         after: Duration::from_secs(5),
     }) {
         PokeError::Timeout {

@@ -1,0 +1,161 @@
+//! Lanes: current-thread runtimes lent to blocking calls, each with a client of its own whose
+//! connections live on that runtime, so the calling thread drives every step of the call
+//! itself (no hand-off to a runtime thread and back). Lanes are kept in a stack and lent to
+//! one call at a time: sequential calls, from any thread, reuse the same lane and its
+//! keep-alive connection, and N concurrent calls use N lanes.
+
+use crate::error::{Error, Result};
+use crate::runtime::block_on_interruptible;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+/// Idle lanes kept at most; more concurrent calls than this make lanes that are dropped after.
+const MAX_IDLE_LANES: usize = 64;
+
+/// A lane unused for longer than this first lets its connections see what happened meanwhile
+/// (a server closing an idle keep-alive connection).
+const LANE_IDLE_CHECK: Duration = Duration::from_millis(1);
+
+struct Lane<C> {
+    rt: LaneRuntime,
+    client: C,
+    last_used: Instant,
+}
+
+/// The lanes of one client; `C` is a lane's own client (made by the caller of [`Lanes::run`]).
+pub struct Lanes<C> {
+    idle: Mutex<Vec<Lane<C>>>,
+    /// Set by `close()`: later calls must go to the closed client, which refuses them.
+    closed: AtomicBool,
+    /// The process the lanes were made in; a forked child must not drive them.
+    pid: u32,
+}
+
+impl<C> std::fmt::Debug for Lanes<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lanes")
+            .field("idle", &lock(&self.idle).len())
+            .field("closed", &self.closed.load(Ordering::SeqCst))
+            .finish()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl<C: Clone> Default for Lanes<C> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<C: Clone> Lanes<C> {
+    /// No lanes yet; they are made by the calls that need them.
+    pub fn new() -> Self {
+        Self {
+            idle: Mutex::new(Vec::new()),
+            closed: AtomicBool::new(false),
+            pid: std::process::id(),
+        }
+    }
+
+    /// True after `close()`.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
+    /// Runs `call(client)` on an idle lane, or on a new one whose client `make` builds,
+    /// driven by the calling thread until it completes or `interrupted` fails (checked every
+    /// [`crate::runtime::TICK`]; the call is then dropped, which cancels it). The lane is kept
+    /// for the next call.
+    pub fn run<T, E, F>(
+        &self,
+        make: impl FnOnce() -> Result<C>,
+        call: impl FnOnce(C) -> F,
+        interrupted: impl FnMut() -> std::result::Result<(), E>,
+    ) -> std::result::Result<Result<T>, E>
+    where
+        F: Future<Output = Result<T>>,
+    {
+        if self.pid != std::process::id() {
+            return Ok(Err(Error::Forked));
+        }
+        let popped = lock(&self.idle).pop();
+        let mut lane = match popped {
+            Some(lane) => lane,
+            None => match (LaneRuntime::new(), make()) {
+                (Ok(rt), Ok(client)) => Lane {
+                    rt,
+                    client,
+                    last_used: Instant::now(),
+                },
+                (Err(e), _) | (_, Err(e)) => return Ok(Err(e)),
+            },
+        };
+        if lane.last_used.elapsed() > LANE_IDLE_CHECK {
+            lane.rt.catch_up();
+        }
+        let result = block_on_interruptible(&lane.rt.0, call(lane.client.clone()), interrupted);
+        lane.last_used = Instant::now();
+        let mut lanes = lock(&self.idle);
+        if lanes.len() < MAX_IDLE_LANES && !self.is_closed() {
+            lanes.push(lane);
+        } else {
+            drop(lanes);
+            lane.rt.shut_down();
+        }
+        result
+    }
+
+    /// Refuses later lanes and drops the idle ones with their connections (a call in flight
+    /// finishes; its lane is dropped after).
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        let idle = std::mem::take(&mut *lock(&self.idle));
+        for lane in idle {
+            lane.rt.shut_down();
+        }
+    }
+}
+
+impl<C> Drop for Lanes<C> {
+    fn drop(&mut self) {
+        for lane in std::mem::take(&mut *lock(&self.idle)) {
+            lane.rt.shut_down();
+        }
+    }
+}
+
+/// A current-thread runtime lent to one blocking call at a time.
+struct LaneRuntime(tokio::runtime::Runtime);
+
+impl LaneRuntime {
+    fn new() -> Result<Self> {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map(Self)
+            .map_err(|e| Error::Config(format!("could not start a runtime: {e}")))
+    }
+
+    /// Lets the runtime's connection tasks see what happened while it was idle (a server that
+    /// closed a pooled keep-alive connection), so the pool drops such connections before
+    /// the next request picks one: two scheduler turns, each polling the I/O driver once.
+    fn catch_up(&self) {
+        self.0.block_on(async {
+            tokio::task::yield_now().await;
+            tokio::task::yield_now().await;
+        });
+    }
+}
+
+impl LaneRuntime {
+    /// Ends the runtime and its connections without blocking: a plain drop is refused inside
+    /// another runtime's context, which is where a client may be dropped.
+    fn shut_down(self) {
+        self.0.shutdown_background();
+    }
+}
