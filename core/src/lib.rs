@@ -59,6 +59,7 @@ mod files;
 mod http;
 mod mcp;
 mod poke_api;
+pub mod progress;
 pub mod runtime;
 mod secret;
 mod sessions;
@@ -84,6 +85,6 @@ pub use sessions::{
     UsageWindow, WaitOptions,
 };
 pub use turn::{
-    CancelHandle, MessageOptions, ResumePolicy, SeenIds, SseDecoder, SseEvent, TurnEvent,
-    TurnEventKind, TurnHandle, TurnStream,
+    CancelHandle, Convert, MessageOptions, Next, Position, ReadEvent, ResumePolicy, SeenIds,
+    SseDecoder, SseEvent, TurnEvent, TurnEventKind, TurnHandle, TurnReader, TurnStream,
 };

@@ -5,6 +5,7 @@ mod event;
 mod handle;
 mod open;
 mod policy;
+mod reader;
 mod sse;
 mod stream;
 
@@ -13,5 +14,6 @@ pub use event::{TurnEvent, TurnEventKind};
 pub use handle::{CancelHandle, TurnHandle};
 pub use open::MessageOptions;
 pub use policy::ResumePolicy;
+pub use reader::{Convert, Next, Position, ReadEvent, TurnReader};
 pub use sse::{SseDecoder, SseEvent};
 pub use stream::TurnStream;
