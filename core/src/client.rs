@@ -60,6 +60,16 @@ impl Client {
         Self::builder().build()
     }
 
+    /// A client with the same settings (and `close()` state) but a connection pool of its
+    /// own. A connection belongs to the runtime that opened it: a caller that drives a
+    /// runtime of its own (one per blocking thread, say) keeps every step of a call there.
+    pub fn with_own_pool(&self) -> Result<Self> {
+        Ok(Self {
+            http: self.http.with_own_pool()?,
+            api_key: self.api_key.clone(),
+        })
+    }
+
     /// Closes the client: later calls on it (and its clones) fail with [`Error::Closed`].
     pub fn close(&self) {
         self.http.close();

@@ -86,5 +86,5 @@ pub use sessions::{
 };
 pub use turn::{
     CancelHandle, Convert, MessageOptions, Next, Position, ReadEvent, ResumePolicy, SeenIds,
-    SseDecoder, SseEvent, TurnEvent, TurnEventKind, TurnHandle, TurnReader, TurnStream,
+    SseDecoder, SseEvent, Ticket, TurnEvent, TurnEventKind, TurnHandle, TurnReader, TurnStream,
 };

@@ -75,6 +75,7 @@ def _setup_logging() -> None:
             _logging.Formatter("[%(asctime)s - %(name)s - %(levelname)s] %(message)s")
         )
         logger.addHandler(handler)
+    _poke._refresh_logging()
 
 
 _setup_logging()

@@ -2,8 +2,8 @@
 
 use crate::convert::to_json_arg;
 use crate::errors::{invalid_request, to_py_err};
-use crate::lanes::Lanes;
-use crate::runtime::{awaitable_json, ready, wait};
+use crate::runtime::{awaitable, block, interrupted, ready};
+use poke::blocking::Lanes;
 use poke::{CallOptions, JsonResponse, SdkLang, Secret};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -95,8 +95,6 @@ fn call_options(
 /// The state shared by `Poke` and `AsyncPoke`, and how each call is prepared.
 struct Core {
     client: poke::Client,
-    timeouts: Option<poke::Timeouts>,
-    max_retries: Option<u32>,
     lanes: Lanes<poke::Client>,
 }
 
@@ -118,8 +116,6 @@ impl Core {
             .map_err(to_py_err)?;
         Ok(Self {
             client,
-            timeouts,
-            max_retries,
             lanes: Lanes::new(),
         })
     }
@@ -146,35 +142,33 @@ impl Core {
         builder
     }
 
-    /// A lane's client: the resolved key and URL of `self.client` (the environment is not
-    /// read again).
-    fn lane_client(&self) -> PyResult<poke::Client> {
-        Self::builder(
-            Some(self.client.api_key().expose().to_owned()),
-            Some(self.client.base_url().to_owned()),
-            self.timeouts,
-            self.max_retries,
-        )
-        .build()
-        .map_err(to_py_err)
+    /// A lane's client: the same settings and slots, a connection pool of its own.
+    fn lane_client(&self) -> poke::Result<poke::Client> {
+        self.client.with_own_pool()
     }
 
-    /// Runs a prepared call on a lane, blocking with the GIL released.
+    /// Runs a prepared call on a lane of the core, blocking with the GIL released.
     fn blocking(&self, py: Python<'_>, prepared: Prepared) -> PyResult<Py<PyAny>> {
-        // After `close()` the closed client gives the core's own error. An empty resolved
-        // base URL (only from a `POKE_API` of slashes) cannot be handed to a new builder
-        // unchanged; such a client uses the shared runtime.
-        if self.lanes.is_closed() || self.client.base_url().is_empty() {
-            let resp = wait(py, prepared(self.client.clone()))?;
+        // After `close()` the closed client gives the core's own error.
+        if self.lanes.is_closed() {
+            let resp = block(py, prepared(self.client.clone()))?;
             return crate::convert::from_json(py, &resp.body);
         }
-        let resp = self.lanes.run(py, || self.lane_client(), prepared)?;
+        let make = || self.lane_client();
+        crate::logging::refresh(py);
+        let resp = py.detach(|| self.lanes.run(make, prepared, interrupted));
+        crate::logging::flush(py);
+        let resp = resp?.map_err(to_py_err)?;
         crate::convert::from_json(py, &resp.body)
     }
 
     /// Returns an asyncio future of the prepared call, sent on the shared runtime.
     fn later<'py>(&self, py: Python<'py>, prepared: Prepared) -> PyResult<Bound<'py, PyAny>> {
-        awaitable_json(py, prepared(self.client.clone()))
+        awaitable(
+            py,
+            prepared(self.client.clone()),
+            |py, resp: JsonResponse| crate::convert::from_json(py, &resp.body),
+        )
     }
 
     /// Refuses later calls and drops the idle lanes with their connections (a call in
@@ -350,7 +344,7 @@ macro_rules! client_methods {
             /// Awaitable alias of `close()` (for `AsyncPoke`; harmless on `Poke`).
             fn aclose<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
                 self.core.close();
-                ready(py, py.None().into_bound(py))
+                ready(py, py.None())
             }
 
             fn __enter__(slf: Py<Self>) -> Py<Self> {
@@ -362,7 +356,7 @@ macro_rules! client_methods {
             }
 
             fn __aenter__<'py>(slf: Py<Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-                ready(py, slf.into_bound(py).into_any())
+                ready(py, slf.into_any())
             }
 
             fn __aexit__<'py>(
@@ -373,7 +367,7 @@ macro_rules! client_methods {
                 _tb: &Bound<'py, PyAny>,
             ) -> PyResult<Bound<'py, PyAny>> {
                 self.core.close();
-                ready(py, py.None().into_bound(py))
+                ready(py, py.None())
             }
         }
     };

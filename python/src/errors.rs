@@ -53,8 +53,16 @@ fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
     Ok(PyErr::from_value(instance))
 }
 
-/// The Python exception for a core error.
+/// The Python exception for a core error; a failed callback's own exception comes back
+/// unchanged. Called only where the GIL is held (never on a runtime thread).
 pub(crate) fn to_py_err(e: Error) -> PyErr {
+    let e = match e {
+        Error::Callback { source } => match source.downcast::<PyErr>() {
+            Ok(raised) => return *raised,
+            Err(source) => Error::Callback { source },
+        },
+        e => e,
+    };
     Python::attach(|py| build(py, &e).unwrap_or_else(|err| err))
 }
 

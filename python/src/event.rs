@@ -15,6 +15,20 @@ use pyo3::types::{PyDict, PyString};
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
+/// Converts a batch read ahead (on the runtime thread, which also frees the core's events):
+/// one text buffer for the batch, each `Event` pointing into it.
+pub(crate) fn batch(events: Vec<TurnEvent>) -> Vec<Event> {
+    let size = events
+        .iter()
+        .map(|e| e.raw.len() + e.event.len() + e.id.as_ref().map_or(0, String::len))
+        .sum();
+    let mut text = String::with_capacity(size);
+    let parts: Vec<Parts> = events.iter().map(|e| Parts::append(&mut text, e)).collect();
+    drop(events);
+    let text = Arc::new(text);
+    parts.into_iter().map(|p| Event::new(&text, p)).collect()
+}
+
 /// Where one event's strings sit in its batch's text.
 #[derive(Clone)]
 pub(crate) struct Parts {
@@ -42,6 +56,7 @@ impl Parts {
 /// One event of a turn: `type` is the event name (`text.delta`, `message.completed`, ..., or
 /// any newer name), `data` its payload.
 #[pyclass(frozen, eq, module = "poke")]
+#[derive(Clone)]
 pub(crate) struct Event {
     text: Arc<String>,
     parts: Parts,
@@ -88,6 +103,16 @@ impl Event {
                 self.raw_str(),
             ))
         })
+    }
+}
+
+impl poke::ReadEvent for Event {
+    fn event_id(&self) -> Option<&str> {
+        self.id_str()
+    }
+
+    fn ends_turn(&self) -> bool {
+        self.terminal()
     }
 }
 

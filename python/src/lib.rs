@@ -6,7 +6,6 @@ mod emulator;
 mod errors;
 mod event;
 mod json_to_py;
-mod lanes;
 mod logging;
 mod mcp;
 mod progress;
@@ -26,7 +25,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[pymodule]
 fn _poke(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    logging::init_from_env();
+    logging::init();
+    m.add_function(wrap_pyfunction!(logging::_refresh_logging, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DEFAULT_BASE_URL", poke::DEFAULT_BASE_URL)?;
     m.add_class::<client::Poke>()?;

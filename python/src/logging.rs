@@ -1,9 +1,54 @@
-//! Forwards the core's `tracing` events to Python's `logging` (loggers `poke`, `poke.mcp`).
+//! The core's `tracing` events as records of Python's `logging` (loggers `poke`, `poke.mcp`).
+//!
+//! The thread that logs only queues the record; a thread that holds the GIL hands the queue to
+//! `logging` at a safe point (after a blocking call, every tick of a long one, on the event
+//! loop's thread when it settles calls), so no runtime thread calls into Python. What is
+//! recorded follows the `poke` logger's effective level, read at those safe points, so a
+//! standard `logging` configuration is enough, made before or after `import poke`.
 
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
 use tracing::field::{Field, Visit};
-use tracing::{Event, Level, Subscriber};
+use tracing::{Event, Level, Metadata, Subscriber};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+
+/// Most records held between two safe points; more are counted and dropped.
+const MAX_QUEUED: usize = 10_000;
+
+/// Python levels.
+const DEBUG: u8 = 10;
+const INFO: u8 = 20;
+const WARNING: u8 = 30;
+const ERROR: u8 = 40;
+/// Nothing is recorded.
+const OFF: u8 = 255;
+
+/// The lowest Python level recorded, as last read from the `poke` logger.
+static THRESHOLD: AtomicU8 = AtomicU8::new(OFF);
+/// When the threshold was last read, in ms since the epoch.
+static READ_AT_MS: AtomicU64 = AtomicU64::new(0);
+/// How often the threshold is read again at most.
+const REREAD_MS: u64 = 250;
+
+struct Record {
+    logger: &'static str,
+    level: u8,
+    message: String,
+}
+
+static QUEUE: Mutex<(Vec<Record>, usize)> = Mutex::new((Vec::new(), 0));
+
+fn level_of(level: &Level) -> u8 {
+    match *level {
+        Level::ERROR => ERROR,
+        Level::WARN => WARNING,
+        Level::INFO => INFO,
+        _ => DEBUG,
+    }
+}
 
 struct Fields(String);
 
@@ -25,49 +70,112 @@ impl Visit for Fields {
     }
 }
 
-struct PyLogging;
+struct Queued;
 
-impl<S: Subscriber> Layer<S> for PyLogging {
+impl<S: Subscriber> Layer<S> for Queued {
+    fn enabled(&self, meta: &Metadata<'_>, _ctx: Context<'_, S>) -> bool {
+        meta.target().starts_with("poke")
+            && level_of(meta.level()) >= THRESHOLD.load(Ordering::Relaxed)
+    }
+
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
         let meta = event.metadata();
-        if !meta.target().starts_with("poke") {
-            return;
-        }
-        let level = match *meta.level() {
-            Level::ERROR => 40,
-            Level::WARN => 30,
-            Level::INFO => 20,
-            _ => 10,
-        };
         let mut fields = Fields(String::new());
         event.record(&mut fields);
-        let logger_name = meta
-            .target()
-            .split("::")
-            .next()
-            .unwrap_or("poke")
-            .to_owned();
-        Python::attach(|py| {
-            let logged = py
-                .import("logging")
-                .and_then(|m| m.getattr("getLogger")?.call1((logger_name,)))
-                .and_then(|logger| logger.call_method1("log", (level, fields.0.trim_end())));
-            // A broken handler must not break the request that logged.
-            drop(logged);
-        });
+        let logger = if meta.target().starts_with("poke.mcp") {
+            "poke.mcp"
+        } else {
+            "poke"
+        };
+        let mut queue = QUEUE.lock().unwrap_or_else(PoisonError::into_inner);
+        if queue.0.len() < MAX_QUEUED {
+            queue.0.push(Record {
+                logger,
+                level: level_of(meta.level()),
+                message: fields.0.trim_end().to_owned(),
+            });
+        } else {
+            queue.1 += 1;
+        }
     }
 }
 
-/// Installs the bridge when `POKE_LOG` asks for it (`info` or `debug`).
-pub(crate) fn init_from_env() {
-    let level = match std::env::var("POKE_LOG").ok().as_deref().map(str::trim) {
-        Some("debug") => Level::DEBUG,
-        Some("info") => Level::INFO,
-        _ => return,
-    };
-    let subscriber = tracing_subscriber::registry()
-        .with(PyLogging)
-        .with(tracing_subscriber::filter::LevelFilter::from_level(level));
+/// Installs the bridge (once per process); the level is read as the first call starts.
+pub(crate) fn init() {
+    let subscriber = tracing_subscriber::registry().with(Queued);
     // Another library may have installed a global subscriber first; then we stay silent.
     let _ = tracing::subscriber::set_global_default(subscriber);
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Reads the effective level of the `poke` logger into the threshold.
+fn read_threshold(py: Python<'_>) {
+    static LOGGER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let level = LOGGER
+        .get_or_try_init(py, || -> PyResult<Py<PyAny>> {
+            Ok(py
+                .import("logging")?
+                .getattr("getLogger")?
+                .call1(("poke",))?
+                .unbind())
+        })
+        .and_then(|logger| logger.bind(py).call_method0("getEffectiveLevel"))
+        .and_then(|l| l.extract::<i64>());
+    let threshold = match level {
+        Ok(l) if l <= i64::from(DEBUG) => DEBUG,
+        Ok(l) => u8::try_from(l).unwrap_or(OFF),
+        Err(_) => OFF,
+    };
+    READ_AT_MS.store(now_ms(), Ordering::Relaxed);
+    if THRESHOLD.swap(threshold, Ordering::Relaxed) != threshold {
+        // Each call site caches whether it is enabled, which depends on the threshold.
+        tracing::callsite::rebuild_interest_cache();
+    }
+}
+
+/// Reads the logger's level again when the last read is old (a configuration made after
+/// `import poke`); called as a call starts and at each flush.
+pub(crate) fn refresh(py: Python<'_>) {
+    if now_ms().saturating_sub(READ_AT_MS.load(Ordering::Relaxed)) >= REREAD_MS {
+        read_threshold(py);
+    }
+}
+
+/// Reads the `poke` logger's level now (`poke/__init__.py` calls it after `POKE_LOG`).
+#[pyfunction]
+pub(crate) fn _refresh_logging(py: Python<'_>) {
+    read_threshold(py);
+}
+
+/// Hands the queued records to `logging`, from a thread that holds the GIL.
+pub(crate) fn flush(py: Python<'_>) {
+    refresh(py);
+    let (records, dropped) = {
+        let mut queue = QUEUE.lock().unwrap_or_else(PoisonError::into_inner);
+        if queue.0.is_empty() && queue.1 == 0 {
+            return;
+        }
+        (std::mem::take(&mut queue.0), std::mem::take(&mut queue.1))
+    };
+    let Ok(get_logger) = py.import("logging").and_then(|m| m.getattr("getLogger")) else {
+        return;
+    };
+    for r in records {
+        let logged = get_logger
+            .call1((r.logger,))
+            .and_then(|logger| logger.call_method1("log", (r.level, r.message)));
+        // A broken handler must not break the call that logged.
+        drop(logged);
+    }
+    if dropped > 0 {
+        let text = format!("{dropped} log records were dropped (too many between two calls)");
+        let _ = get_logger
+            .call1(("poke",))
+            .and_then(|logger| logger.call_method1("log", (WARNING, text)));
+    }
 }

@@ -4,6 +4,7 @@ use crate::convert::to_raw_json;
 use crate::errors::{invalid_request, to_py_err};
 use crate::runtime::awaitable;
 use poke::{CallbackPolicy, CallbackSender, ChainStep, SdkLang, Secret};
+use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -104,17 +105,15 @@ impl CallbackChain {
     ) -> PyResult<Bound<'py, PyAny>> {
         let content = to_raw_json(py, content)?;
         let inner = self.inner.clone();
-        awaitable(py, async move {
-            let step = inner
-                .lock()
-                .await
-                .send(&content, has_more)
-                .await
-                .map_err(to_py_err)?;
+        let sending = async move {
+            let step = inner.lock().await.send(&content, has_more).await?;
             Ok(match step {
                 ChainStep::Continue => (true, None),
                 ChainStep::Stop { failure } => (false, failure),
             })
+        };
+        awaitable(py, sending, |py, step: (bool, Option<String>)| {
+            step.into_py_any(py)
         })
     }
 }

@@ -6,15 +6,15 @@
 
 use crate::convert::to_raw_json;
 use crate::errors::{invalid_request, to_py_err};
-use crate::lanes::Lanes;
-use crate::progress::{self, Callback, Reports};
+use crate::progress::{self, Callback};
 use crate::records::{
     BulkDeleteResult, CancelResult, FileEntry, SessionRecord, ToolResultAck, UploadResult, Usage,
     quote, to_py,
 };
-use crate::runtime::{awaitable, wait};
+use crate::runtime::{awaitable, block, interrupted};
 use crate::turn::{AsyncTurn, Turn, TurnInner};
 use futures_util::StreamExt;
+use poke::blocking::Lanes;
 use poke::{BulkDelete, CreateSession, MessageOptions, PokeeClient, SdkLang, WaitOptions};
 use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
@@ -26,16 +26,21 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-/// A prepared call: arguments already converted, nothing sent yet.
-pub(crate) type Call<T> = Pin<Box<dyn Future<Output = PyResult<T>> + Send + 'static>>;
+/// A prepared call: arguments already converted, nothing sent yet. It yields Rust values;
+/// they become Python objects on a thread that holds the GIL.
+pub(crate) type Call<T> = Pin<Box<dyn Future<Output = poke::Result<T>> + Send + 'static>>;
+
+fn into_py<T: for<'a> IntoPyObject<'a>>(py: Python<'_>, value: T) -> PyResult<Py<PyAny>> {
+    value.into_py_any(py)
+}
 
 /// Runs a prepared call to completion with the GIL released.
 pub(crate) fn blocking<T>(py: Python<'_>, call: Call<T>) -> PyResult<Py<PyAny>>
 where
     T: for<'a> IntoPyObject<'a> + Send,
 {
-    let value = wait(py, async move { Ok::<_, poke::Error>(call.await) })??;
-    value.into_py_any(py)
+    let value = block(py, call)?;
+    into_py(py, value)
 }
 
 /// Returns a prepared call as an asyncio awaitable; cancelling it drops the call.
@@ -43,7 +48,7 @@ pub(crate) fn later<T>(py: Python<'_>, call: Call<T>) -> PyResult<Bound<'_, PyAn
 where
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
-    awaitable(py, call)
+    awaitable(py, call, into_py::<T>)
 }
 
 /// The result of calls that return nothing: Python's `None` (a bare `()` would become `()`).
@@ -61,6 +66,19 @@ impl<'py> IntoPyObject<'py> for Nothing {
 
 fn core<T>(r: poke::Result<T>) -> PyResult<T> {
     r.map_err(to_py_err)
+}
+
+/// A JSON value returned as plain Python data.
+pub(crate) struct Json(serde_json::Value);
+
+impl<'py> IntoPyObject<'py> for Json {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Self::Output> {
+        Ok(to_py(py, &self.0)?.into_bound(py))
+    }
 }
 
 // --- argument conversion
@@ -209,15 +227,12 @@ impl ClientCore {
 
     fn usage(&self) -> Call<Usage> {
         let client = self.client.clone();
-        Box::pin(async move { core(client.usage().await).map(Usage::from) })
+        Box::pin(async move { (client.usage().await).map(Usage::from) })
     }
 
-    fn health(&self) -> Call<Py<PyAny>> {
+    fn health(&self) -> Call<Json> {
         let client = self.client.clone();
-        Box::pin(async move {
-            let v = core(client.health().await)?;
-            Python::attach(|py| to_py(py, &v))
-        })
+        Box::pin(async move { client.health().await.map(Json) })
     }
 }
 
@@ -281,7 +296,7 @@ impl SessionsCore {
         params.tools = opt_json(py, "tools", tools)?;
         let client = self.client.clone();
         Ok(Box::pin(async move {
-            let record = core(client.create_session(&params).await)?;
+            let record = (client.create_session(&params).await)?;
             Ok(S::from(SessionCore::new(client, record)))
         }))
     }
@@ -289,7 +304,7 @@ impl SessionsCore {
     fn get<S: From<SessionCore> + Send + 'static>(&self, session_id: String) -> Call<S> {
         let client = self.client.clone();
         Box::pin(async move {
-            let record = core(client.get_session(&session_id).await)?;
+            let record = (client.get_session(&session_id).await)?;
             Ok(S::from(SessionCore::new(client, record)))
         })
     }
@@ -297,7 +312,7 @@ impl SessionsCore {
     fn list<S: From<SessionCore> + Send + 'static>(&self) -> Call<Vec<S>> {
         let client = self.client.clone();
         Box::pin(async move {
-            let records = core(client.list_sessions().await)?;
+            let records = (client.list_sessions().await)?;
             Ok(records
                 .into_iter()
                 .map(|r| S::from(SessionCore::new(client.clone(), r)))
@@ -307,7 +322,7 @@ impl SessionsCore {
 
     fn delete(&self, session_id: String) -> Call<Nothing> {
         let client = self.client.clone();
-        Box::pin(async move { core(client.delete_session(&session_id).await).map(|()| Nothing) })
+        Box::pin(async move { (client.delete_session(&session_id).await).map(|()| Nothing) })
     }
 
     fn delete_many(
@@ -329,7 +344,7 @@ impl SessionsCore {
         }
         let client = self.client.clone();
         Ok(Box::pin(async move {
-            core(client.delete_sessions(&filter).await).map(BulkDeleteResult::from)
+            (client.delete_sessions(&filter).await).map(BulkDeleteResult::from)
         }))
     }
 }
@@ -338,14 +353,14 @@ impl SessionCore {
     fn refresh(&self) -> Call<SessionRecord> {
         let s = self.clone();
         Box::pin(async move {
-            let record = core(s.client.get_session(&s.id).await)?;
+            let record = (s.client.get_session(&s.id).await)?;
             Ok(s.remember(record))
         })
     }
 
     fn delete(&self) -> Call<Nothing> {
         let s = self.clone();
-        Box::pin(async move { core(s.client.delete_session(&s.id).await).map(|()| Nothing) })
+        Box::pin(async move { (s.client.delete_session(&s.id).await).map(|()| Nothing) })
     }
 
     fn send<T: From<TurnInner> + Send + 'static>(
@@ -359,8 +374,8 @@ impl SessionCore {
                 idempotency_key,
                 ..MessageOptions::default()
             };
-            let stream = core(s.client.send_message_with(&s.id, &message, &opts).await)?;
-            Ok(T::from(TurnInner::new(s.id, stream)))
+            let stream = (s.client.send_message_with(&s.id, &message, &opts).await)?;
+            Ok(T::from(TurnInner::new(s.id, stream)?))
         })
     }
 
@@ -371,19 +386,18 @@ impl SessionCore {
     ) -> Call<T> {
         let s = self.clone();
         Box::pin(async move {
-            let stream = core(
-                s.client
-                    .resume(&s.id, &response_id, last_event_id.as_deref())
-                    .await,
-            )?;
-            Ok(T::from(TurnInner::new(s.id, stream)))
+            let stream = s
+                .client
+                .resume(&s.id, &response_id, last_event_id.as_deref())
+                .await?;
+            Ok(T::from(TurnInner::new(s.id, stream)?))
         })
     }
 
     fn cancel(&self, response_id: String) -> Call<CancelResult> {
         let s = self.clone();
         Box::pin(
-            async move { core(s.client.cancel(&s.id, &response_id).await).map(CancelResult::from) },
+            async move { (s.client.cancel(&s.id, &response_id).await).map(CancelResult::from) },
         )
     }
 
@@ -396,8 +410,7 @@ impl SessionCore {
         let output = to_raw_json(py, output)?;
         let s = self.clone();
         Ok(Box::pin(async move {
-            core(s.client.submit_tool_result(&s.id, &call_id, &output).await)
-                .map(ToolResultAck::from)
+            (s.client.submit_tool_result(&s.id, &call_id, &output).await).map(ToolResultAck::from)
         }))
     }
 
@@ -420,17 +433,16 @@ impl SessionCore {
         if let Some(d) = opt_duration("max_interval", max_interval)? {
             opts.max_interval = d;
         }
-        let (reports, pump) = progress::channel(Callback::from_arg(py, on_progress, on_loop)?);
+        let callback = Callback::from_arg(py, on_progress, on_loop)?;
         let s = self.clone();
         Ok(Box::pin(async move {
-            let op = s.client.wait_idle(&s.id, opts, |r: &poke::SessionRecord| {
-                reports.send(r.clone())
-            });
-            let record = pump
-                .run(op, |py, r| {
-                    PyTuple::new(py, [SessionRecord::from(r)]).map(Bound::unbind)
-                })
-                .await?;
+            let op = |reports: poke::progress::Reporter<poke::SessionRecord>| {
+                s.client
+                    .wait_idle(&s.id, opts, move |r: &poke::SessionRecord| {
+                        reports.send(r.clone())
+                    })
+            };
+            let record = progress::run(callback, op, record_args).await?;
             Ok(s.remember(record))
         }))
     }
@@ -453,7 +465,9 @@ fn download_dest(path: &str, dest: Option<PathBuf>) -> PathBuf {
     })
 }
 
-fn byte_progress(reports: Reports<(u64, Option<u64>)>) -> impl FnMut(u64, Option<u64>) + Send {
+type Bytes = poke::progress::Reporter<(u64, Option<u64>)>;
+
+fn byte_progress(reports: Bytes) -> impl FnMut(u64, Option<u64>) + Send {
     move |done, total| reports.send((done, total))
 }
 
@@ -461,11 +475,15 @@ fn byte_progress_args(py: Python<'_>, (done, total): (u64, Option<u64>)) -> PyRe
     Ok((done, total).into_pyobject(py)?.unbind())
 }
 
+fn record_args(py: Python<'_>, record: poke::SessionRecord) -> PyResult<Py<PyTuple>> {
+    PyTuple::new(py, [SessionRecord::from(record)]).map(Bound::unbind)
+}
+
 impl FilesCore {
     fn list(&self, path: Option<String>) -> Call<Vec<FileEntry>> {
         let f = self.clone();
         Box::pin(async move {
-            let entries = core(f.client.list_files(&f.session_id, path.as_deref()).await)?;
+            let entries = (f.client.list_files(&f.session_id, path.as_deref()).await)?;
             Ok(entries.into_iter().map(FileEntry::from).collect())
         })
     }
@@ -480,23 +498,24 @@ impl FilesCore {
         on_progress: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let dest = download_dest(&path, dest);
-        let (reports, pump) = progress::channel(Callback::from_arg(py, on_progress, true)?);
+        let callback = Callback::from_arg(py, on_progress, true)?;
         let f = self.clone();
         later(
             py,
             Box::pin(async move {
-                let op = f
-                    .client
-                    .download_to(&f.session_id, &path, &dest, byte_progress(reports));
-                pump.run(op, byte_progress_args).await?;
+                let op = |reports| {
+                    f.client
+                        .download_to(&f.session_id, &path, &dest, byte_progress(reports))
+                };
+                progress::run(callback, op, byte_progress_args).await?;
                 Ok(dest)
             }),
         )
     }
 
-    /// `download` of `Files`: on a lane (see `crate::lanes`), so that the calling thread reads
-    /// the socket and writes the file itself, as a blocking client does, with no runtime
-    /// thread in between (`Download::save_to_inline`).
+    /// `download` of `Files`: on a lane of the core, so that the calling thread reads the
+    /// socket and writes the file itself, as a blocking client does, with no runtime thread
+    /// in between (`Download::save_to_inline`).
     fn download_blocking(
         &self,
         py: Python<'_>,
@@ -505,27 +524,32 @@ impl FilesCore {
         on_progress: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         let dest = download_dest(&path, dest);
-        let (reports, pump) = progress::channel(Callback::from_arg(py, on_progress, false)?);
+        let callback = Callback::from_arg(py, on_progress, false)?;
         let session_id = self.session_id.clone();
         let shared = self.client.core.clone();
-        let saved = self.client.lanes.run(
-            py,
-            || core(shared.with_own_pool()),
-            move |client: PokeeClient| async move {
-                let op = async {
-                    let download = client.download(&session_id, &path).await?;
-                    download.save_to_inline(&dest, byte_progress(reports)).await
-                };
-                Ok::<_, poke::Error>(pump.run(op, byte_progress_args).await.map(|_| dest))
-            },
-        )??;
-        saved.into_py_any(py)
+        let saving = move |client: PokeeClient| async move {
+            let op = |reports| async move {
+                let download = client.download(&session_id, &path).await?;
+                download
+                    .save_to_inline(&dest, byte_progress(reports))
+                    .await?;
+                Ok(dest)
+            };
+            progress::run(callback, op, byte_progress_args).await
+        };
+        let saved = py.detach(|| {
+            self.client
+                .lanes
+                .run(|| shared.with_own_pool(), saving, interrupted)
+        });
+        crate::logging::flush(py);
+        saved?.map_err(to_py_err)?.into_py_any(py)
     }
 
     fn read(&self, path: String, start: Option<u64>, end: Option<u64>) -> Call<Cow<'static, [u8]>> {
         let f = self.clone();
         Box::pin(async move {
-            let mut download = core(match (start, end) {
+            let mut download = (match (start, end) {
                 (None, None) => f.client.download(&f.session_id, &path).await,
                 (start, end) => {
                     f.client
@@ -536,7 +560,7 @@ impl FilesCore {
             let hint = download.content_length().unwrap_or(0).min(64 << 20);
             let mut data = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
             while let Some(chunk) = download.next().await {
-                data.extend_from_slice(&core(chunk)?);
+                data.extend_from_slice(&(chunk)?);
             }
             Ok(Cow::Owned(data))
         })
@@ -551,24 +575,21 @@ impl FilesCore {
         on_loop: bool,
     ) -> PyResult<Call<UploadResult>> {
         let source = source_arg(py, src)?;
-        let (reports, pump) = progress::channel(Callback::from_arg(py, on_progress, on_loop)?);
+        let callback = Callback::from_arg(py, on_progress, on_loop)?;
         let f = self.clone();
         Ok(Box::pin(async move {
-            let result = match source {
-                Source::Bytes(data) => {
-                    pump.run(
-                        f.client.upload_bytes(&f.session_id, &path, data),
-                        byte_progress_args,
-                    )
-                    .await?
-                }
-                Source::File(src) => {
-                    let op =
+            let op = |reports| async move {
+                match source {
+                    Source::Bytes(data) => f.client.upload_bytes(&f.session_id, &path, data).await,
+                    Source::File(src) => {
+                        let report = byte_progress(reports);
                         f.client
-                            .upload_file(&f.session_id, &path, src, byte_progress(reports));
-                    pump.run(op, byte_progress_args).await?
+                            .upload_file(&f.session_id, &path, src, report)
+                            .await
+                    }
                 }
             };
+            let result = progress::run(callback, op, byte_progress_args).await?;
             Ok(UploadResult::from(result))
         }))
     }
@@ -576,7 +597,7 @@ impl FilesCore {
     fn delete(&self, path: String) -> Call<Nothing> {
         let f = self.clone();
         Box::pin(
-            async move { core(f.client.delete_file(&f.session_id, &path).await).map(|()| Nothing) },
+            async move { (f.client.delete_file(&f.session_id, &path).await).map(|()| Nothing) },
         )
     }
 }

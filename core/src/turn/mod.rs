@@ -14,6 +14,6 @@ pub use event::{TurnEvent, TurnEventKind};
 pub use handle::{CancelHandle, TurnHandle};
 pub use open::MessageOptions;
 pub use policy::ResumePolicy;
-pub use reader::{Convert, Next, Position, ReadEvent, TurnReader};
+pub use reader::{Convert, Next, Position, ReadEvent, Ticket, TurnReader};
 pub use sse::{SseDecoder, SseEvent};
 pub use stream::TurnStream;

@@ -120,6 +120,10 @@ struct Inner<E> {
     feed: OnceLock<Feed<E>>,
     /// Events of tracked reads not yet confirmed, oldest first, by read id.
     in_flight: Mutex<VecDeque<(u64, E)>>,
+    /// Reads served in the order they were issued (see [`Ticket`]).
+    order: Mutex<Order>,
+    /// Woken when the read being served changes.
+    turn: tokio::sync::Notify,
     session_id: Option<String>,
     idempotency_key: Option<String>,
     replayed: Option<ReplayNotice>,
@@ -177,6 +181,8 @@ impl<E: ReadEvent> TurnReader<E> {
                 ended: AtomicBool::new(false),
                 feed: OnceLock::new(),
                 in_flight: Mutex::new(VecDeque::new()),
+                order: Mutex::new(Order::default()),
+                turn: tokio::sync::Notify::new(),
             }),
         }
     }
@@ -299,6 +305,47 @@ impl<E: ReadEvent> TurnReader<E> {
         }
     }
 
+    /// A place in line for a read: reads with tickets are served in the order the tickets
+    /// were taken, whatever order their waits end in.
+    pub fn ticket(&self) -> Ticket<E> {
+        let mut order = lock(&self.inner.order);
+        let number = order.next;
+        order.next += 1;
+        Ticket {
+            number,
+            reader: self.clone(),
+        }
+    }
+
+    /// The next event without waiting, if no read holding a ticket is still in line (else
+    /// `None`: take a ticket and wait your turn).
+    pub fn try_next_in_order(&self) -> Option<Next<E>> {
+        let order = lock(&self.inner.order);
+        (order.serving == order.next).then(|| {
+            drop(order);
+            self.try_next()
+        })
+    }
+
+    /// The next event for `ticket`, once the reads ahead of it are served: a tracked read
+    /// under the ticket's number (confirm it with [`TurnReader::confirm`]). The line moves on
+    /// when the ticket is dropped, so keep it until the event is in its reader's hands.
+    pub async fn next_in_order(&self, ticket: &Ticket<E>) -> Result<Option<E>>
+    where
+        E: Clone,
+    {
+        loop {
+            let turn = self.inner.turn.notified();
+            tokio::pin!(turn);
+            turn.as_mut().enable();
+            if lock(&self.inner.order).serving == ticket.number {
+                break;
+            }
+            turn.await;
+        }
+        self.next_tracked(ticket.number).await
+    }
+
     /// The read-ahead task's receiving end, starting the task on first use.
     fn feed(&self) -> &Feed<E> {
         self.inner.feed.get_or_init(|| {
@@ -383,6 +430,49 @@ impl<E: ReadEvent> TurnReader<E> {
                 p.finished = event.ends_turn();
             }
         }
+    }
+}
+
+/// The line of reads holding tickets.
+#[derive(Debug, Default)]
+struct Order {
+    /// The next ticket to hand out.
+    next: u64,
+    /// The ticket being served.
+    serving: u64,
+    /// Tickets given up before their turn, skipped when it comes.
+    abandoned: std::collections::BTreeSet<u64>,
+}
+
+/// A read's place in line ([`TurnReader::ticket`]); dropping it lets the next read go.
+#[derive(Debug)]
+pub struct Ticket<E> {
+    number: u64,
+    reader: TurnReader<E>,
+}
+
+impl<E> Ticket<E> {
+    /// The ticket's number, also the id of its tracked read.
+    pub fn number(&self) -> u64 {
+        self.number
+    }
+}
+
+impl<E> Drop for Ticket<E> {
+    fn drop(&mut self) {
+        let inner = &self.reader.inner;
+        let mut order = lock(&inner.order);
+        if order.serving != self.number {
+            order.abandoned.insert(self.number);
+            return;
+        }
+        let mut next = order.serving + 1;
+        while order.abandoned.remove(&next) {
+            next += 1;
+        }
+        order.serving = next;
+        drop(order);
+        inner.turn.notify_waiters();
     }
 }
 

@@ -143,3 +143,45 @@ async fn close_ends_a_waiting_read() {
     assert!(matches!(ended, Ok(None)), "{ended:?}");
     assert!(matches!(r.try_next(), Next::End));
 }
+
+#[tokio::test]
+async fn ticketed_reads_are_served_in_the_order_taken() {
+    let r = reader(body(50, false));
+    let tickets: Vec<_> = (0..5).map(|_| r.ticket()).collect();
+    assert!(r.try_next_in_order().is_none(), "reads are waiting in line");
+    // Started in reverse order, served in ticket order.
+    let mut reads = Vec::new();
+    for t in tickets.into_iter().rev() {
+        let reader = r.clone();
+        reads.push(tokio::spawn(async move {
+            let e = reader.next_in_order(&t).await;
+            assert!(reader.confirm(t.number()));
+            (t.number(), e.ok().flatten().and_then(|e| e.id))
+        }));
+    }
+    let mut got = Vec::new();
+    for read in reads {
+        got.push(read.await.expect("joined"));
+    }
+    got.sort();
+    let ids: Vec<_> = got
+        .into_iter()
+        .map(|(_, id)| id.unwrap_or_default())
+        .collect();
+    assert_eq!(ids, ["0", "1", "2", "3", "4"]);
+}
+
+#[tokio::test]
+async fn an_abandoned_ticket_lets_the_line_move_on() {
+    let r = reader(body(10, false));
+    let first = r.ticket();
+    let second = r.ticket();
+    drop(second);
+    let e = r.next_in_order(&first).await.expect("ok").expect("event");
+    assert!(r.confirm(first.number()));
+    drop(first);
+    assert_eq!(e.id.as_deref(), Some("0"));
+    let third = r.ticket();
+    let e = r.next_in_order(&third).await.expect("ok").expect("event");
+    assert_eq!(e.id.as_deref(), Some("1"));
+}
