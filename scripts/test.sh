@@ -10,6 +10,8 @@ run() {
   if "$@"; then summary+=("PASS $name"); else summary+=("FAIL $name"); fi
 }
 run lint bash -c 'cargo fmt --all --check && .venv/bin/ruff check python tests examples'
+run clippy cargo clippy --workspace --all-targets --quiet -- -D warnings
+run docs env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet -p poke -p poke-emulator
 run rust cargo test --workspace --exclude poke-python --quiet
 run rust-examples bash -c 'cargo run -q -p poke --example quickstart && cargo run -q -p poke --example sessions'
 run python .venv/bin/python -m pytest -q python/tests

@@ -57,6 +57,7 @@ mod credentials;
 mod error;
 mod files;
 mod http;
+mod ids;
 mod mcp;
 mod poke_api;
 pub mod progress;

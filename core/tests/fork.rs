@@ -38,8 +38,9 @@ async fn a_forked_child_makes_a_new_client_and_refuses_the_inherited_one() {
         stdout.contains("grandchild: inherited refused, new client ok"),
         "{stdout}"
     );
-    // The parent's call before the fork, and the grandchild's new client: nothing else.
-    assert_eq!(emu.messages().len(), 2);
+    // Before the fork, the grandchild's new client, the parent after the fork: three distinct
+    // messages (a key repeated across the fork would make the last a replay).
+    assert_eq!(emu.messages().len(), 3);
 }
 
 fn client(url: &str) -> Client {
@@ -86,6 +87,9 @@ fn forking_child() {
     assert_eq!(waited, pid);
     assert!(libc::WIFEXITED(status), "the grandchild did not exit");
     assert_eq!(libc::WEXITSTATUS(status), 0, "the grandchild failed");
+    // The parent goes on: its next idempotency key must differ from the child's.
+    rt.block_on(inherited.send_message("after the fork"))
+        .expect("parent call after the fork");
 }
 
 fn grandchild(url: &str, inherited: &Client) -> Result<(), String> {

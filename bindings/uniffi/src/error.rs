@@ -195,6 +195,14 @@ pub(crate) fn millis(d: Duration) -> u64 {
 impl From<poke::Error> for PokeError {
     fn from(e: poke::Error) -> Self {
         use poke::Error as E;
+        // A listener's own error comes back as it was thrown.
+        let e = match e {
+            E::Callback { source } => match source.downcast::<PokeError>() {
+                Ok(thrown) => return *thrown,
+                Err(source) => E::Callback { source },
+            },
+            e => e,
+        };
         let msg = e.to_string();
         match e {
             E::Api(api) => {

@@ -2,8 +2,9 @@
 //! bytes, delete. Streaming, atomic saves, path checks and progress are the core's.
 
 use crate::error::PokeError;
-use crate::listener::{ListenerFailure, TransferProgressListener};
+use crate::listener::{self, TransferProgressListener};
 use crate::sessions::PokeeClient;
+use poke::progress::Reporter;
 use std::sync::Arc;
 
 /// One entry of a directory listing.
@@ -51,18 +52,16 @@ impl From<poke::UploadResult> for UploadResult {
     }
 }
 
-/// The core's progress callback from an optional foreign listener, whose failure is parked
-/// in `failure`.
-fn progress(
-    listener: Option<Arc<dyn TransferProgressListener>>,
-    failure: &ListenerFailure,
-) -> impl FnMut(u64, Option<u64>) + Send + 'static {
-    let failure = failure.clone();
-    move |done, total| {
-        if let Some(l) = &listener {
-            failure.report(|| l.on_progress(done, total));
-        }
-    }
+/// The core's byte-progress closure, reporting to `reports`.
+fn progress(reports: Reporter<(u64, Option<u64>)>) -> impl FnMut(u64, Option<u64>) + Send {
+    move |done, total| reports.send((done, total))
+}
+
+fn report(
+    l: &Arc<dyn TransferProgressListener>,
+    (done, total): (u64, Option<u64>),
+) -> Result<(), PokeError> {
+    l.on_progress(done, total)
 }
 
 #[uniffi::export(async_runtime = "tokio")]
@@ -88,11 +87,11 @@ impl PokeeClient {
         dest: String,
         listener: Option<Arc<dyn TransferProgressListener>>,
     ) -> Result<u64, PokeError> {
-        let failure = ListenerFailure::default();
-        let call = self
-            .inner
-            .download_to(&session_id, &path, &dest, progress(listener, &failure));
-        failure.run(async { Ok(call.await?) }).await
+        let op = |reports| {
+            self.inner
+                .download_to(&session_id, &path, &dest, progress(reports))
+        };
+        listener::run(listener, op, report).await
     }
 
     /// Uploads the local file `src` to the workspace path `path`, streamed in constant memory;
@@ -105,11 +104,11 @@ impl PokeeClient {
         src: String,
         listener: Option<Arc<dyn TransferProgressListener>>,
     ) -> Result<UploadResult, PokeError> {
-        let failure = ListenerFailure::default();
-        let call = self
-            .inner
-            .upload_file(&session_id, &path, &src, progress(listener, &failure));
-        Ok(failure.run(async { Ok(call.await?) }).await?.into())
+        let op = |reports| {
+            self.inner
+                .upload_file(&session_id, &path, &src, progress(reports))
+        };
+        Ok(listener::run(listener, op, report).await?.into())
     }
 
     /// Uploads bytes from memory to the workspace path `path`; replaces any file there.

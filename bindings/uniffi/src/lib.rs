@@ -14,10 +14,9 @@
 //! - [`emulator`] (feature `emulator`, on by default): the in-process fake server for tests.
 //!
 //! Every `#[uniffi::export]` with an `async fn` names `async_runtime = "tokio"` (the
-//! `export_lint` test enforces it). The core spawns no background work (streams are pulled,
-//! `waitIdle` and transfers call their listener inline), so there is no task to hand out an
-//! abort handle for: cancelling the Kotlin coroutine drops the call, and `Turn.close()` stops
-//! a stream from anywhere.
+//! `export_lint` test enforces it). A call is a future: cancelling the Kotlin coroutine drops
+//! it. The one background task is a turn's read-ahead (`poke::TurnReader`), which
+//! `Turn.close()` stops (and dropping the `Turn` too).
 
 uniffi::setup_scaffolding!("poke");
 
@@ -32,6 +31,7 @@ pub mod sessions;
 pub mod stream;
 
 #[cfg(test)]
+#[path = "tests/export_lint.rs"]
 mod export_lint;
 
 pub use client::{

@@ -6,8 +6,9 @@
 
 use crate::client::{HostLanguage, Timeouts, VERSION, common_options, secs, to_core_timeouts};
 use crate::error::{PokeError, invalid_input};
-use crate::listener::{ListenerFailure, WaitProgressListener};
+use crate::listener::{self, WaitProgressListener};
 use crate::stream::{CancelResult, Turn};
+use poke::progress::Reporter;
 use serde_json::{Map, Value};
 use std::fmt;
 use std::sync::Arc;
@@ -475,7 +476,7 @@ impl PokeeClient {
             .inner
             .send_message_with(&session_id, &message, &opts)
             .await?;
-        Ok(Turn::new(stream, session_id))
+        Turn::new(stream, session_id)
     }
 
     /// Reopens a turn's events after `last_event_id` (from the start without it), e.g. after
@@ -491,7 +492,7 @@ impl PokeeClient {
             .inner
             .resume(&session_id, &response_id, last_event_id.as_deref())
             .await?;
-        Ok(Turn::new(stream, session_id))
+        Turn::new(stream, session_id)
     }
 
     /// Asks the server to cancel a turn; its stream then ends with `message.cancelled`.
@@ -531,14 +532,14 @@ impl PokeeClient {
         listener: Option<Arc<dyn WaitProgressListener>>,
     ) -> Result<SessionRecord, PokeError> {
         let opts = to_core_wait(options)?;
-        let failure = ListenerFailure::default();
-        let reports = failure.clone();
-        let wait = self.inner.wait_idle(&session_id, opts, move |r| {
-            if let Some(l) = &listener {
-                reports.report(|| l.on_progress(r.into()));
-            }
-        });
-        let record = failure.run(async { Ok(wait.await?) }).await?;
+        let op = |reports: Reporter<poke::SessionRecord>| {
+            self.inner
+                .wait_idle(&session_id, opts, move |r| reports.send(r.clone()))
+        };
+        let record = listener::run(listener, op, |l: &Arc<dyn WaitProgressListener>, r| {
+            l.on_progress(r.into())
+        })
+        .await?;
         Ok(record.into())
     }
 

@@ -1,14 +1,12 @@
 //! `Turn`: one turn's event stream, pulled with an async `next()` (null at the end).
 //!
-//! The core's `TurnStream` resumes drops, deduplicates and orders events; this object only
-//! puts it behind a lock so Kotlin and Swift can share it. The lock is held while `next()`
-//! waits for the network, so everything else goes through the core's `TurnHandle`.
-//! Hand-written sugar turns it into a Kotlin `Flow` and a Swift `AsyncThrowingStream`.
+//! The core's `TurnReader` reads ahead, resumes drops, deduplicates, orders events and keeps
+//! what a cancelled tracked read received; this object only converts its events. Hand-written
+//! sugar turns it into a Kotlin `Flow` and a Swift `AsyncThrowingStream`.
 
 use crate::error::PokeError;
 use crate::sessions::json_text;
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 
 /// The event types of a turn; anything newer is `Other` (its name is in `TurnEvent.event`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
@@ -146,63 +144,54 @@ pub struct ReplayNotice {
 /// The events of one turn, resumed automatically after a drop; each event exactly once and
 /// in order. `next()` returns null after the terminal event or after `close()`.
 ///
-/// Kotlin: `turn.asFlow()`; Swift: `for try await event in turn.events()`. One reader at a
-/// time: concurrent `next()` calls wait for each other.
+/// Kotlin: `turn.asFlow()`; Swift: `for try await event in turn.events()`. The core reads
+/// ahead (`poke::TurnReader`), so a `next()` only waits when no event is ready.
 #[derive(uniffi::Object)]
 pub struct Turn {
-    stream: tokio::sync::Mutex<poke::TurnStream>,
-    /// Events of tracked reads not yet confirmed, oldest first, by read id: the next read
-    /// takes the oldest over (its reader was cancelled, or lost it to a concurrent read).
-    in_flight: Mutex<VecDeque<(u64, TurnEvent)>>,
-    handle: poke::TurnHandle,
+    reader: poke::TurnReader<TurnEvent>,
     session_id: String,
-    idempotency_key: Option<String>,
     replayed: Option<ReplayNotice>,
 }
 
-impl Turn {
-    pub(crate) fn new(stream: poke::TurnStream, session_id: String) -> Arc<Self> {
-        Arc::new(Self {
-            handle: stream.handle(),
-            session_id,
-            idempotency_key: stream.idempotency_key().map(str::to_owned),
-            replayed: stream.replayed().map(|n| ReplayNotice {
-                response_id: n.response_id.clone(),
-                status: n.status.clone(),
-                note: n.note.clone(),
-            }),
-            stream: tokio::sync::Mutex::new(stream),
-            in_flight: Mutex::default(),
-        })
+impl poke::ReadEvent for TurnEvent {
+    fn event_id(&self) -> Option<&str> {
+        self.id.as_deref()
     }
 
-    /// The next event: the oldest unconfirmed one of a tracked read (it left the stream
-    /// first), else the stream's next; `tracked` records it under that read id.
-    async fn read(&self, tracked: Option<u64>) -> Result<Option<TurnEvent>, PokeError> {
-        let mut stream = self.stream.lock().await;
-        let unconfirmed = lock(&self.in_flight).pop_front().map(|(_, event)| event);
-        let event = match unconfirmed {
-            Some(event) => Some(event),
-            None => stream.next_event().await?.map(Into::into),
-        };
-        if let (Some(read_id), Some(event)) = (tracked, &event) {
-            lock(&self.in_flight).push_back((read_id, event.clone()));
-        }
-        Ok(event)
+    fn ends_turn(&self) -> bool {
+        self.is_terminal
     }
 }
 
-/// A poisoned lock only means another thread panicked mid-update of a plain map; the data is
-/// still consistent, so keep going rather than panic across the FFI boundary.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
+impl Turn {
+    pub(crate) fn new(
+        stream: poke::TurnStream,
+        session_id: String,
+    ) -> Result<Arc<Self>, PokeError> {
+        let runtime = match tokio::runtime::Handle::try_current() {
+            Ok(handle) => handle,
+            Err(_) => poke::runtime::shared()?.handle().clone(),
+        };
+        let replayed = stream.replayed().map(|n| ReplayNotice {
+            response_id: n.response_id.clone(),
+            status: n.status.clone(),
+            note: n.note.clone(),
+        });
+        let convert =
+            Box::new(|batch: Vec<poke::TurnEvent>| batch.into_iter().map(Into::into).collect());
+        Ok(Arc::new(Self {
+            reader: poke::TurnReader::new(stream, runtime, convert),
+            session_id,
+            replayed,
+        }))
+    }
 }
 
 #[uniffi::export(async_runtime = "tokio")]
 impl Turn {
     /// The next event, or null once the turn is over (or the stream was closed).
     pub async fn next(&self) -> Result<Option<TurnEvent>, PokeError> {
-        self.read(None).await
+        Ok(self.reader.next().await?)
     }
 
     /// `next()` for readers that can be cancelled after the event left the stream but before
@@ -211,27 +200,23 @@ impl Turn {
     /// next read (tracked or not) takes it over, so a cancelled read loses nothing and two
     /// overlapping readers never both get it. `asFlow()` does this; direct callers rarely need it.
     pub async fn next_tracked(&self, read_id: u64) -> Result<Option<TurnEvent>, PokeError> {
-        self.read(Some(read_id)).await
+        Ok(self.reader.next_tracked(read_id).await?)
     }
 
     /// Claims the event of `next_tracked(read_id)`: true if it is still this read's, false if
     /// another read took it over meanwhile (then it must not be used).
     pub fn confirm_read(&self, read_id: u64) -> bool {
-        let mut in_flight = lock(&self.in_flight);
-        match in_flight.iter().position(|(id, _)| *id == read_id) {
-            Some(at) => in_flight.remove(at).is_some(),
-            None => false,
-        }
+        self.reader.confirm(read_id)
     }
 
     /// The turn's response id (`X-Response-Id`, else `message.created`'s `data.id`).
     pub fn response_id(&self) -> Option<String> {
-        self.handle.response_id()
+        self.reader.position().response_id
     }
 
     /// The id of the last event delivered, for a manual `PokeeClient.resume`.
     pub fn last_event_id(&self) -> Option<String> {
-        self.handle.last_event_id()
+        self.reader.position().last_event_id
     }
 
     /// The session this turn runs in.
@@ -241,7 +226,7 @@ impl Turn {
 
     /// The `Idempotency-Key` the turn was started with (null for a resumed stream).
     pub fn idempotency_key(&self) -> Option<String> {
-        self.idempotency_key.clone()
+        self.reader.idempotency_key().map(str::to_owned)
     }
 
     /// Set when the server answered an idempotent re-send with "replayed".
@@ -252,14 +237,12 @@ impl Turn {
     /// Stops reading now (a pending `next()` returns null); the turn keeps running on the
     /// server. Kotlin calls this `closeStream()`, because `close()` frees the object there.
     pub fn close(&self) {
-        self.handle.close();
-        // What a cancelled read left behind is not handed out after the end either.
-        lock(&self.in_flight).clear();
+        self.reader.close();
     }
 
     /// Asks the server to cancel the turn; the stream then ends with `message.cancelled`.
     pub async fn cancel(&self) -> Result<CancelResult, PokeError> {
-        Ok(self.handle.cancel().await?.into())
+        Ok(self.reader.handle().cancel().await?.into())
     }
 }
 

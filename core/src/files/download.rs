@@ -242,7 +242,7 @@ fn resuming(first: ByteStream, origin: Option<Origin>, start: u64) -> ByteStream
                 st.done = true;
                 return Some((Err(failure), st));
             }
-            tokio::time::sleep(policy.backoff(st.failures, fastrand::f64())).await;
+            tokio::time::sleep(policy.backoff(st.failures, crate::ids::jitter())).await;
             st.failures += 1;
             let Some(origin) = st.origin.clone() else {
                 continue;

@@ -134,7 +134,7 @@ async fn temp_file(dest: &Path, writes: Writes) -> Result<(PathBuf, std::fs::Fil
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let tag = crate::ids::uuid_v4().simple().to_string();
     let tmp = dir.join(format!(
         ".{}.{}.part",
         name.to_string_lossy(),
@@ -346,7 +346,7 @@ mod tests {
 
     /// A fresh, empty directory for one test.
     fn scratch() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("poke-files-{}", uuid::Uuid::new_v4()));
+        let dir = std::env::temp_dir().join(format!("poke-files-{}", crate::ids::uuid_v4()));
         std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
         dir
     }

@@ -67,7 +67,7 @@ impl Http {
                 Ok(_) => Decision::Return,
                 Err(e) => classify(e).map_or(Decision::Return, |outcome| {
                     call.policy
-                        .decide(req.idempotency, outcome, attempt, fastrand::f64())
+                        .decide(req.idempotency, outcome, attempt, crate::ids::jitter())
                 }),
             };
             tracing::debug!(
@@ -127,7 +127,7 @@ impl Http {
                 check_header_value("idempotency_key", k)?;
                 Some(k.clone())
             }
-            None if req.method != reqwest::Method::GET => Some(uuid::Uuid::new_v4().to_string()),
+            None if req.method != reqwest::Method::GET => Some(crate::ids::uuid_v4().to_string()),
             None => None,
         };
         let timeouts = opts.timeouts.unwrap_or(self.config.timeouts);

@@ -6,13 +6,13 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio_util::sync::CancellationToken;
 
-/// Stops a [`TurnStream`] from any thread without waiting for it; cheap to clone.
+/// Stops a [`TurnStream`](super::TurnStream) from any thread without waiting for it; cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct CancelHandle(pub(crate) CancellationToken);
 
 impl CancelHandle {
     /// Stops reading now: a pending `next()` returns `None` and the connection is dropped.
-    /// The turn keeps running on the server; use [`TurnStream::cancel`] to stop it there.
+    /// The turn keeps running on the server; use [`TurnStream::cancel`](super::TurnStream::cancel) to stop it there.
     pub fn cancel(&self) {
         self.0.cancel();
     }
@@ -36,7 +36,7 @@ pub(crate) fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> 
     shared.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// A cloneable view of a [`TurnStream`]: its position and its controls, without the stream.
+/// A cloneable view of a [`TurnStream`](super::TurnStream): its position and its controls, without the stream.
 #[derive(Clone)]
 pub struct TurnHandle {
     pub(crate) shared: Arc<Mutex<Shared>>,
@@ -93,7 +93,7 @@ impl TurnHandle {
     }
 }
 
-/// The client and session a stream belongs to, for [`TurnStream::cancel`].
+/// The client and session a stream belongs to, for [`TurnStream::cancel`](super::TurnStream::cancel).
 #[derive(Clone)]
 pub(crate) struct TurnControl {
     pub client: PokeeClient,

@@ -60,7 +60,7 @@ impl PokeeClient {
         let key = opts
             .idempotency_key
             .clone()
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            .unwrap_or_else(|| crate::ids::uuid_v4().to_string());
         let Body::Json(body) = json_body(&serde_json::json!({ "message": message }))? else {
             return Err(Error::InvalidInput {
                 field: "message",

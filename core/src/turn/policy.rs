@@ -33,7 +33,7 @@ impl Default for ResumePolicy {
 }
 
 impl ResumePolicy {
-    /// A policy that never reconnects: a drop ends the stream with [`Error::Stream`].
+    /// A policy that never reconnects: a drop ends the stream with [`Error::Stream`](crate::Error::Stream).
     pub fn never() -> Self {
         Self {
             max_attempts_without_progress: 0,

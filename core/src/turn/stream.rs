@@ -448,7 +448,9 @@ impl Driver {
             return Step::Yield(Some(Err(self.fail(reason))));
         }
         let hint = self.server_hint.take().or(self.decoder.retry());
-        let delay = self.policy.delay(self.backoff_step, hint, fastrand::f64());
+        let delay = self
+            .policy
+            .delay(self.backoff_step, hint, crate::ids::jitter());
         self.backoff_step = self.backoff_step.saturating_add(1);
         self.attempts += 1;
         let response_id = lock(&self.shared).response_id.clone();

@@ -2539,8 +2539,8 @@ public func FfiConverterTypeTransferProgressListener_lower(_ value: TransferProg
  * The events of one turn, resumed automatically after a drop; each event exactly once and
  * in order. `next()` returns null after the terminal event or after `close()`.
  *
- * Kotlin: `turn.asFlow()`; Swift: `for try await event in turn.events()`. One reader at a
- * time: concurrent `next()` calls wait for each other.
+ * Kotlin: `turn.asFlow()`; Swift: `for try await event in turn.events()`. The core reads
+ * ahead (`poke::TurnReader`), so a `next()` only waits when no event is ready.
  */
 public protocol TurnProtocol: AnyObject, Sendable {
     
@@ -2605,8 +2605,8 @@ public protocol TurnProtocol: AnyObject, Sendable {
  * The events of one turn, resumed automatically after a drop; each event exactly once and
  * in order. `next()` returns null after the terminal event or after `close()`.
  *
- * Kotlin: `turn.asFlow()`; Swift: `for try await event in turn.events()`. One reader at a
- * time: concurrent `next()` calls wait for each other.
+ * Kotlin: `turn.asFlow()`; Swift: `for try await event in turn.events()`. The core reads
+ * ahead (`poke::TurnReader`), so a `next()` only waits when no event is ready.
  */
 open class Turn: TurnProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
