@@ -1,6 +1,6 @@
 //! `GET /_emulator/ui/feed[?session=ID]`: the one SSE stream that keeps the page current.
 //!
-//! Events: `hello` (journal stats, clock, settings, faults), `requests` (new or changed rows,
+//! Events: `hello` (journal stats, clock, settings, faults, sessions), `requests` (new or changed rows,
 //! a JSON array), `cleared`, `resync` (the feed fell behind: fetch the list again), `journal`,
 //! `clock`, `config`, `faults`, `sessions` (`upsert`, `remove`, `ended`), and for the session
 //! named in the query, `files` and `turn` (its turns' events as they are produced, in order).
@@ -138,8 +138,20 @@ impl Feed {
         );
         self.config = hello["config"].to_string();
         self.journal = hello["journal"].to_string();
+        let (live, ended) = sessions_value(&self.state);
+        for session in &live {
+            let id = session["id"].as_str().unwrap_or_default().to_owned();
+            self.sessions.insert(id, session.to_string());
+        }
+        self.ended = ended
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["id"].as_str().map(str::to_owned))
+            .collect();
         let mut hello = hello;
         hello["session"] = json!(self.watched);
+        hello["sessions"] = json!({"live": live, "ended": ended});
         if !self.send("hello", &hello).await || !self.look().await {
             return;
         }
