@@ -345,6 +345,8 @@
       S.bySeq.set(row.seq, row);
       if (index < firstVisible || (list.scrollTop > 0 && index <= firstVisible)) above++;
     }
+    // The list grows before it scrolls, so the new position is never clamped.
+    $(".vspace", list).style.height = `${S.rows.length * ROW}px`;
     if (above && list.scrollTop > 0) list.scrollTop += above * ROW;
     renderList();
   }
@@ -404,7 +406,7 @@
     el.append(
       h("span", {class: "c-time", text: fmtTime(row.at)}),
       h("span", {class: "c-method", text: row.method}),
-      h("span", {class: "c-path", title: row.target}, row.target, tags),
+      h("span", {class: "c-path", title: row.target}, h("span", {class: "p", text: row.target}), tags),
       h("span", {class: "c-status"}, h("span", {class: `badge ${status.cls}`, text: status.text})),
       h("span", {class: "c-latency", text: fmtMs(row.duration_ms ?? row.latency_ms)}),
       h("span", {class: "c-attempt", text: String(row.attempt)}),
@@ -500,8 +502,8 @@
     pane.scrollTop = scroll;
   }
 
-  function facts(pairs) {
-    const dl = h("dl", {class: "facts"});
+  function facts(pairs, wide = false) {
+    const dl = h("dl", {class: wide ? "facts wide" : "facts"});
     for (const [name, value] of pairs) {
       if (value === null || value === undefined || value === "") continue;
       dl.append(h("dt", {text: name}), h("dd", {}, value));
@@ -532,6 +534,12 @@
     }
   }
 
+  function bodyEnd(end) {
+    if (end === "complete") return "body sent in full";
+    if (end === "streaming") return "body still streaming";
+    return end;
+  }
+
   function renderDetail(d) {
     if (d.kind === "control") {
       return [h("h2", {text: "Control action"}), facts([["At", fmtTime(d.at)], ["Action", d.text]])];
@@ -548,7 +556,7 @@
       h("h2", {}, h("span", {class: "mono", text: `${d.method} ${d.target}`})),
       facts([
         ["Status", h("span", {}, h("span", {class: `badge ${status.cls}`, text: status.text}),
-          response ? ` ${response.end}` : d.state === "closed" ? " no answer: the connection closed" : " waiting")],
+          ` ${response ? bodyEnd(response.end) : d.state === "closed" ? "no answer: the connection closed" : "waiting for the answer"}`)],
         ["Received", `${fmtTime(d.at)} (virtual ${fmtDateTime(d.virtual_at)})`],
         ["Latency", response ? fmtMs(response.latency_ms) : ""],
         ["Duration", response && response.duration_ms !== null ? fmtMs(response.duration_ms) : ""],
@@ -712,10 +720,10 @@
         h("div", {id: "sd-facts"}),
         h("h3", {text: "Metadata (live)"}),
         h("pre", {class: "code", id: "sd-meta"}),
-        h("h3", {text: "Turns"}),
-        h("div", {id: "sd-turns"}),
         h("h3", {text: "Workspace files it can read"}),
         h("div", {id: "sd-files"}, h("p", {class: "muted small", text: "loading…"})),
+        h("h3", {text: "Turns"}),
+        h("div", {id: "sd-turns"}),
       );
     }
     const session = S.sessions.get(id);
@@ -743,7 +751,7 @@
       ["Running turn", session.current_response_id ? h("code", {text: session.current_response_id}) : "none"],
       ["Queued scripts", String(session.queued_scripts)],
       ["Pending tool calls", String(session.pending_tool_calls)],
-    ]));
+    ], true));
     $("#sd-meta").textContent = JSON.stringify(session.metadata, null, 2);
     for (const info of session.turns) updateTurnHead(turnBlock(info.response_id), info);
     if (!session.turns.length && !S.turns.size) {
@@ -895,7 +903,11 @@
 
   function fillFaultForm(preset) {
     const form = $("#fault-form");
-    form.reset();
+    // A field named "reset" (the fault knob) hides form.reset.
+    HTMLFormElement.prototype.reset.call(form);
+    const streamKnobs = ["drop_after_events", "stall_after_events", "duplicate_ids", "slice_bytes",
+      "line_ending", "drop_mid_event", "id_too_old"];
+    $("#stream-knobs").open = Object.keys(preset).some((name) => streamKnobs.includes(name));
     for (const [name, value] of Object.entries(preset)) {
       const field = form.elements[name];
       if (!field) continue;
