@@ -185,6 +185,7 @@ def test_a_long_turn_streams_into_the_page_live_and_in_order(page, emu):
     )
     assert [seq for seq, _ in so_far] == list(range(len(so_far)))
     assert [name for _, name in so_far] == [e.type for e in sdk_events]
+    head = turn.locator(".turn-head").bounding_box()
 
     release.set()
     worker.join(60)
@@ -197,13 +198,52 @@ def test_a_long_turn_streams_into_the_page_live_and_in_order(page, emu):
     assert [seq for seq, _ in shown] == list(range(len(sdk_events)))
     assert [name for _, name in shown] == [e.type for e in sdk_events]
     assert shown[-1][1] == "message.completed"
+    # Metadata changed and a file appeared meanwhile; the turn did not move on the page.
+    assert turn.locator(".turn-head").bounding_box() == head
 
     expect(page.locator("#sd-meta")).to_contain_text('"stage": "done"')
     link = page.locator("#sd-files a", has_text="output/report.md")
     expect(link).to_have_attribute("href", "/_emulator/workspace/output/report.md")
     expect(page.locator("#sd-files tr[data-path='output/report.md']")).to_contain_text("2.0 KiB")
+    with page.expect_download() as download:
+        link.click()
+    saved = pathlib.Path(download.value.path()).read_bytes()
+    assert saved == emu.workspace_file("output/report.md") and len(saved) == 2048
     page.locator("#session-detail").evaluate("el => el.scrollTo(0, 0)")
     shot(page, "inspector-sessions.png")
+
+
+def test_cancel_from_the_page_ends_the_running_turn(page, emu):
+    pokee = poke.Pokee(api_key=KEY, base_url=emu.pokee_api_url)
+    session = pokee.sessions.create()
+    show(page, "sessions")
+    page.click(f".sess-row[data-session='{session.id}']")
+    expect(page.locator("#cancel-turn")).to_be_disabled()
+
+    seen: list = []
+
+    def run_turn():
+        # `tool=NAME` makes the agent wait for a tool result that never comes.
+        with session.send("wait for approval tool=approve") as turn:
+            seen.extend(turn)
+
+    worker = threading.Thread(target=run_turn, daemon=True)
+    worker.start()
+    turn = page.locator(".turn")
+    expect(turn.locator(".ev[data-event='tool_call.requested']")).to_have_count(1)
+    expect(page.locator("#cancel-turn")).to_be_enabled()
+    page.click("#cancel-turn")
+    expect(turn).to_have_attribute("data-status", "cancelled")
+    expect(turn.locator(".ev.terminal[data-event='message.cancelled']")).to_have_count(1)
+    worker.join(60)
+    assert seen and seen[-1].type == "message.cancelled"
+    expect(page.locator(f".sess-row[data-session='{session.id}']")).to_have_attribute(
+        "data-state", "ready"
+    )
+    # The page used the control route, which leaves a marker and no API request.
+    show(page, "requests")
+    expect(page.locator(".req-row.control", has_text=f"of {session.id} cancelled")).to_have_count(1)
+    assert not [p for p in api_paths(emu) if p.endswith("/cancel")]
 
 
 def test_a_fault_added_from_the_page_makes_the_next_call_retry(page, emu):

@@ -184,11 +184,25 @@ async fn nothing_the_inspector_shows_carries_a_credential() {
         .expect("answer");
     assert_eq!(resp.status(), StatusCode::OK);
 
+    let chain = api.emu.new_callback_chain(None);
+    let next: Value = api
+        .http
+        .post(&chain.url)
+        .bearer_auth(&chain.token)
+        .json(&json!({"content": "step 1", "hasMore": true}))
+        .send()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("JSON");
+    let next_token = next["nextToken"].as_str().expect("next token").to_owned();
+
     let mut everything = String::new();
     let list = rows(&api, "").await;
     everything.push_str(&Value::Array(list.clone()).to_string());
     let calls: Vec<&Value> = list.iter().filter(|r| r["kind"] == "api").collect();
-    assert_eq!(calls.len(), 3);
+    assert_eq!(calls.len(), 4);
     for row in calls {
         let detail = get_json(&api, &format!("/_emulator/ui/api/requests/{}", row["seq"])).await;
         let auth_header = detail["request"]["headers"]
@@ -215,6 +229,15 @@ async fn nothing_the_inspector_shows_carries_a_credential() {
         "the API key leaked: {everything}"
     );
     assert!(!everything.contains(&token), "the webhook token leaked");
+    assert!(
+        !everything.contains(&chain.token),
+        "the callback token leaked"
+    );
+    assert!(
+        !everything.contains(&next_token),
+        "the next callback token leaked"
+    );
+    assert!(everything.contains(r#"\"nextToken\": \"[redacted]\""#));
     assert!(everything.contains("my key is [redacted]"));
     assert!(everything.contains(r#"\"webhookToken\": \"[redacted]\""#));
     // The raw journal, for tests, is unchanged.

@@ -502,11 +502,13 @@
     pane.scrollTop = scroll;
   }
 
-  function facts(pairs, wide = false) {
-    const dl = h("dl", {class: wide ? "facts wide" : "facts"});
+  function facts(pairs, fixed = false) {
+    const dl = h("dl", {class: fixed ? "facts fixed" : "facts"});
     for (const [name, value] of pairs) {
       if (value === null || value === undefined || value === "") continue;
-      dl.append(h("dt", {text: name}), h("dd", {}, value));
+      const dd = h("dd", {}, value);
+      if (fixed) dd.title = dd.textContent;
+      dl.append(h("dt", {text: name}), dd);
     }
     return dl;
   }
@@ -719,11 +721,11 @@
         h("div", {id: "sd-banner"}),
         h("div", {id: "sd-facts"}),
         h("h3", {text: "Metadata (live)"}),
-        h("pre", {class: "code", id: "sd-meta"}),
-        h("h3", {text: "Workspace files it can read"}),
-        h("div", {id: "sd-files"}, h("p", {class: "muted small", text: "loading…"})),
+        h("pre", {class: "code meta", id: "sd-meta", tabindex: "0"}),
         h("h3", {text: "Turns"}),
         h("div", {id: "sd-turns"}),
+        h("h3", {text: "Workspace files it can read"}),
+        h("div", {id: "sd-files"}, h("p", {class: "muted small", text: "loading…"})),
       );
     }
     const session = S.sessions.get(id);
