@@ -10,6 +10,9 @@
 //! Rust through [`Emulator`]'s methods or from any language through the `/_emulator/*` HTTP
 //! routes. It deliberately shares no code with the `poke` client crate, so a client bug cannot
 //! hide behind a shared helper.
+//!
+//! [`Emulator::inspector_url`] is a web page on the same port that shows the journal, sessions,
+//! turns, faults and the clock live, with every credential redacted.
 
 mod actions;
 mod auth;
