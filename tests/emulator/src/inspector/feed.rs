@@ -1,13 +1,14 @@
 //! `GET /_emulator/ui/feed[?session=ID]`: the one SSE stream that keeps the page current.
 //!
-//! Events: `hello` (journal stats, clock, settings, faults, sessions), `requests` (new or changed rows,
-//! a JSON array), `cleared`, `resync` (the feed fell behind: fetch the list again), `journal`,
-//! `clock`, `config`, `faults`, `sessions` (`upsert`, `remove`, `ended`), and for the session
-//! named in the query, `files` and `turn` (its turns' events as they are produced, in order).
+//! Events: `hello` (journal stats, clock, settings, faults, sessions), `requests` (new or
+//! changed rows, a JSON array), `cleared`, `resync` (the feed fell behind: fetch the list
+//! again), `journal`, `clock`, `config`, `faults`, `sessions` (`upsert`, `remove`, `ended`), and
+//! for the session named in the query, `files` and `turn` (its turns' events as they are
+//! produced, in order).
 //!
-//! Request rows are pushed as the journal changes; everything else is compared with what was
-//! last sent, when a control action or API request may have changed it and at least every
-//! [`LOOK_EVERY`], so only differences travel.
+//! Request rows are pushed as the journal changes, in batches at most every [`ROWS_EVERY`];
+//! everything else is compared with what was last sent whenever a control action or an API
+//! request may have changed it, and at least every [`LOOK_EVERY`], so only differences travel.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::convert::Infallible;
@@ -30,6 +31,8 @@ use crate::state::AppState;
 
 /// Longest time between two looks at sessions, faults and settings.
 const LOOK_EVERY: Duration = Duration::from_millis(250);
+/// Shortest time between two batches of request rows.
+const ROWS_EVERY: Duration = Duration::from_millis(50);
 /// Shortest time between two looks prompted by API traffic.
 const LOOK_AT_MOST_EVERY: Duration = Duration::from_millis(100);
 /// Shortest time between two batches of turn events, so a turn streaming as fast as it can
@@ -88,6 +91,9 @@ struct Feed {
     live: Option<(String, watch::Receiver<usize>)>,
     /// A turn had more events than one batch.
     backlog: bool,
+    /// Journal entries added or changed since the last `requests` event.
+    rows: BTreeSet<u64>,
+    last_rows: Instant,
     last_look: Instant,
     last_turn_batch: Instant,
     last_write: Instant,
@@ -95,6 +101,7 @@ struct Feed {
 
 enum Wake {
     Notes,
+    Rows,
     Look,
     Turn,
     Closed,
@@ -119,6 +126,8 @@ impl Feed {
             turns: Vec::new(),
             live: None,
             backlog: false,
+            rows: BTreeSet::new(),
+            last_rows: long_ago,
             last_look: long_ago,
             last_turn_batch: long_ago,
             last_write: Instant::now(),
@@ -176,6 +185,9 @@ impl Feed {
                     }
                     Err(broadcast::error::RecvError::Closed) => Wake::Closed,
                 },
+                () = tokio::time::sleep_until(self.rows_due()), if !self.rows.is_empty() => {
+                    Wake::Rows
+                }
                 () = turn_changed(&mut self.live) => Wake::Turn,
                 () = std::future::ready(()), if self.backlog => Wake::Turn,
                 _ = tick.tick() => Wake::Look,
@@ -184,7 +196,7 @@ impl Feed {
                 Wake::Closed => return,
                 Wake::Look => self.look().await,
                 Wake::Notes if self.last_look.elapsed() >= LOOK_AT_MOST_EVERY => self.look().await,
-                Wake::Notes => true,
+                Wake::Notes | Wake::Rows => true,
                 Wake::Turn => {
                     let wait = TURN_BATCH_EVERY.saturating_sub(self.last_turn_batch.elapsed());
                     if !wait.is_zero() {
@@ -193,33 +205,35 @@ impl Feed {
                     self.send_turn_events().await
                 }
             };
-            if !ok || !self.ping().await {
+            let rows_ok = self.rows.is_empty()
+                || self.last_rows.elapsed() < ROWS_EVERY
+                || self.send_rows().await;
+            if !ok || !rows_ok || !self.ping().await {
                 return;
             }
         }
     }
 
-    /// Sends the rows named by `first` and every note already queued behind it.
+    /// Collects the rows named by `first` and every note already queued behind it; they are
+    /// sent together by [`Feed::send_rows`].
     async fn on_notes(&mut self, first: Note, notes: &mut broadcast::Receiver<Note>) -> bool {
-        let mut seqs = BTreeSet::new();
         let mut next = Some(first);
-        loop {
-            match next {
-                Some(Note::Entry(seq)) => {
-                    seqs.insert(seq);
+        while let Some(note) = next {
+            match note {
+                Note::Entry(seq) => {
+                    self.rows.insert(seq);
                 }
-                Some(Note::Cleared) => {
-                    seqs.clear();
+                Note::Cleared => {
+                    self.rows.clear();
                     if !self.send("cleared", &json!({})).await {
                         return false;
                     }
                 }
-                None => break,
             }
             next = match notes.try_recv() {
                 Ok(note) => Some(note),
                 Err(broadcast::error::TryRecvError::Lagged(_)) => {
-                    seqs.clear();
+                    self.rows.clear();
                     if !self.send("resync", &json!({})).await {
                         return false;
                     }
@@ -228,8 +242,20 @@ impl Feed {
                 Err(_) => None,
             };
         }
+        true
+    }
+
+    /// When rows wait to be sent: at once after a quiet spell, else [`ROWS_EVERY`] after the
+    /// last batch, so a burst of requests travels in a few batches rather than one by one.
+    fn rows_due(&self) -> tokio::time::Instant {
+        tokio::time::Instant::from_std(self.last_rows + ROWS_EVERY)
+    }
+
+    /// Sends the waiting rows as one `requests` event, then the journal's stats if they moved.
+    async fn send_rows(&mut self) -> bool {
+        self.last_rows = Instant::now();
         let secrets = &self.state.secrets;
-        let rows: Vec<Value> = seqs
+        let rows: Vec<Value> = std::mem::take(&mut self.rows)
             .into_iter()
             .filter_map(|seq| {
                 self.state
