@@ -307,7 +307,7 @@
     for (const row of rows) {
       S.maxSeq = Math.max(S.maxSeq, row.seq);
       if (S.bySeq.has(row.seq)) {
-        const index = S.rows.indexOf(S.bySeq.get(row.seq));
+        const index = indexOfSeq(row.seq);
         if (index >= 0) S.rows[index] = row;
         S.bySeq.set(row.seq, row);
         changedVisible = true;
@@ -323,6 +323,22 @@
     renderHeld();
   }
 
+  /** Where `seq` sits in the rows (newest first), or where it would go. */
+  function insertionPoint(seq) {
+    let lo = 0;
+    let hi = S.rows.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (S.rows[mid].seq > seq) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+  }
+
+  function indexOfSeq(seq) {
+    const at = insertionPoint(seq);
+    return at < S.rows.length && S.rows[at].seq === seq ? at : -1;
+  }
+
   /** Inserts rows newest first; rows above the viewport keep what is on screen in place. */
   function addRows(rows) {
     const list = $("#request-list");
@@ -331,16 +347,7 @@
     rows.sort((a, b) => b.seq - a.seq);
     for (const row of rows) {
       if (S.bySeq.has(row.seq)) continue;
-      let index = 0;
-      if (S.rows.length && row.seq < S.rows[0].seq) {
-        let lo = 0;
-        let hi = S.rows.length;
-        while (lo < hi) {
-          const mid = (lo + hi) >> 1;
-          if (S.rows[mid].seq > row.seq) lo = mid + 1; else hi = mid;
-        }
-        index = lo;
-      }
+      const index = insertionPoint(row.seq);
       S.rows.splice(index, 0, row);
       S.bySeq.set(row.seq, row);
       if (index < firstVisible || (list.scrollTop > 0 && index <= firstVisible)) above++;
@@ -457,7 +464,7 @@
   function select(seq, scroll = false) {
     S.selected = seq;
     if (scroll) {
-      const index = S.rows.findIndex((r) => r.seq === seq);
+      const index = indexOfSeq(seq);
       const list = $("#request-list");
       if (index >= 0) {
         const top = index * ROW;
@@ -471,7 +478,7 @@
 
   function moveSelection(delta) {
     if (!S.rows.length) return;
-    let index = S.rows.findIndex((r) => r.seq === S.selected);
+    let index = S.selected === null ? -1 : indexOfSeq(S.selected);
     if (index < 0) index = delta > 0 ? -1 : S.rows.length;
     index = Math.max(0, Math.min(S.rows.length - 1, index + delta));
     select(S.rows[index].seq, true);
