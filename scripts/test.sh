@@ -4,10 +4,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 summary=()
+# Exit status 77 means "not run" (a step whose tool is missing says why on one line): it is
+# reported as NOT RUN, neither a pass nor a failure.
 run() {
   local name=$1; shift
   echo "=== $name: $*"
-  if "$@"; then summary+=("PASS $name"); else summary+=("FAIL $name"); fi
+  local status=0
+  "$@" || status=$?
+  case $status in
+    0) summary+=("PASS $name") ;;
+    77) summary+=("NOT RUN $name") ;;
+    *) summary+=("FAIL $name") ;;
+  esac
 }
 run lint bash -c 'cargo fmt --all --check && .venv/bin/ruff check python tests examples'
 run clippy cargo clippy --workspace --all-targets --quiet -- -D warnings
@@ -15,6 +23,7 @@ run docs env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet -p poke -p p
 run rust cargo test --workspace --exclude poke-python --quiet
 run rust-examples bash -c 'cargo run -q -p poke --example quickstart && cargo run -q -p poke --example sessions'
 run python .venv/bin/python -m pytest -q python/tests
+run inspector-browser bash tests/inspector/run.sh
 run compat bash tests/compat/run.sh
 if [ -x bindings/run-foreign-tests.sh ]; then
   run foreign bash bindings/run-foreign-tests.sh

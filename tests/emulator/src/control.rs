@@ -29,6 +29,7 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
             get(list_faults).post(add_fault).delete(clear_faults),
         )
         .route("/_emulator/faults/{id}", delete(remove_fault))
+        .route("/_emulator/journal", get(journal_stats).post(set_journal))
         .route("/_emulator/messages", get(list_messages))
         .route("/_emulator/webhooks", get(list_webhook_fires))
         .route(
@@ -52,8 +53,29 @@ async fn list_requests(State(state): State<Arc<AppState>>) -> Response {
 }
 
 async fn clear_requests(State(state): State<Arc<AppState>>) -> Response {
-    state.journal.clear();
+    state.clear_journal();
     ok()
+}
+
+async fn journal_stats(State(state): State<Arc<AppState>>) -> Response {
+    json(StatusCode::OK, &state.journal.stats())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JournalSettings {
+    capacity: usize,
+}
+
+async fn set_journal(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let settings: JournalSettings = match serde_json::from_slice(&body) {
+        Ok(settings) => settings,
+        Err(err) => return bad_request(format_args!("invalid body: {err}")),
+    };
+    match state.set_journal_capacity(settings.capacity) {
+        Ok(()) => json(StatusCode::OK, &state.journal.stats()),
+        Err(reason) => bad_request(reason),
+    }
 }
 
 async fn list_faults(State(state): State<Arc<AppState>>) -> Response {
@@ -68,12 +90,12 @@ async fn add_fault(State(state): State<Arc<AppState>>, body: Bytes) -> Response 
     if let Err(reason) = fault.validate() {
         return bad_request(format_args!("invalid fault: {reason}"));
     }
-    let id = state.faults.add(fault);
+    let id = state.add_fault(fault);
     json(StatusCode::OK, &json!({"id": id}))
 }
 
 async fn clear_faults(State(state): State<Arc<AppState>>) -> Response {
-    state.faults.clear();
+    state.clear_faults();
     ok()
 }
 
@@ -81,7 +103,7 @@ async fn remove_fault(State(state): State<Arc<AppState>>, Path(id): Path<String>
     let Ok(id) = id.parse::<u64>() else {
         return bad_request("fault id must be a number");
     };
-    if state.faults.remove(id) {
+    if state.remove_fault(id) {
         ok()
     } else {
         error_json(

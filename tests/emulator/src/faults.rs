@@ -13,7 +13,7 @@ use axum::response::Response;
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::journal::is_control_path;
+use crate::journal::{JournalSeq, is_control_path};
 use crate::server::ConnectionControl;
 use crate::state::{AppState, lock};
 
@@ -169,6 +169,52 @@ impl Fault {
         Ok(())
     }
 
+    /// The knobs that are set, as a JSON object (for the journal and the inspector).
+    pub(crate) fn knobs(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        if let serde_json::Value::Object(fields) = &mut value {
+            fields.retain(|name, v| {
+                name != "times"
+                    && !matches!(v, serde_json::Value::Null | serde_json::Value::Bool(false))
+                    && v.as_array().is_none_or(|a| !a.is_empty())
+            });
+        }
+        value
+    }
+
+    /// One line for logs and the inspector, e.g. `POST /api/v1/x: status 503, ×1`.
+    pub(crate) fn describe(&self) -> String {
+        let mut effects: Vec<String> = Vec::new();
+        if let serde_json::Value::Object(fields) = self.knobs() {
+            for (name, value) in fields {
+                if matches!(name.as_str(), "method" | "path" | "headers" | "body") {
+                    continue;
+                }
+                effects.push(match value {
+                    serde_json::Value::Bool(true) => name,
+                    serde_json::Value::String(text) => format!("{name} {text}"),
+                    other => format!("{name} {other}"),
+                });
+            }
+        }
+        if self.body.is_some() {
+            effects.push("body".to_owned());
+        }
+        if !self.headers.is_empty() {
+            effects.push("headers".to_owned());
+        }
+        if effects.is_empty() {
+            effects.push("no effect".to_owned());
+        }
+        format!(
+            "{} {}: {}, \u{d7}{}",
+            self.method.as_deref().unwrap_or("any"),
+            self.path,
+            effects.join(", "),
+            self.times
+        )
+    }
+
     fn matches(&self, method: &str, path: &str) -> bool {
         let method_ok = self
             .method
@@ -303,6 +349,13 @@ pub(crate) async fn apply(
             req.method(),
             req.uri()
         );
+    }
+    if let Some(JournalSeq(seq)) = req.extensions().get::<JournalSeq>().copied() {
+        let mut note = fault.knobs();
+        if let serde_json::Value::Object(fields) = &mut note {
+            fields.insert("id".into(), id.into());
+        }
+        state.journal.update(seq, |call| call.fault = Some(note));
     }
     let conn = req.extensions().get::<ConnectionControl>().cloned();
 
@@ -485,7 +538,30 @@ fn deserialize_duplicate_ids<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u
 
 #[cfg(test)]
 mod tests {
-    use super::glob_matches;
+    use super::{Fault, glob_matches};
+
+    #[test]
+    fn knobs_and_description_name_what_is_set() {
+        let fault = Fault {
+            method: Some("POST".into()),
+            path: "/api/v1/x".into(),
+            status: Some(503),
+            times: 2,
+            ..Fault::default()
+        };
+        assert_eq!(
+            fault.knobs(),
+            serde_json::json!({"method": "POST", "path": "/api/v1/x", "status": 503})
+        );
+        assert_eq!(fault.describe(), "POST /api/v1/x: status 503, \u{d7}2");
+        let reset = Fault {
+            path: "*".into(),
+            reset: true,
+            delay_ms: Some(5),
+            ..Fault::default()
+        };
+        assert_eq!(reset.describe(), "any *: delay_ms 5, reset, \u{d7}1");
+    }
 
     #[test]
     fn glob_patterns() {

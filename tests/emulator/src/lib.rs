@@ -10,12 +10,17 @@
 //! Rust through [`Emulator`]'s methods or from any language through the `/_emulator/*` HTTP
 //! routes. It deliberately shares no code with the `poke` client crate, so a client bug cannot
 //! hide behind a shared helper.
+//!
+//! [`Emulator::inspector_url`] is a web page on the same port that shows the journal, sessions,
+//! turns, faults and the clock live, with every credential redacted.
 
+mod actions;
 mod auth;
 mod callbacks;
 mod control;
 mod faults;
 mod idempotency;
+mod inspector;
 mod journal;
 mod poke_api;
 mod response;
@@ -34,7 +39,7 @@ use tokio::sync::watch;
 
 pub use callbacks::{CallbackChain, CallbackChainRecord, CallbackPost};
 pub use faults::{Fault, LineEnding};
-pub use journal::RecordedRequest;
+pub use journal::{JournalStats, RecordedRequest};
 pub use sessions::{CreditsMode, ScriptStep, SessionsConfig, TokenUsage, TurnOutcome, TurnScript};
 
 use state::{AppState, lock};
@@ -138,30 +143,46 @@ impl Emulator {
         self.addr
     }
 
-    /// Every API request received so far, in arrival order (control routes and `/health`
-    /// are not recorded).
+    /// The inspector, a web page that shows requests, sessions, turns, faults and the clock
+    /// live: `url() + "/_emulator/ui/"`.
+    pub fn inspector_url(&self) -> String {
+        format!("{}{}", self.state.base_url, inspector::UI_PAGE)
+    }
+
+    /// Every API request kept in the journal, in arrival order (control routes, `/health` and
+    /// the inspector are not recorded; past the journal's capacity the oldest are dropped).
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.state.journal.snapshot()
     }
 
+    /// How full the journal is and how many entries it dropped.
+    pub fn journal_stats(&self) -> JournalStats {
+        self.state.journal.stats()
+    }
+
+    /// Sets how many entries the journal keeps (default 10,000; 1 to 1,000,000).
+    pub fn set_journal_capacity(&self, capacity: usize) -> Result<(), String> {
+        self.state.set_journal_capacity(capacity)
+    }
+
     /// Empties the request journal.
     pub fn clear_requests(&self) {
-        self.state.journal.clear();
+        self.state.clear_journal();
     }
 
     /// Installs a fault and returns its id; faults are checked in the order they were added.
     pub fn add_fault(&self, fault: Fault) -> u64 {
-        self.state.faults.add(fault)
+        self.state.add_fault(fault)
     }
 
     /// Removes one fault; returns whether it was still active.
     pub fn remove_fault(&self, id: u64) -> bool {
-        self.state.faults.remove(id)
+        self.state.remove_fault(id)
     }
 
     /// Removes every fault.
     pub fn clear_faults(&self) {
-        self.state.faults.clear();
+        self.state.clear_faults();
     }
 
     /// Bodies of the send-message requests that were processed (not faulted, not replayed).
@@ -194,12 +215,12 @@ impl Emulator {
     /// Moves the sessions API's virtual clock forward, then applies what that expires (TTL,
     /// idle destroy, buffer eviction, turn and tool-result timeouts).
     pub fn advance_clock(&self, by: Duration) {
-        self.state.sessions.advance_clock(by.as_secs_f64());
+        self.state.advance_clock(by.as_secs_f64());
     }
 
     /// Stops (`true`) or restarts the passing of real time on the virtual clock.
     pub fn freeze_clock(&self, frozen: bool) {
-        self.state.sessions.clock.set_frozen(frozen);
+        self.state.freeze_clock(frozen);
     }
 
     /// The virtual clock's current time in Unix epoch seconds.
@@ -222,7 +243,21 @@ impl Emulator {
     /// Queues `script` for the next turn of session `session_id` (scripts run in the order
     /// queued); errors name an unknown session or an invalid step.
     pub fn script_turn(&self, session_id: &str, script: TurnScript) -> Result<(), String> {
-        self.state.sessions.script_turn(session_id, script)
+        self.state.script_turn(session_id, script)
+    }
+
+    /// Cancels the running turn of session `session_id` (as E9 does) and returns its response
+    /// id; errors name an unknown session or one that is not running a turn.
+    pub fn cancel_turn(&self, session_id: &str) -> Result<String, String> {
+        match self.state.cancel_turn(session_id) {
+            Ok((rid, _)) => Ok(rid),
+            Err(sessions::CancelRefusal::NoSession) => {
+                Err(format!("session '{session_id}' not found"))
+            }
+            Err(sessions::CancelRefusal::NoTurn) => {
+                Err(format!("session '{session_id}' is not running a turn"))
+            }
+        }
     }
 
     /// The current settings of the sessions API.
@@ -232,7 +267,7 @@ impl Emulator {
 
     /// Replaces the settings of the sessions API (pace, limits, timeouts, credits, formats).
     pub fn set_sessions_config(&self, config: SessionsConfig) {
-        self.state.sessions.set_config(config);
+        self.state.set_sessions_config(config);
     }
 
     /// Sets how long the scripted agent waits between events; zero streams as fast as possible.
@@ -314,6 +349,7 @@ pub async fn run(config: EmulatorConfig, options: RunOptions) -> io::Result<()> 
         "poke-emulator: ready; control routes under {}/_emulator/",
         emulator.url()
     );
+    eprintln!("poke-emulator: inspector at {}", emulator.inspector_url());
 
     let reason = tokio::select! {
         reason = signals.wait() => reason,

@@ -23,7 +23,7 @@ use tower::ServiceExt;
 
 use crate::response::{error_json, json};
 use crate::state::AppState;
-use crate::{control, faults, idempotency, journal, poke_api, sessions};
+use crate::{control, faults, idempotency, inspector, journal, poke_api, sessions};
 
 /// Lets a handler close the connection its request arrived on; found in request extensions.
 #[derive(Clone)]
@@ -53,11 +53,13 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
     let routes = Router::new()
         .route("/health", get(health))
         .merge(control::router())
+        .merge(inspector::router())
         .merge(poke_api::router())
         .merge(sessions::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
-    // Listed innermost first: request id → journal → faults → idempotency → routes.
+    // A request passes inspector guard → request id → journal → faults → idempotency →
+    // routes; the layers are added innermost first.
     routes
         .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn_with_state(
@@ -70,6 +72,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             journal::record,
         ))
         .layer(middleware::from_fn_with_state(state.clone(), request_id))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            inspector::guard,
+        ))
         .with_state(state)
 }
 
@@ -99,12 +105,18 @@ async fn method_not_allowed(uri: Uri) -> Response {
     )
 }
 
-/// Middleware: tags every response with `x-request-id` (a fault may set its own) and logs.
-async fn request_id(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+/// The `x-request-id` of the request being handled, for the journal.
+#[derive(Clone, Debug)]
+pub(crate) struct RequestId(pub(crate) String);
+
+/// Middleware: tags every response with `x-request-id` (a fault may set its own) and logs
+/// (but not the inspector's own page and feed, which would drown the log).
+async fn request_id(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
     let id = state.next_request_id();
-    if state.log_requests {
+    if state.log_requests && !inspector::is_ui_path(req.uri().path()) {
         eprintln!("poke-emulator: {id} {} {}", req.method(), req.uri());
     }
+    req.extensions_mut().insert(RequestId(id.clone()));
     let mut response = next.run(req).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response

@@ -4,10 +4,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde_json::Value;
+use tokio::sync::watch;
 
 use crate::callbacks::{CallbackChain, CallbackChains};
 use crate::faults::FaultTable;
 use crate::idempotency::IdempotencyCache;
+use crate::inspector::Secrets;
 use crate::journal::Journal;
 use crate::sessions::SessionsState;
 
@@ -26,6 +28,10 @@ pub(crate) struct AppState {
     pub(crate) poke: Mutex<PokeState>,
     /// The Pokee Enterprise sessions API; shared with the agent tasks it spawns.
     pub(crate) sessions: Arc<SessionsState>,
+    /// Credentials seen, so the inspector can scrub them from everything it shows.
+    pub(crate) secrets: Secrets,
+    /// Bumped by every control action, so the inspector's feed looks again at once.
+    pub(crate) changes: watch::Sender<u64>,
     request_seq: AtomicU64,
 }
 
@@ -49,10 +55,15 @@ pub(crate) struct Trigger {
 impl AppState {
     /// Creates empty state for an instance reachable at `base_url`.
     pub(crate) fn new(base_url: String, api_key: Option<String>, log_requests: bool) -> Self {
+        // An empty key could never match (empty bearers are rejected), so it means "any".
+        let api_key = api_key.filter(|k| !k.is_empty());
+        let secrets = Secrets::default();
+        if let Some(key) = &api_key {
+            secrets.learn(key);
+        }
         AppState {
             base_url,
-            // An empty key could never match (empty bearers are rejected), so it means "any".
-            api_key: api_key.filter(|k| !k.is_empty()),
+            api_key,
             log_requests,
             journal: Journal::default(),
             faults: FaultTable::default(),
@@ -60,8 +71,20 @@ impl AppState {
             callbacks: CallbackChains::default(),
             poke: Mutex::new(PokeState::default()),
             sessions: Arc::new(SessionsState::default()),
+            secrets,
+            changes: watch::channel(0).0,
             request_seq: AtomicU64::new(0),
         }
+    }
+
+    /// Records a control action as a marker in the journal (the inspector shows it between
+    /// requests) and tells the inspector's feed to look again.
+    pub(crate) fn note(&self, action: String) {
+        if self.log_requests {
+            eprintln!("poke-emulator: {action}");
+        }
+        self.journal.push_control(action);
+        self.changes.send_modify(|generation| *generation += 1);
     }
 
     /// Returns the next `x-request-id` value.
@@ -85,6 +108,7 @@ impl AppState {
         self.idempotency.clear();
         self.callbacks.clear();
         *lock(&self.poke) = PokeState::default();
+        self.note("emulator reset".to_owned());
     }
 }
 

@@ -1,17 +1,19 @@
-//! `/_emulator/clock*` and `/_emulator/sessions*`: the sessions API's part of the control
-//! surface (virtual clock, agent scripts, config, introspection).
+//! `/_emulator/clock*`, `/_emulator/sessions*` and `/_emulator/workspace*`: the sessions
+//! API's part of the control surface (virtual clock, agent scripts, config, cancelling a turn,
+//! introspection, workspace downloads).
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::CancelRefusal;
 use super::script::TurnScript;
 use crate::response::{error_json, json};
 use crate::state::AppState;
@@ -26,8 +28,12 @@ pub(crate) fn router() -> Router<Arc<AppState>> {
             "/_emulator/sessions/config",
             get(get_config).post(patch_config),
         )
+        .route("/_emulator/sessions/ended", get(list_ended))
         .route("/_emulator/sessions/{id}/script", post(script_turn))
+        .route("/_emulator/sessions/{id}/cancel", post(cancel_turn))
         .route("/_emulator/turns", get(list_turns))
+        .route("/_emulator/workspace", get(list_workspace))
+        .route("/_emulator/workspace/{*path}", get(download_file))
 }
 
 fn bad_request(message: impl std::fmt::Display) -> Response {
@@ -59,7 +65,7 @@ async fn advance_clock(State(state): State<Arc<AppState>>, body: Bytes) -> Respo
     };
     match request.secs {
         Some(secs) if secs.is_finite() && secs >= 0.0 => {
-            state.sessions.advance_clock(secs);
+            state.advance_clock(secs);
             json(StatusCode::OK, &state.sessions.clock.view())
         }
         _ => bad_request("secs must be a non-negative number"),
@@ -83,7 +89,7 @@ async fn freeze_clock(State(state): State<Arc<AppState>>, body: Bytes) -> Respon
         Ok(request) => request,
         Err(reason) => return bad_request(reason),
     };
-    state.sessions.clock.set_frozen(request.frozen);
+    state.freeze_clock(request.frozen);
     json(StatusCode::OK, &state.sessions.clock.view())
 }
 
@@ -106,7 +112,7 @@ async fn patch_config(State(state): State<Arc<AppState>>, body: Bytes) -> Respon
     };
     match state.sessions.config().merged(&patch) {
         Ok(config) => {
-            state.sessions.set_config(config.clone());
+            state.set_sessions_config(config.clone());
             json(StatusCode::OK, &config)
         }
         Err(reason) => bad_request(format_args!("invalid config: {reason}")),
@@ -122,11 +128,83 @@ async fn script_turn(
         Ok(script) => script,
         Err(err) => return bad_request(format_args!("invalid script: {err}")),
     };
-    match state.sessions.script_turn(&id, script) {
+    match state.script_turn(&id, script) {
         Ok(()) => json(StatusCode::OK, &json!({"ok": true})),
         Err(reason) if reason.contains("not found") => {
             error_json(StatusCode::NOT_FOUND, "Not Found", &reason)
         }
         Err(reason) => bad_request(reason),
     }
+}
+
+async fn list_ended(State(state): State<Arc<AppState>>) -> Response {
+    json(StatusCode::OK, &state.sessions.inspect().1)
+}
+
+async fn cancel_turn(State(state): State<Arc<AppState>>, Path(id): Path<String>) -> Response {
+    match state.cancel_turn(&id) {
+        Ok((rid, running)) => json(
+            if running {
+                StatusCode::ACCEPTED
+            } else {
+                StatusCode::OK
+            },
+            &json!({
+                "response_id": rid,
+                "status": if running { "cancelling" } else { "already_complete" },
+            }),
+        ),
+        Err(CancelRefusal::NoSession) => error_json(
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            &format!("session '{id}' not found"),
+        ),
+        Err(CancelRefusal::NoTurn) => error_json(
+            StatusCode::CONFLICT,
+            "Conflict",
+            &format!("session '{id}' is not running a turn"),
+        ),
+    }
+}
+
+async fn list_workspace(State(state): State<Arc<AppState>>) -> Response {
+    json(StatusCode::OK, &state.sessions.workspace_listing())
+}
+
+/// A workspace file as a download: always `application/octet-stream` and an attachment, so
+/// a file that holds HTML can never run as a page of the emulator's origin.
+async fn download_file(State(state): State<Arc<AppState>>, Path(path): Path<String>) -> Response {
+    let Some(data) = state.sessions.workspace_bytes(&path) else {
+        return error_json(
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            &format!("no workspace file '{path}'"),
+        );
+    };
+    let name = path.rsplit('/').next().unwrap_or("file");
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        name.replace(
+            |c: char| !c.is_ascii_graphic() || c == '"' || c == '\\',
+            "_"
+        )
+    );
+    let mut response = Response::new(axum::body::Body::from(data));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
 }

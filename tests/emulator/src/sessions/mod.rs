@@ -9,6 +9,7 @@ pub(crate) mod control;
 mod errors;
 mod file_routes;
 mod idempotency;
+mod inspect;
 mod paths;
 mod routes;
 mod script;
@@ -26,8 +27,10 @@ use serde_json::{Value, json};
 
 pub(crate) use crate::state::lock;
 pub use config::{CreditsMode, SessionsConfig};
+pub(crate) use inspect::CancelRefusal;
 pub use script::{ScriptStep, TokenUsage, TurnOutcome, TurnScript};
 pub(crate) use stream::DROP_FAULT;
+pub(crate) use turn::Turn;
 
 use crate::state::AppState;
 use clock::VirtualClock;

@@ -18,7 +18,7 @@ use super::errors::{
 use super::idempotency::{KeyEntry, canonical, validate_key};
 use super::paths::{Scope, percent_decode, scope_entry_problem};
 use super::script::default_script;
-use super::store::{DESTROYED, Session, Store, ToolCallSlot};
+use super::store::{DESTROYED, EndCause, Session, Store, ToolCallSlot};
 use super::stream::{StreamSpec, sse_response};
 use super::turn::{CancelOutcome, Turn};
 use super::usage::credits_exhausted;
@@ -303,7 +303,12 @@ async fn delete_session(
     if !api_key_accepted(&state, &headers) {
         return unauthorized();
     }
-    if state.sessions.store().destroy(&id, DESTROYED) {
+    let now = state.sessions.now();
+    if state
+        .sessions
+        .store()
+        .destroy(&id, DESTROYED, EndCause::Deleted, now)
+    {
         no_content()
     } else {
         session_not_found(&id)
@@ -377,7 +382,7 @@ async fn bulk_delete(
         .map(|s| s.id.clone())
         .collect();
     for id in &doomed {
-        store.destroy(id, DESTROYED);
+        store.destroy(id, DESTROYED, EndCause::Deleted, now);
     }
     json(StatusCode::OK, &json!({"deleted": doomed.len()}))
 }

@@ -20,6 +20,28 @@ use super::workspace::Workspace;
 pub(crate) const DESTROYED: &str = "session destroyed";
 /// The `message.error` of a turn cut short by the session's TTL.
 pub(crate) const EXPIRED: &str = "session expired";
+/// Ended sessions remembered for the inspector.
+const MAX_ENDED: usize = 1000;
+
+/// Why a session ended, for the inspector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum EndCause {
+    /// E5 or E6 deleted it.
+    Deleted,
+    /// Its TTL ran out on the virtual clock.
+    TtlExpired,
+    /// It sat idle past the idle timeout.
+    IdleTimeout,
+}
+
+/// A session that is gone, and why.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct EndedSession {
+    pub(crate) id: String,
+    pub(crate) ended_at: f64,
+    pub(crate) cause: EndCause,
+}
 
 /// A client tool call the agent asked for (E10 answers it).
 pub(crate) enum ToolCallSlot {
@@ -117,6 +139,8 @@ pub(crate) struct Store {
     pub(crate) workspace: Workspace,
     pub(crate) usage: UsageLog,
     pub(crate) config: SessionsConfig,
+    /// Sessions that ended, newest last (at most [`MAX_ENDED`]).
+    pub(crate) ended: VecDeque<EndedSession>,
 }
 
 impl Store {
@@ -136,9 +160,9 @@ impl Store {
             .cloned()
     }
 
-    /// Destroys a session; its running turn ends with `message.error` `reason` and its
-    /// buffers become unreachable. Workspace files stay.
-    pub(crate) fn destroy(&mut self, id: &str, reason: &str) -> bool {
+    /// Destroys a session at virtual time `now` for `cause`; its running turn ends with
+    /// `message.error` `reason` and its buffers become unreachable. Workspace files stay.
+    pub(crate) fn destroy(&mut self, id: &str, reason: &str, cause: EndCause, now: f64) -> bool {
         let Some(index) = self.sessions.iter().position(|s| s.id == id) else {
             return false;
         };
@@ -147,6 +171,14 @@ impl Store {
             turn.abort(reason);
         }
         self.turns.retain(|_, t| t.session_id != id);
+        if self.ended.len() == MAX_ENDED {
+            self.ended.pop_front();
+        }
+        self.ended.push_back(EndedSession {
+            id: session.id,
+            ended_at: now,
+            cause,
+        });
         true
     }
 
@@ -154,14 +186,21 @@ impl Store {
     /// retention.
     pub(crate) fn sweep(&mut self, now: f64) {
         let idle = self.config.idle_timeout_secs;
-        let dead: Vec<(String, bool)> = self
+        let dead: Vec<(String, bool, EndCause)> = self
             .sessions
             .iter()
             .filter(|s| now >= s.expires_at(idle))
-            .map(|s| (s.id.clone(), s.busy))
+            .map(|s| {
+                let cause = if now >= s.created_at + s.ttl as f64 {
+                    EndCause::TtlExpired
+                } else {
+                    EndCause::IdleTimeout
+                };
+                (s.id.clone(), s.busy, cause)
+            })
             .collect();
-        for (id, busy) in dead {
-            self.destroy(&id, if busy { EXPIRED } else { DESTROYED });
+        for (id, busy, cause) in dead {
+            self.destroy(&id, if busy { EXPIRED } else { DESTROYED }, cause, now);
         }
         let grace = self.config.resume_grace_secs;
         self.turns
@@ -232,6 +271,18 @@ mod tests {
         assert!(store.session("idle").is_some());
         store.sweep(300.0);
         assert!(store.session("idle").is_none());
+        let ended: Vec<_> = store
+            .ended
+            .iter()
+            .map(|e| (e.id.as_str(), e.cause, e.ended_at))
+            .collect();
+        assert_eq!(
+            ended,
+            [
+                ("short", EndCause::TtlExpired, 10.0),
+                ("idle", EndCause::IdleTimeout, 300.0)
+            ]
+        );
         assert!(store.session("kept").is_some());
         assert_eq!(store.secs_until_a_slot_frees(300.0), 14_100);
         let record = store

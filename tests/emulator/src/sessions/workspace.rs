@@ -66,6 +66,14 @@ impl Workspace {
         }
     }
 
+    /// Every file with its size and modification time, sorted by path.
+    pub(crate) fn files(&self) -> impl Iterator<Item = (&str, u64, f64)> {
+        self.nodes.iter().filter_map(|(path, node)| match node {
+            Node::File { data, modified } => Some((path.as_str(), data.len() as u64, *modified)),
+            Node::Dir { .. } => None,
+        })
+    }
+
     /// The direct children of directory `dir`, sorted by name.
     pub(crate) fn list(&self, dir: &str) -> Vec<Entry> {
         let prefix = if dir.is_empty() {

@@ -1,7 +1,8 @@
-//! The request journal: every API request as received, recorded before faults apply.
+//! The journal's middleware: records each API request as received (before faults apply),
+//! then what came back, and buffers request bodies for the layers below.
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -10,10 +11,13 @@ use axum::middleware::Next;
 use axum::response::Response;
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
-use serde::{Deserialize, Serialize};
 
+use super::RecordedRequest;
+use super::entry::{Answer, ApiCall, BodyEnd, Outcome};
+use super::tap::{Tap, capture_limit};
 use crate::response::error_json;
-use crate::state::{AppState, lock};
+use crate::server::RequestId;
+use crate::state::AppState;
 
 /// Largest request body the emulator accepts; larger ones get 413.
 pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
@@ -22,55 +26,6 @@ pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 /// client has finished sending and reads the answer instead of a reset connection.
 const DRAIN_LIMIT_BYTES: usize = 64 * 1024 * 1024;
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// One request as the emulator received it.
-#[derive(Serialize, Deserialize, Clone, Debug)]
-pub struct RecordedRequest {
-    /// HTTP method, e.g. `POST`.
-    pub method: String,
-    /// Raw path and query string exactly as sent, e.g. `/api/v1/x?a=1`.
-    pub target: String,
-    /// Path without the query string.
-    pub path: String,
-    /// Headers with lowercase names in arrival order (repeated names are grouped together);
-    /// values are decoded as lossy UTF-8.
-    pub headers: Vec<(String, String)>,
-    /// Body decoded as lossy UTF-8 (empty when the body was too large to keep, and for file
-    /// uploads, which are streamed to the handler instead of buffered).
-    pub body: String,
-    /// Body length in bytes (for file uploads: the declared `Content-Length`, else 0).
-    pub body_len: usize,
-}
-
-impl RecordedRequest {
-    /// Returns the first value of header `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// The journal's storage.
-#[derive(Default)]
-pub(crate) struct Journal {
-    entries: Mutex<Vec<RecordedRequest>>,
-}
-
-impl Journal {
-    pub(crate) fn push(&self, entry: RecordedRequest) {
-        lock(&self.entries).push(entry);
-    }
-
-    pub(crate) fn snapshot(&self) -> Vec<RecordedRequest> {
-        lock(&self.entries).clone()
-    }
-
-    pub(crate) fn clear(&self) {
-        lock(&self.entries).clear();
-    }
-}
 
 /// Paths that are neither journaled nor subject to faults or idempotency replay.
 pub(crate) fn is_control_path(path: &str) -> bool {
@@ -85,14 +40,21 @@ fn is_streamed_upload(method: &axum::http::Method, path: &str) -> bool {
         && path.contains("/files/")
 }
 
+/// The journal's sequence number of the request being handled, for the layers below (the
+/// fault layer notes which fault hit it).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct JournalSeq(pub(crate) u64);
+
 /// Middleware: buffers the body (so later layers and handlers see it whole), records API
-/// requests in the journal, and answers 413 for bodies over [`MAX_BODY_BYTES`].
+/// requests in the journal with their answers, and answers 413 for bodies over
+/// [`MAX_BODY_BYTES`].
 pub(crate) async fn record(
     State(state): State<Arc<AppState>>,
     req: Request,
     next: Next,
 ) -> Response {
-    let (parts, body) = req.into_parts();
+    let started = Instant::now();
+    let (mut parts, body) = req.into_parts();
     let journaled = !is_control_path(parts.uri.path());
     let mut entry = RecordedRequest {
         method: parts.method.as_str().to_owned(),
@@ -106,27 +68,43 @@ pub(crate) async fn record(
         body: String::new(),
         body_len: 0,
     };
+    if journaled {
+        state.secrets.learn_from(&parts.headers);
+    }
+    let request_id = parts
+        .extensions
+        .get::<RequestId>()
+        .map(|id| id.0.clone())
+        .unwrap_or_default();
+    let new_call = |request: RecordedRequest, is_text: bool| {
+        ApiCall::new(request, request_id.clone(), is_text, state.sessions.now())
+    };
 
     if journaled && is_streamed_upload(&parts.method, parts.uri.path()) {
         entry.body_len = declared_length(&parts.headers)
             .and_then(|len| usize::try_from(len).ok())
             .unwrap_or(0);
-        state.journal.push(entry);
-        return next.run(Request::from_parts(parts, body)).await;
+        let seq = state.journal.push_api(new_call(entry, false));
+        parts.extensions.insert(JournalSeq(seq));
+        let pending = Pending::new(&state, seq);
+        let response = next.run(Request::from_parts(parts, body)).await;
+        return pending.answered(response, started);
     }
 
     let bytes = match read_body(&parts.headers, body).await {
         Ok(bytes) => bytes,
         Err(BodyError::TooLarge { seen }) => {
-            if journaled {
-                entry.body_len = seen;
-                state.journal.push(entry);
-            }
-            return error_json(
+            let response = error_json(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "Payload Too Large",
                 "Request body exceeds 64 MiB",
             );
+            if !journaled {
+                return response;
+            }
+            entry.body_len = seen;
+            let seq = state.journal.push_api(new_call(entry, false));
+            return Pending::new(&state, seq).answered(response, started);
         }
         Err(BodyError::Read) => {
             return error_json(
@@ -137,13 +115,77 @@ pub(crate) async fn record(
         }
     };
 
-    if journaled {
-        entry.body = String::from_utf8_lossy(&bytes).into_owned();
-        entry.body_len = bytes.len();
-        state.journal.push(entry);
+    if !journaled {
+        return next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
     }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    let is_text = std::str::from_utf8(&bytes).is_ok();
+    entry.body = String::from_utf8_lossy(&bytes).into_owned();
+    entry.body_len = bytes.len();
+    let seq = state.journal.push_api(new_call(entry, is_text));
+    parts.extensions.insert(JournalSeq(seq));
+    let pending = Pending::new(&state, seq);
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    pending.answered(response, started)
+}
+
+/// A journaled request still waiting for its answer; dropped unanswered (its connection
+/// closed by a fault or by the client), it marks the entry closed.
+struct Pending<'a> {
+    state: &'a Arc<AppState>,
+    seq: u64,
+    armed: bool,
+}
+
+impl<'a> Pending<'a> {
+    fn new(state: &'a Arc<AppState>, seq: u64) -> Self {
+        Pending {
+            state,
+            seq,
+            armed: true,
+        }
+    }
+
+    /// Records the answer's head and hands back the answer with its body tapped, so the
+    /// journal also learns what the body carried and how it ended.
+    fn answered(mut self, response: Response, started: Instant) -> Response {
+        self.armed = false;
+        let (parts, body) = response.into_parts();
+        let content_type = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let limit = capture_limit(content_type);
+        let answer = Answer {
+            status: parts.status.as_u16(),
+            headers: header_pairs(&parts.headers),
+            latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+            body: Vec::new(),
+            body_len: 0,
+            textual: limit.is_some(),
+            body_end: BodyEnd::Streaming,
+            duration_ms: None,
+        };
+        self.state.journal.update(self.seq, |call| {
+            call.outcome = Outcome::Answered(Box::new(answer));
+        });
+        let tap = Tap::new(body, self.state.clone(), self.seq, started, limit);
+        Response::from_parts(parts, Body::new(tap))
+    }
+}
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.state.journal.update(self.seq, |call| {
+                call.outcome = Outcome::Closed;
+            });
+        }
+    }
 }
 
 fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
