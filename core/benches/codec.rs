@@ -151,11 +151,7 @@ fn request_building(c: &mut Criterion) {
 }
 
 fn response(body: &'static str) -> JsonResponse {
-    JsonResponse {
-        status: 200,
-        body: Bytes::from_static(body.as_bytes()),
-        request_id: None,
-    }
+    JsonResponse::new(200, Bytes::from_static(body.as_bytes()), None)
 }
 
 fn decoding(c: &mut Criterion) {

@@ -31,10 +31,12 @@ pub enum Error {
         after: Duration,
     },
     /// A 2xx response whose body could not be decoded.
-    #[error("Poke API returned an invalid response body ({what}): {detail}")]
+    #[error("{api} returned an invalid response body ({what}): {detail}")]
     Decode {
+        /// Which API answered (`Poke API`, `Pokee API`).
+        api: &'static str,
         /// What was being decoded.
-        what: &'static str,
+        what: String,
         /// The parser's message.
         detail: String,
         /// HTTP status of the response.
@@ -61,7 +63,7 @@ pub enum Error {
         reason: String,
     },
     /// A turn stream ended before its terminal event and could not be resumed.
-    #[error("stream interrupted after event {last_event_id:?}: {reason}")]
+    #[error("stream interrupted {}: {reason}", position(last_event_id.as_deref()))]
     Stream {
         /// Why resuming stopped.
         reason: String,
@@ -71,10 +73,14 @@ pub enum Error {
     /// A local file could not be read or written.
     #[error("file error on {path}: {reason}")]
     File {
-        /// The path involved.
+        /// The caller's path.
         path: String,
-        /// The OS message.
+        /// The OS message (without its code).
         reason: String,
+        /// What kind of failure it was.
+        kind: std::io::ErrorKind,
+        /// The OS error number, when the OS gave one.
+        errno: Option<i32>,
     },
     /// The client was closed before this call.
     #[error("the client has been closed")]
@@ -124,6 +130,14 @@ impl std::fmt::Display for TimeoutPhase {
             Self::Total => "total",
             Self::Wait => "wait",
         })
+    }
+}
+
+/// Where a stream stopped, for its error message.
+fn position(last_event_id: Option<&str>) -> String {
+    match last_event_id {
+        Some(id) => format!("after event {id}"),
+        None => "before any event".to_owned(),
     }
 }
 

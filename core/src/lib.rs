@@ -72,7 +72,7 @@ pub use compat::messages::{FORBIDDEN_MESSAGE, RATE_LIMITED_MESSAGE, UNAUTHORIZED
 pub use config::{ClientConfig, DEFAULT_BASE_URL, SdkLang, resolve_base_url};
 pub use credentials::{credentials_path, load_credentials_token, resolve_api_key};
 pub use error::{ApiError, Error, ErrorKind, Result, TimeoutPhase};
-pub use files::{Download, FileEntry, UploadResult};
+pub use files::{Download, FileEntry, UploadResult, download_destination};
 pub use http::{CallOptions, Idempotency, JsonResponse, RetryPolicy, Timeouts, parse_retry_after};
 pub use mcp::{
     CallbackChain, CallbackContext, CallbackPolicy, CallbackReply, CallbackSender, ChainStep,

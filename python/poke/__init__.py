@@ -13,6 +13,7 @@ import os as _os
 from typing import Optional
 
 from . import _poke
+from ._client import AsyncPoke, Poke, RawResponse
 from ._exceptions import (
     APIConnectionError,
     APITimeoutError,
@@ -27,44 +28,50 @@ from ._exceptions import (
     PaymentRequiredError,
     PokeError,
     PokeFileError,
+    PokeFileFileExistsError,
+    PokeFileIsADirectoryError,
+    PokeFileNotADirectoryError,
+    PokeFileNotFoundError,
+    PokeFilePermissionError,
     RangeNotSatisfiableError,
     RateLimitError,
     ResponseDecodeError,
     ResponseTooLargeError,
     StreamInterruptedError,
     UnprocessableEntityError,
+    WaitTimeoutError,
 )
 from ._poke import (
-    AsyncFiles,
-    AsyncPoke,
-    AsyncPokee,
-    AsyncSession,
-    AsyncSessions,
-    AsyncTurn,
     BulkDeleteResult,
     CancelResult,
     Event,
     FileEntry,
-    Files,
-    Poke,
-    Pokee,
     ReplayNotice,
-    Session,
     SessionRecord,
-    Sessions,
-    Timeout,
     ToolResultAck,
-    Turn,
     UploadResult,
     Usage,
 )
+from ._sessions import (
+    AsyncFiles,
+    AsyncPokee,
+    AsyncSession,
+    AsyncSessions,
+    AsyncTurn,
+    Files,
+    Pokee,
+    Session,
+    Sessions,
+    Turn,
+)
+from ._timeout import Timeout
 
 __version__: str = _poke.__version__
 
 
 def _setup_logging() -> None:
     # POKE_LOG=info|debug turns on the core's logs (also read by the extension at import).
-    level = _os.environ.get("POKE_LOG", "").strip()
+    level = _os.environ.get("POKE_LOG", "").strip().lower()
     if level not in ("info", "debug"):
         return
     logger = _logging.getLogger("poke")
@@ -125,9 +132,15 @@ __all__ = [
     "Poke",
     "PokeError",
     "PokeFileError",
+    "PokeFileFileExistsError",
+    "PokeFileIsADirectoryError",
+    "PokeFileNotADirectoryError",
+    "PokeFileNotFoundError",
+    "PokeFilePermissionError",
     "Pokee",
     "RangeNotSatisfiableError",
     "RateLimitError",
+    "RawResponse",
     "ReplayNotice",
     "ResponseDecodeError",
     "ResponseTooLargeError",
@@ -141,5 +154,6 @@ __all__ = [
     "UnprocessableEntityError",
     "UploadResult",
     "Usage",
+    "WaitTimeoutError",
     "__version__",
 ]

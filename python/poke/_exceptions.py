@@ -7,6 +7,7 @@ everything.
 
 from __future__ import annotations
 
+import errno as _errno
 import json
 from typing import Any, Dict, Optional
 
@@ -144,8 +145,88 @@ class ResponseTooLargeError(PokeError):
     """A reply larger than the configured cap."""
 
 
-class PokeFileError(PokeError, OSError):
-    """A local file could not be read or written."""
+class WaitTimeoutError(APITimeoutError):
+    """``Session.wait(timeout=...)`` ran out of time (also a builtin ``TimeoutError``, and an
+    ``APITimeoutError`` so that handlers of call timeouts catch it too)."""
 
-    def __init__(self, message: str, status: Optional[int] = None, **kw: Any) -> None:
+
+class PokeFileError(PokeError, OSError):
+    """A local file could not be read or written; ``errno`` and ``filename`` as ``OSError``'s.
+
+    Raised as the subclass matching the error (``FileNotFoundError``, ``PermissionError``,
+    ``IsADirectoryError``, ...), so ``except FileNotFoundError`` works as for ``open()``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        status: Optional[int] = None,
+        *,
+        errno: Optional[int] = None,
+        filename: Optional[str] = None,
+        **kw: Any,
+    ) -> None:
         PokeError.__init__(self, message, status, **kw)
+        self.errno = errno
+        self.strerror = message
+        self.filename = filename
+
+    def __reduce__(self) -> Any:
+        state = {k: v for k, v in self.__dict__.items() if k not in ("status",)}
+        return (_rebuild_file_error, (type(self), str(self), self.status, state))
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+def _rebuild_file_error(cls: type, message: str, status: Optional[int], state: dict) -> Any:
+    e = cls(message, status, errno=state.get("errno"), filename=state.get("filename"))
+    e.__dict__.update(state)
+    return e
+
+
+def _file_error_class(base: type) -> type:
+    cls = type(f"PokeFile{base.__name__}", (PokeFileError, base), {"__doc__": PokeFileError.__doc__})
+    return cls
+
+
+PokeFileNotFoundError = _file_error_class(FileNotFoundError)
+PokeFilePermissionError = _file_error_class(PermissionError)
+PokeFileIsADirectoryError = _file_error_class(IsADirectoryError)
+PokeFileNotADirectoryError = _file_error_class(NotADirectoryError)
+PokeFileFileExistsError = _file_error_class(FileExistsError)
+
+_BY_ERRNO = {
+    _errno.ENOENT: PokeFileNotFoundError,
+    _errno.EACCES: PokeFilePermissionError,
+    _errno.EPERM: PokeFilePermissionError,
+    _errno.EROFS: PokeFilePermissionError,
+    _errno.EISDIR: PokeFileIsADirectoryError,
+    _errno.ENOTDIR: PokeFileNotADirectoryError,
+    _errno.EEXIST: PokeFileFileExistsError,
+}
+
+#: errno for the kinds of failure the core reports without an OS code.
+_KIND_ERRNO = {
+    "NotFound": _errno.ENOENT,
+    "PermissionDenied": _errno.EACCES,
+    "IsADirectory": _errno.EISDIR,
+    "NotADirectory": _errno.ENOTDIR,
+    "AlreadyExists": _errno.EEXIST,
+    "ReadOnlyFilesystem": _errno.EROFS,
+}
+
+
+def _file_error(message: str, errno: Optional[int], kind: str, filename: str) -> PokeFileError:
+    """The ``PokeFileError`` subclass for an OS error number (or the core's kind of error)."""
+    if errno is None:
+        errno = _KIND_ERRNO.get(kind)
+    cls = _BY_ERRNO.get(errno, PokeFileError) if errno is not None else PokeFileError
+    return cls(message, None, errno=errno, filename=filename)
+
+
+# The classes are public under ``poke``: that is the module they report (for tracebacks,
+# ``repr`` of the class, and pickling, which finds them there).
+for _cls in [v for v in list(globals().values()) if isinstance(v, type) and issubclass(v, PokeError)]:
+    _cls.__module__ = "poke"
+del _cls

@@ -1,95 +1,73 @@
-//! `Poke` and `AsyncPoke`: the same calls, blocking or awaitable, over one core client.
+//! `Poke` (blocking) and `_AsyncPokeCore` (asyncio futures for `poke.AsyncPoke`'s coroutines)
+//! over one core client. The blocking calls run on the core's lanes: the calling thread drives
+//! each call itself, with the GIL released.
 
+use crate::args::{self, call_options};
 use crate::convert::to_json_arg;
-use crate::errors::{invalid_request, to_py_err};
-use crate::runtime::{awaitable, block, interrupted, ready};
+use crate::errors::to_py_err;
+use crate::runtime::{awaitable, block, interrupted};
 use poke::blocking::Lanes;
 use poke::{CallOptions, JsonResponse, SdkLang, Secret};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::future::Future;
-use std::time::Duration;
+use std::pin::Pin;
+use std::sync::Arc;
 
-/// Time bounds: `Timeout(total)` or `Timeout(total, connect=5.0, read=None)`, in seconds.
-#[pyclass(frozen, module = "poke", eq, from_py_object)]
-#[derive(Clone, PartialEq)]
-pub(crate) struct Timeout {
-    #[pyo3(get)]
-    total: Option<f64>,
-    #[pyo3(get)]
-    connect: f64,
-    #[pyo3(get)]
-    read: Option<f64>,
-}
+type Reply = Pin<Box<dyn Future<Output = poke::Result<JsonResponse>> + Send>>;
+
+/// A call whose arguments are converted, waiting for the client that will send it.
+type Prepared = Box<dyn FnOnce(poke::Client) -> Reply + Send>;
+
+/// A successful reply with its HTTP details, for `client.with_raw_response.<call>(...)`.
+#[pyclass(frozen, module = "poke")]
+pub(crate) struct RawResponse(JsonResponse);
 
 #[pymethods]
-impl Timeout {
-    #[new]
-    #[pyo3(signature = (total=60.0, *, connect=5.0, read=None))]
-    fn new(total: Option<f64>, connect: f64, read: Option<f64>) -> PyResult<Self> {
-        for v in [total, Some(connect), read].into_iter().flatten() {
-            if !(v.is_finite() && v >= 0.0) {
-                return Err(invalid_request(
-                    "timeouts must be finite, non-negative seconds",
-                ));
-            }
+impl RawResponse {
+    /// The HTTP status.
+    #[getter]
+    fn status_code(&self) -> u16 {
+        self.0.status
+    }
+
+    /// The `x-request-id` header, when the server sent one.
+    #[getter]
+    fn request_id(&self) -> Option<&str> {
+        self.0.request_id.as_deref()
+    }
+
+    /// The response headers (names lower-cased).
+    #[getter]
+    fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        for (k, v) in self.0.headers() {
+            d.set_item(k, v)?;
         }
-        Ok(Self {
-            total,
-            connect,
-            read,
-        })
+        Ok(d)
+    }
+
+    /// The body exactly as received.
+    #[getter]
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.body).into_owned()
+    }
+
+    /// The body as the call returns it (a `dict`).
+    fn parse(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        crate::convert::from_json(py, &self.0.body)
     }
 
     fn __repr__(&self) -> String {
-        let opt = |v: Option<f64>| v.map_or("None".to_owned(), |v| v.to_string());
-        format!(
-            "Timeout(total={}, connect={}, read={})",
-            opt(self.total),
-            self.connect,
-            opt(self.read)
-        )
+        format!("<RawResponse [{}]>", self.0.status)
     }
 }
 
-impl Timeout {
-    fn to_core(&self) -> poke::Timeouts {
-        poke::Timeouts::none()
-            .with_connect(Duration::from_secs_f64(self.connect))
-            .with_read(self.read.map(Duration::from_secs_f64))
-            .with_total(self.total.map(Duration::from_secs_f64))
+fn reply(py: Python<'_>, resp: JsonResponse, raw: bool) -> PyResult<Py<PyAny>> {
+    if raw {
+        return Ok(Py::new(py, RawResponse(resp))?.into_any());
     }
-}
-
-/// Accepts seconds (a number) or a `Timeout`.
-fn timeouts_arg(value: Option<&Bound<'_, PyAny>>) -> PyResult<Option<poke::Timeouts>> {
-    let Some(value) = value.filter(|v| !v.is_none()) else {
-        return Ok(None);
-    };
-    if let Ok(t) = value.extract::<Timeout>() {
-        return Ok(Some(t.to_core()));
-    }
-    let secs: f64 = value
-        .extract()
-        .map_err(|_| invalid_request("timeout must be a number of seconds or a poke.Timeout"))?;
-    if !(secs.is_finite() && secs >= 0.0) {
-        return Err(invalid_request(
-            "timeout must be finite, non-negative seconds",
-        ));
-    }
-    Ok(Some(poke::Timeouts::total_secs(secs)))
-}
-
-fn call_options(
-    timeout: Option<&Bound<'_, PyAny>>,
-    max_retries: Option<u32>,
-    idempotency_key: Option<String>,
-) -> PyResult<CallOptions> {
-    Ok(CallOptions {
-        timeouts: timeouts_arg(timeout)?,
-        max_retries,
-        idempotency_key,
-    })
+    crate::convert::from_json(py, &resp.body)
 }
 
 /// The state shared by `Poke` and `AsyncPoke`, and how each call is prepared.
@@ -98,34 +76,13 @@ struct Core {
     lanes: Lanes<poke::Client>,
 }
 
-type Call = std::pin::Pin<Box<dyn Future<Output = poke::Result<JsonResponse>> + Send>>;
-
-/// A call whose arguments are converted, waiting for the client that will send it.
-type Prepared = Box<dyn FnOnce(poke::Client) -> Call + Send>;
-
 impl Core {
     fn new(
         api_key: Option<String>,
         base_url: Option<String>,
         timeout: Option<&Bound<'_, PyAny>>,
-        max_retries: Option<u32>,
+        max_retries: Option<i64>,
     ) -> PyResult<Self> {
-        let timeouts = timeouts_arg(timeout)?;
-        let client = Self::builder(api_key, base_url, timeouts, max_retries)
-            .build()
-            .map_err(to_py_err)?;
-        Ok(Self {
-            client,
-            lanes: Lanes::new(),
-        })
-    }
-
-    fn builder(
-        api_key: Option<String>,
-        base_url: Option<String>,
-        timeouts: Option<poke::Timeouts>,
-        max_retries: Option<u32>,
-    ) -> poke::ClientBuilder {
         let mut builder = poke::Client::builder().sdk(SdkLang::Python, env!("CARGO_PKG_VERSION"));
         if let Some(key) = api_key {
             builder = builder.api_key(key);
@@ -133,94 +90,83 @@ impl Core {
         if let Some(url) = base_url {
             builder = builder.base_url(url);
         }
-        if let Some(t) = timeouts {
+        if let Some(t) = args::timeouts(timeout)? {
             builder = builder.timeouts(t);
         }
-        if let Some(n) = max_retries {
+        if let Some(n) = args::retries(max_retries)? {
             builder = builder.max_retries(n);
         }
-        builder
-    }
-
-    /// A lane's client: the same settings and slots, a connection pool of its own.
-    fn lane_client(&self) -> poke::Result<poke::Client> {
-        self.client.with_own_pool()
+        Ok(Self {
+            client: builder.build().map_err(to_py_err)?,
+            lanes: Lanes::new(),
+        })
     }
 
     /// Runs a prepared call on a lane of the core, blocking with the GIL released.
-    fn blocking(&self, py: Python<'_>, prepared: Prepared) -> PyResult<Py<PyAny>> {
+    fn blocking(&self, py: Python<'_>, prepared: Prepared, raw: bool) -> PyResult<Py<PyAny>> {
         // After `close()` the closed client gives the core's own error.
         if self.lanes.is_closed() {
             let resp = block(py, prepared(self.client.clone()))?;
-            return crate::convert::from_json(py, &resp.body);
+            return reply(py, resp, raw);
         }
-        let make = || self.lane_client();
+        let make = || self.client.with_own_pool();
         crate::logging::refresh(py);
         let resp = py.detach(|| self.lanes.run(make, prepared, interrupted));
         crate::logging::flush(py);
-        let resp = resp?.map_err(to_py_err)?;
-        crate::convert::from_json(py, &resp.body)
+        reply(py, resp?.map_err(to_py_err)?, raw)
     }
 
     /// Returns an asyncio future of the prepared call, sent on the shared runtime.
-    fn later<'py>(&self, py: Python<'py>, prepared: Prepared) -> PyResult<Bound<'py, PyAny>> {
-        awaitable(
-            py,
-            prepared(self.client.clone()),
-            |py, resp: JsonResponse| crate::convert::from_json(py, &resp.body),
-        )
+    fn later<'py>(
+        &self,
+        py: Python<'py>,
+        prepared: Prepared,
+        raw: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let fut = prepared(self.client.clone());
+        if raw {
+            awaitable(py, fut, |py, resp| reply(py, resp, true))
+        } else {
+            awaitable(py, fut, |py, resp| reply(py, resp, false))
+        }
     }
 
-    /// Refuses later calls and drops the idle lanes with their connections (a call in
-    /// flight finishes; its lane is dropped after).
+    /// Refuses later calls and drops the idle lanes with their connections.
     fn close(&self) {
         self.lanes.close();
         self.client.close();
     }
 
-    fn send_message(
-        &self,
-        py: Python<'_>,
-        message: &Bound<'_, PyAny>,
-        opts: CallOptions,
-    ) -> PyResult<Prepared> {
-        let message = to_json_arg(py, message)?;
-        Ok(Box::new(move |client: poke::Client| -> Call {
+    fn send_message(message: crate::convert::JsonArg, opts: CallOptions) -> Prepared {
+        Box::new(move |client: poke::Client| -> Reply {
             Box::pin(async move { client.send_message_with(&message, &opts).await })
-        }))
+        })
     }
 
     fn create_webhook(
-        &self,
-        py: Python<'_>,
-        condition: &Bound<'_, PyAny>,
-        action: &Bound<'_, PyAny>,
+        condition: crate::convert::JsonArg,
+        action: crate::convert::JsonArg,
         opts: CallOptions,
-    ) -> PyResult<Prepared> {
-        let condition = to_json_arg(py, condition)?;
-        let action = to_json_arg(py, action)?;
-        Ok(Box::new(move |client: poke::Client| -> Call {
+    ) -> Prepared {
+        Box::new(move |client: poke::Client| -> Reply {
             Box::pin(async move { client.create_webhook_with(&condition, &action, &opts).await })
-        }))
+        })
     }
 
     fn send_webhook(
-        &self,
-        py: Python<'_>,
         webhook_url: String,
         webhook_token: Option<String>,
-        data: &Bound<'_, PyAny>,
+        data: crate::convert::JsonArg,
         opts: CallOptions,
-    ) -> PyResult<Prepared> {
-        let data = to_json_arg(py, data)?;
+    ) -> Prepared {
         let token = webhook_token.map(Secret::new);
-        Ok(Box::new(move |client: poke::Client| -> Call {
+        Box::new(move |client: poke::Client| -> Reply {
             Box::pin(async move {
                 client
                     .send_webhook_with(&webhook_url, token.as_ref(), &data, &opts)
                     .await
             })
-        }))
+        })
     }
 
     fn headers<'py>(&self, py: Python<'py>, token: Option<String>) -> PyResult<Bound<'py, PyDict>> {
@@ -230,77 +176,76 @@ impl Core {
         }
         Ok(d)
     }
-
-    fn repr(&self, class: &str) -> String {
-        format!("{class}(base_url={:?})", self.client.base_url())
-    }
 }
 
-fn blocking(py: Python<'_>, core: &Core, prepared: Prepared) -> PyResult<Py<PyAny>> {
-    core.blocking(py, prepared)
-}
-
-fn later<'py>(py: Python<'py>, core: &Core, prepared: Prepared) -> PyResult<Bound<'py, PyAny>> {
-    core.later(py, prepared)
-}
-
-/// Blocking client of the Poke API, a drop-in for the official `poke.Poke`.
-#[pyclass(frozen, subclass, module = "poke")]
+/// The calls of `poke.Poke` (blocking, a drop-in for the official `poke.Poke`).
+#[pyclass(frozen, subclass, module = "poke._poke", name = "_PokeCore")]
 pub(crate) struct Poke {
-    core: Core,
+    core: Arc<Core>,
 }
 
-/// Asyncio client of the Poke API: the methods of `Poke` as coroutines.
-#[pyclass(frozen, subclass, module = "poke")]
-pub(crate) struct AsyncPoke {
-    core: Core,
+/// The calls of `poke.AsyncPoke`, as asyncio futures its coroutines await.
+#[pyclass(frozen, subclass, module = "poke._poke", name = "_AsyncPokeCore")]
+pub(crate) struct AsyncPokeCore {
+    core: Arc<Core>,
 }
 
-macro_rules! client_methods {
-    ($ty:ident, $ret:ty, $run:ident) => {
+/// `Poke`'s calls with a raw reply (`with_raw_response`).
+#[pyclass(frozen, module = "poke._poke", name = "_RawPoke")]
+pub(crate) struct RawPoke {
+    core: Arc<Core>,
+}
+
+/// `AsyncPoke`'s calls with a raw reply.
+#[pyclass(frozen, module = "poke._poke", name = "_RawAsyncPokeCore")]
+pub(crate) struct RawAsyncPokeCore {
+    core: Arc<Core>,
+}
+
+/// The three calls, generated once per way of running them (`$run`: `blocking` or `later`)
+/// and of replying (`$raw`: the decoded body, or a `RawResponse`).
+macro_rules! calls {
+    ($ty:ident, $ret:ty, $run:ident, $send:literal, $create:literal, $fire:literal, $raw:expr) => {
+        calls!($ty, $ret, $run, $send, $create, $fire, $raw, {});
+    };
+    ($ty:ident, $ret:ty, $run:ident, $send:literal, $create:literal, $fire:literal, $raw:expr, { $($extra:tt)* }) => {
         #[pymethods]
         impl $ty {
-            #[new]
-            #[pyo3(signature = (*, api_key=None, base_url=None, timeout=None, max_retries=None))]
-            fn new(
-                api_key: Option<String>,
-                base_url: Option<String>,
-                timeout: Option<&Bound<'_, PyAny>>,
-                max_retries: Option<u32>,
-            ) -> PyResult<Self> {
-                Ok(Self {
-                    core: Core::new(api_key, base_url, timeout, max_retries)?,
-                })
-            }
+            $($extra)*
 
-            #[pyo3(signature = (message, *, timeout=None, max_retries=None, idempotency_key=None))]
+            /// Sends `{"message": message}` to your Poke agent.
+            #[pyo3(name = $send, signature = (message, *, timeout=None, max_retries=None, idempotency_key=None))]
             fn send_message<'py>(
                 &self,
                 py: Python<'py>,
                 message: &Bound<'py, PyAny>,
                 timeout: Option<&Bound<'py, PyAny>>,
-                max_retries: Option<u32>,
+                max_retries: Option<i64>,
                 idempotency_key: Option<String>,
             ) -> PyResult<$ret> {
                 let opts = call_options(timeout, max_retries, idempotency_key)?;
-                $run(py, &self.core, self.core.send_message(py, message, opts)?)
+                let prepared = Core::send_message(to_json_arg(py, message)?, opts);
+                self.core.$run(py, prepared, $raw)
             }
 
-            #[pyo3(signature = (*, condition, action, timeout=None, max_retries=None, idempotency_key=None))]
+            /// Creates a webhook trigger; returns `triggerId`, `webhookUrl`, `webhookToken`.
+            #[pyo3(name = $create, signature = (*, condition, action, timeout=None, max_retries=None, idempotency_key=None))]
             fn create_webhook<'py>(
                 &self,
                 py: Python<'py>,
                 condition: &Bound<'py, PyAny>,
                 action: &Bound<'py, PyAny>,
                 timeout: Option<&Bound<'py, PyAny>>,
-                max_retries: Option<u32>,
+                max_retries: Option<i64>,
                 idempotency_key: Option<String>,
             ) -> PyResult<$ret> {
                 let opts = call_options(timeout, max_retries, idempotency_key)?;
-                $run(py, &self.core, self.core.create_webhook(py, condition, action, opts)?)
+                let (c, a) = (to_json_arg(py, condition)?, to_json_arg(py, action)?);
+                self.core.$run(py, Core::create_webhook(c, a, opts), $raw)
             }
 
-            #[pyo3(signature = (*, webhook_url, webhook_token, data, timeout=None, max_retries=None, idempotency_key=None))]
+            /// Fires a webhook with `data` as the JSON body.
+            #[pyo3(name = $fire, signature = (*, webhook_url, webhook_token, data, timeout=None, max_retries=None, idempotency_key=None))]
             #[allow(clippy::too_many_arguments)]
             fn send_webhook<'py>(
                 &self,
@@ -309,16 +254,48 @@ macro_rules! client_methods {
                 webhook_token: Option<String>,
                 data: &Bound<'py, PyAny>,
                 timeout: Option<&Bound<'py, PyAny>>,
-                max_retries: Option<u32>,
+                max_retries: Option<i64>,
                 idempotency_key: Option<String>,
             ) -> PyResult<$ret> {
                 let opts = call_options(timeout, max_retries, idempotency_key)?;
-                $run(py, &self.core, self.core.send_webhook(py, webhook_url, webhook_token, data, opts)?)
+                let prepared = Core::send_webhook(webhook_url, webhook_token, to_json_arg(py, data)?, opts);
+                self.core.$run(py, prepared, $raw)
+            }
+        }
+    };
+}
+
+/// What both client classes share: construction, the 0.2.1 private helpers, closing.
+macro_rules! client_class {
+    ($ty:ident, $raw:ident, $ret:ty, $run:ident, $send:literal, $create:literal, $fire:literal) => {
+        calls!($ty, $ret, $run, $send, $create, $fire, false, {
+            #[new]
+            #[pyo3(signature = (*, api_key=None, base_url=None, timeout=None, max_retries=None))]
+            fn new(
+                api_key: Option<String>,
+                base_url: Option<String>,
+                timeout: Option<&Bound<'_, PyAny>>,
+                max_retries: Option<i64>,
+            ) -> PyResult<Self> {
+                Ok(Self {
+                    core: Arc::new(Core::new(api_key, base_url, timeout, max_retries)?),
+                })
+            }
+
+            /// The same calls, each returning a `RawResponse` (status, headers, request id).
+            fn _raw_calls(&self) -> $raw {
+                $raw {
+                    core: self.core.clone(),
+                }
             }
 
             /// The headers the official SDK builds (`Authorization`, `Content-Type`, `User-Agent`).
             #[pyo3(signature = (token=None))]
-            fn _headers<'py>(&self, py: Python<'py>, token: Option<String>) -> PyResult<Bound<'py, PyDict>> {
+            fn _headers<'py>(
+                &self,
+                py: Python<'py>,
+                token: Option<String>,
+            ) -> PyResult<Bound<'py, PyDict>> {
                 self.core.headers(py, token)
             }
 
@@ -332,49 +309,56 @@ macro_rules! client_methods {
                 self.core.client.base_url().to_owned()
             }
 
-            fn __repr__(&self) -> String {
-                self.core.repr(stringify!($ty))
+            /// True once `close()` was called.
+            #[getter]
+            fn _closed(&self) -> bool {
+                self.core.lanes.is_closed()
             }
 
             /// Closes the client; later calls raise `PokeError`.
             fn close(&self) {
                 self.core.close()
             }
-
-            /// Awaitable alias of `close()` (for `AsyncPoke`; harmless on `Poke`).
-            fn aclose<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-                self.core.close();
-                ready(py, py.None())
-            }
-
-            fn __enter__(slf: Py<Self>) -> Py<Self> {
-                slf
-            }
-
-            fn __exit__(&self, _t: &Bound<'_, PyAny>, _v: &Bound<'_, PyAny>, _tb: &Bound<'_, PyAny>) {
-                self.core.close()
-            }
-
-            fn __aenter__<'py>(slf: Py<Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-                ready(py, slf.into_any())
-            }
-
-            fn __aexit__<'py>(
-                &self,
-                py: Python<'py>,
-                _t: &Bound<'py, PyAny>,
-                _v: &Bound<'py, PyAny>,
-                _tb: &Bound<'py, PyAny>,
-            ) -> PyResult<Bound<'py, PyAny>> {
-                self.core.close();
-                ready(py, py.None())
-            }
-        }
+        });
     };
 }
 
-client_methods!(Poke, Py<PyAny>, blocking);
-client_methods!(AsyncPoke, Bound<'py, PyAny>, later);
+client_class!(
+    Poke,
+    RawPoke,
+    Py<PyAny>,
+    blocking,
+    "send_message",
+    "create_webhook",
+    "send_webhook"
+);
+client_class!(
+    AsyncPokeCore,
+    RawAsyncPokeCore,
+    Bound<'py, PyAny>,
+    later,
+    "_send_message",
+    "_create_webhook",
+    "_send_webhook"
+);
+calls!(
+    RawPoke,
+    Py<PyAny>,
+    blocking,
+    "send_message",
+    "create_webhook",
+    "send_webhook",
+    true
+);
+calls!(
+    RawAsyncPokeCore,
+    Bound<'py, PyAny>,
+    later,
+    "_send_message",
+    "_create_webhook",
+    "_send_webhook",
+    true
+);
 
 /// `_resolve_api_key(api_key)` of 0.2.1.
 #[pyfunction]

@@ -1,6 +1,6 @@
 //! Core errors to the exception classes of `poke._exceptions` (one match, nothing else).
 
-use poke::{Error, ErrorKind};
+use poke::{Error, ErrorKind, TimeoutPhase};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -21,6 +21,10 @@ fn class_for(e: &Error) -> &'static str {
             _ => "PokeError",
         },
         Error::Connection { .. } => "APIConnectionError",
+        Error::Timeout {
+            phase: TimeoutPhase::Wait,
+            ..
+        } => "WaitTimeoutError",
         Error::Timeout { .. } => "APITimeoutError",
         Error::Decode { .. } => "ResponseDecodeError",
         Error::BodyTooLarge { .. } => "ResponseTooLargeError",
@@ -33,6 +37,16 @@ fn class_for(e: &Error) -> &'static str {
 
 fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
     let module = py.import("poke._exceptions")?;
+    if let Error::File {
+        path, kind, errno, ..
+    } = e
+    {
+        let kind = format!("{kind:?}");
+        let made = module
+            .getattr("_file_error")?
+            .call1((e.to_string(), *errno, kind, path))?;
+        return Ok(PyErr::from_value(made));
+    }
     let kwargs = PyDict::new(py);
     if let Some(api) = e.api() {
         kwargs.set_item("request_id", api.request_id.as_deref())?;

@@ -1,5 +1,11 @@
 //! The `poke._poke` extension module: converts Python values to core calls and back.
+//!
+//! The public classes are in `python/poke` (plain Python, for real coroutines, mocking and
+//! `@final`); they build on the cores here: `Poke`, `_AsyncPokeCore`, `_PokeeCore`, `Turn`,
+//! `AsyncTurn`, the records, `Event`, and the emulator.
 
+mod args;
+mod call;
 mod client;
 mod convert;
 mod emulator;
@@ -8,10 +14,10 @@ mod event;
 mod json_to_py;
 mod logging;
 mod mcp;
+mod pokee;
 mod progress;
 mod records;
 mod runtime;
-mod sessions;
 mod turn;
 
 use pyo3::prelude::*;
@@ -26,12 +32,16 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[pymodule]
 fn _poke(m: &Bound<'_, PyModule>) -> PyResult<()> {
     logging::init();
-    m.add_function(wrap_pyfunction!(logging::_refresh_logging, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DEFAULT_BASE_URL", poke::DEFAULT_BASE_URL)?;
+    m.add_function(wrap_pyfunction!(logging::_refresh_logging, m)?)?;
+    m.add_function(wrap_pyfunction!(records::_rebuild, m)?)?;
     m.add_class::<client::Poke>()?;
-    m.add_class::<client::AsyncPoke>()?;
-    m.add_class::<client::Timeout>()?;
+    m.add_class::<client::AsyncPokeCore>()?;
+    m.add_class::<client::RawPoke>()?;
+    m.add_class::<client::RawAsyncPokeCore>()?;
+    m.add_class::<client::RawResponse>()?;
+    m.add_class::<call::Call>()?;
     m.add_class::<emulator::Emulator>()?;
     m.add_function(wrap_pyfunction!(client::resolve_api_key, m)?)?;
     m.add_function(wrap_pyfunction!(client::resolve_base_url, m)?)?;
@@ -40,14 +50,8 @@ fn _poke(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(mcp::set_callback_policy, m)?)?;
     m.add_function(wrap_pyfunction!(mcp::callback_policy, m)?)?;
     m.add_function(wrap_pyfunction!(mcp::extract_callback_context, m)?)?;
-    m.add_class::<sessions::Pokee>()?;
-    m.add_class::<sessions::AsyncPokee>()?;
-    m.add_class::<sessions::Sessions>()?;
-    m.add_class::<sessions::AsyncSessions>()?;
-    m.add_class::<sessions::Session>()?;
-    m.add_class::<sessions::AsyncSession>()?;
-    m.add_class::<sessions::Files>()?;
-    m.add_class::<sessions::AsyncFiles>()?;
+    m.add_class::<pokee::PokeeCore>()?;
+    m.add_class::<turn::TurnCore>()?;
     m.add_class::<turn::Turn>()?;
     m.add_class::<turn::AsyncTurn>()?;
     m.add_class::<records::SessionRecord>()?;

@@ -33,6 +33,24 @@ pub(crate) fn repr_of(py: Python<'_>, name: &str, dict: Py<PyAny>) -> PyResult<S
     Ok(format!("{name}({})", parts.join(", ")))
 }
 
+/// A core record from keyword arguments (the fields of its `to_dict()`), through JSON.
+fn from_kwargs<T: serde::de::DeserializeOwned>(
+    py: Python<'_>,
+    name: &str,
+    kwargs: Option<&Bound<'_, PyDict>>,
+) -> PyResult<T> {
+    let empty = PyDict::new(py);
+    let raw = crate::convert::to_raw_json(py, kwargs.unwrap_or(&empty))?;
+    serde_json::from_str(raw.get())
+        .map_err(|e| pyo3::exceptions::PyTypeError::new_err(format!("{name}(): {e}")))
+}
+
+/// `type(record)(**fields)`: how records are unpickled.
+#[pyfunction]
+pub(crate) fn _rebuild(cls: &Bound<'_, PyAny>, fields: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
+    cls.call((), Some(fields)).map(Bound::unbind)
+}
+
 macro_rules! record {
     ($(#[$doc:meta])* $name:ident($core:ty) { $($body:tt)* }) => {
         record!($(#[$doc])* $name($core) as |r| &*r.0, { $($body)* });
@@ -51,6 +69,21 @@ macro_rules! record {
 
         #[pymethods]
         impl $name {
+            /// A record from its fields, as `to_dict()` gives them (for tests and fakes).
+            #[new]
+            #[pyo3(signature = (**fields))]
+            fn new(py: Python<'_>, fields: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+                Ok(Self(Arc::new(from_kwargs(py, stringify!($name), fields)?)))
+            }
+
+            /// Pickles as `type(self)(**self.to_dict())`.
+            fn __reduce__(slf: &Bound<'_, Self>) -> PyResult<(Py<PyAny>, (Py<PyAny>, Py<PyAny>))> {
+                let py = slf.py();
+                let rebuild = py.import("poke._poke")?.getattr("_rebuild")?.unbind();
+                let fields = slf.get().to_dict(py)?;
+                Ok((rebuild, (slf.get_type().into_any().unbind(), fields)))
+            }
+
             $($body)*
 
             /// The record as plain Python data, including fields this version does not know.

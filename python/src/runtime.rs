@@ -126,13 +126,6 @@ impl AbortOnDone {
     }
 }
 
-/// An asyncio future already done with `value`, for awaitables with nothing to wait for.
-pub(crate) fn ready<'py>(py: Python<'py>, value: Py<PyAny>) -> PyResult<Bound<'py, PyAny>> {
-    let future = running_loop(py)?.call_method0(pyo3::intern!(py, "create_future"))?;
-    future.call_method1(pyo3::intern!(py, "set_result"), (value,))?;
-    Ok(future)
-}
-
 fn running_loop(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
     static GET_RUNNING_LOOP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     GET_RUNNING_LOOP

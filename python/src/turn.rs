@@ -2,15 +2,25 @@
 //! `TurnReader`, which reads ahead, resumes dropped connections, drops replayed ids, and keeps
 //! what a cancelled read received for the next read.
 
+use crate::call::Call;
 use crate::errors::to_py_err;
 use crate::event::Event;
 use crate::records::{CancelResult, ReplayNotice, quote};
 use crate::runtime::{AbortOnDone, LoopWaker, block, runtime, settle};
-use crate::sessions::{blocking, later};
 use poke::{Next, Ticket, TurnReader, TurnStream};
 use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration};
 use pyo3::prelude::*;
 use std::sync::{Arc, Mutex, PoisonError};
+
+/// A turn as the sessions client returns it; `Turn(core)` or `AsyncTurn(core)` reads it.
+#[pyclass(frozen, module = "poke._poke", name = "_TurnCore")]
+pub(crate) struct TurnCore(Arc<TurnInner>);
+
+impl TurnCore {
+    pub(crate) fn new(session_id: String, stream: TurnStream) -> poke::Result<Self> {
+        Ok(Self(Arc::new(TurnInner::new(session_id, stream)?)))
+    }
+}
 
 /// The state shared by `Turn` and `AsyncTurn`.
 pub(crate) struct TurnInner {
@@ -153,37 +163,28 @@ impl Ready {
 }
 
 /// Events of one turn; iterate it (`for event in turn`), best inside `with turn:`.
-#[pyclass(frozen, module = "poke")]
+#[pyclass(frozen, subclass, module = "poke")]
 pub(crate) struct Turn {
     inner: Arc<TurnInner>,
 }
 
 /// Events of one turn for asyncio; `async for event in turn`, best inside `async with turn:`.
-#[pyclass(frozen, module = "poke")]
+#[pyclass(frozen, subclass, module = "poke")]
 pub(crate) struct AsyncTurn {
     inner: Arc<TurnInner>,
 }
 
-impl From<TurnInner> for Turn {
-    fn from(inner: TurnInner) -> Self {
-        Self {
-            inner: Arc::new(inner),
-        }
-    }
-}
-
-impl From<TurnInner> for AsyncTurn {
-    fn from(inner: TurnInner) -> Self {
-        Self {
-            inner: Arc::new(inner),
-        }
-    }
-}
-
 macro_rules! turn_class {
-    ($ty:ident, $ret:ty, $run:ident, { $($protocol:tt)* }) => {
+    ($ty:ident, { $($protocol:tt)* }) => {
         #[pymethods]
         impl $ty {
+            #[new]
+            fn new(core: &TurnCore) -> Self {
+                Self {
+                    inner: core.0.clone(),
+                }
+            }
+
             $($protocol)*
 
             /// The turn's response id (`X-Response-Id`, else `message.created`'s `data.id`).
@@ -227,11 +228,13 @@ macro_rules! turn_class {
                 self.inner.close()
             }
 
-            /// Asks the server to cancel the turn; the events then end with
-            /// `message.cancelled`.
-            fn cancel<'py>(&self, py: Python<'py>) -> PyResult<$ret> {
+            /// Asks the server to cancel the turn (a call to run or await).
+            fn _cancel(&self) -> Call {
                 let handle = self.inner.reader.handle().clone();
-                $run(py, Box::pin(async move { handle.cancel().await.map(CancelResult::from) }))
+                Call::of(
+                    move |_, _| Ok(async move { handle.cancel().await.map(CancelResult::from) }),
+                    |py, r: CancelResult| Ok(Py::new(py, r)?.into_any()),
+                )
             }
 
             fn __repr__(&self, py: Python<'_>) -> String {
@@ -241,7 +244,7 @@ macro_rules! turn_class {
     };
 }
 
-turn_class!(Turn, Py<PyAny>, blocking, {
+turn_class!(Turn, {
     fn __iter__(slf: Py<Self>) -> Py<Self> {
         slf
     }
@@ -260,7 +263,7 @@ turn_class!(Turn, Py<PyAny>, blocking, {
     }
 });
 
-turn_class!(AsyncTurn, Bound<'py, PyAny>, later, {
+turn_class!(AsyncTurn, {
     fn __aiter__(slf: Py<Self>) -> Py<Self> {
         slf
     }
@@ -268,26 +271,5 @@ turn_class!(AsyncTurn, Bound<'py, PyAny>, later, {
     /// Awaitable next event; `StopAsyncIteration` after the terminal event.
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.inner.next_awaitable(py)
-    }
-
-    fn __aenter__<'py>(slf: Py<Self>, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        crate::runtime::ready(py, slf.into_any())
-    }
-
-    fn __aexit__<'py>(
-        &self,
-        py: Python<'py>,
-        _t: &Bound<'py, PyAny>,
-        _v: &Bound<'py, PyAny>,
-        _tb: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        self.inner.close();
-        crate::runtime::ready(py, py.None())
-    }
-
-    /// Awaitable form of `close()`.
-    fn aclose<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.inner.close();
-        crate::runtime::ready(py, py.None())
     }
 });

@@ -110,7 +110,10 @@ impl PokeeClient {
             end,
         };
         let ranged = start > 0 || end.is_some();
-        let first = origin.fetch(ranged.then_some(start)).await?;
+        let mut first = origin.fetch(ranged.then_some(start)).await?;
+        let body: ByteStream =
+            std::mem::replace(&mut first.body, futures_util::stream::empty().boxed());
+        first.body = refuse_listing(path, first.content_type.as_deref(), body).await?;
         let resumable = !ranged || first.start == start;
         Ok(Download {
             content_length: first.content_length,
@@ -149,7 +152,8 @@ impl Origin {
         }
         let opts = CallOptions {
             timeouts: Some(client.transfer_timeouts()),
-            ..CallOptions::default()
+            max_retries: client.opts.max_retries,
+            idempotency_key: None,
         };
         let idle = client.transfer_timeouts().read;
         client
@@ -184,6 +188,39 @@ impl Origin {
             })
             .await
     }
+}
+
+/// A directory answers with its JSON listing (spec E12): that is "is a directory", not a file
+/// to save. A JSON reply for a path not named `*.json` is read (it is small) and checked; any
+/// other body is passed on as it is.
+async fn refuse_listing(
+    path: &str,
+    content_type: Option<&str>,
+    body: ByteStream,
+) -> Result<ByteStream> {
+    let json = content_type.is_some_and(|t| {
+        t.trim()
+            .to_ascii_lowercase()
+            .starts_with("application/json")
+    });
+    if !json || path.to_ascii_lowercase().ends_with(".json") {
+        return Ok(body);
+    }
+    let chunks: Vec<Result<Bytes>> = body.collect().await;
+    let mut all = Vec::new();
+    for chunk in &chunks {
+        match chunk {
+            Ok(c) => all.extend_from_slice(c),
+            Err(_) => break,
+        }
+    }
+    if serde_json::from_slice::<Vec<super::FileEntry>>(&all).is_ok() {
+        return Err(super::save::file_error(
+            Path::new(path),
+            &std::io::Error::from(std::io::ErrorKind::IsADirectory),
+        ));
+    }
+    Ok(futures_util::stream::iter(chunks).boxed())
 }
 
 /// The start of `Content-Range: bytes <start>-<end>/<size>`.

@@ -7,6 +7,7 @@ mod save;
 mod upload;
 
 pub use download::Download;
+pub use path::download_destination;
 pub(crate) use path::encode_path;
 pub use records::{FileEntry, UploadResult};
 

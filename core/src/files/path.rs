@@ -50,6 +50,29 @@ pub(crate) fn encode_path(path: &str, allow_trailing_slash: bool) -> Result<Stri
     Ok(format!("{}{slash}", segments.join("/")))
 }
 
+/// Where a download of the workspace file `remote` goes: `dest` itself, or inside it when it
+/// is a directory (or ends with a separator), under the remote file's name; without `dest`,
+/// that name in the current directory.
+pub fn download_destination(remote: &str, dest: Option<&std::path::Path>) -> std::path::PathBuf {
+    let name = std::path::Path::new(remote)
+        .file_name()
+        .map(std::path::PathBuf::from)
+        .unwrap_or_default();
+    match dest {
+        None => name,
+        Some(d)
+            if d.is_dir()
+                || d.as_os_str()
+                    .to_string_lossy()
+                    .ends_with(std::path::MAIN_SEPARATOR)
+                || d.as_os_str().to_string_lossy().ends_with('/') =>
+        {
+            d.join(name)
+        }
+        Some(d) => d.to_path_buf(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -63,8 +63,11 @@ impl Download {
         mut progress: impl FnMut(u64, Option<u64>),
         writes: Writes,
     ) -> Result<u64> {
-        let (tmp, file) = temp_file(dest, writes).await?;
+        let target = Target::of(dest)?;
+        let (tmp, file) = temp_file(&target, writes).await?;
         let mut guard = TempFile(Some(tmp.clone()));
+        // Write failures name the caller's path, not the temporary file.
+        let failed = |e: std::io::Error| file_error(dest, &e);
         let total = self.content_length;
         let step = total.map_or(PROGRESS_BYTES, |t| (t / 100).max(PROGRESS_BYTES));
         progress(0, total);
@@ -78,7 +81,7 @@ impl Download {
             done += chunk.len() as u64;
             held.push(chunk);
             while let Some(batch) = held.take_full() {
-                sink.write(batch).await.map_err(|e| file_error(&tmp, &e))?;
+                sink.write(batch).await.map_err(failed)?;
             }
             if done > told && (done - told >= step || told_at.elapsed() >= PROGRESS_EVERY) {
                 progress(done, total);
@@ -86,10 +89,8 @@ impl Download {
                 told_at = tokio::time::Instant::now();
             }
         }
-        sink.write(held.take_rest())
-            .await
-            .map_err(|e| file_error(&tmp, &e))?;
-        sink.finish().await.map_err(|e| file_error(&tmp, &e))?;
+        sink.write(held.take_rest()).await.map_err(failed)?;
+        sink.finish().await.map_err(failed)?;
         if let Some(total) = total.filter(|t| *t != done) {
             return Err(Error::Connection {
                 reason: format!("download ended after {done} of {total} bytes"),
@@ -103,16 +104,68 @@ impl Download {
             // called back once started.
             tokio::task::yield_now().await;
         }
+        if let Some(mode) = &target.keep {
+            std::fs::set_permissions(&tmp, mode.clone()).map_err(failed)?;
+        }
         // The rename makes the file appear whole or not at all. No fsync: like curl, httpx and
         // requests, durability across a power loss is left to the caller.
         match writes {
-            Writes::Inline => std::fs::rename(&tmp, dest),
-            Writes::Thread => tokio::fs::rename(&tmp, dest).await,
+            Writes::Inline => std::fs::rename(&tmp, &target.path),
+            Writes::Thread => tokio::fs::rename(&tmp, &target.path).await,
         }
-        .map_err(|e| file_error(dest, &e))?;
+        .map_err(failed)?;
         guard.0 = None;
         Ok(done)
     }
+}
+
+/// Where a download lands, checked the way writing to the path directly would be.
+struct Target {
+    /// The file replaced: the destination, or what it links to.
+    path: PathBuf,
+    /// The permissions of the file replaced, kept on the new one.
+    keep: Option<std::fs::Permissions>,
+}
+
+impl Target {
+    /// A symlink is written through (its target replaced, the link kept); an existing file
+    /// must be writable (a read-only one is refused, not replaced) and keeps its mode; a
+    /// directory is refused.
+    fn of(dest: &Path) -> Result<Self> {
+        let path = match std::fs::symlink_metadata(dest) {
+            Ok(m) if m.file_type().is_symlink() => {
+                std::fs::canonicalize(dest).or_else(|_| link_target(dest))?
+            }
+            _ => dest.to_path_buf(),
+        };
+        let keep = match std::fs::metadata(&path) {
+            Ok(m) if m.is_dir() => {
+                return Err(file_error(
+                    dest,
+                    &std::io::Error::from(std::io::ErrorKind::IsADirectory),
+                ));
+            }
+            Ok(m) => {
+                // Opening for writing (no truncation) is the writability test the OS applies.
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .map_err(|e| file_error(dest, &e))?;
+                Some(m.permissions())
+            }
+            Err(_) => None,
+        };
+        Ok(Self { path, keep })
+    }
+}
+
+/// The target of a dangling symlink, relative to the link's directory.
+fn link_target(link: &Path) -> Result<PathBuf> {
+    let target = std::fs::read_link(link).map_err(|e| file_error(link, &e))?;
+    Ok(match link.parent() {
+        Some(dir) if target.is_relative() => dir.join(target),
+        _ => target,
+    })
 }
 
 /// Who writes a download to its file.
@@ -124,8 +177,9 @@ enum Writes {
     Inline,
 }
 
-/// Creates the temporary file next to `dest` (never an existing one).
-async fn temp_file(dest: &Path, writes: Writes) -> Result<(PathBuf, std::fs::File)> {
+/// Creates the temporary file next to the file it will replace (never an existing one).
+async fn temp_file(target: &Target, writes: Writes) -> Result<(PathBuf, std::fs::File)> {
+    let dest = &target.path;
     let name = dest.file_name().ok_or_else(|| Error::InvalidInput {
         field: "dest",
         reason: "names no file".into(),
@@ -150,7 +204,8 @@ async fn temp_file(dest: &Path, writes: Writes) -> Result<(PathBuf, std::fs::Fil
             Err(e) => Err(e),
         },
     }
-    .map_err(|e| file_error(&tmp, &e))?;
+    // Named after the destination: a missing directory is the caller's path missing.
+    .map_err(|e| file_error(dest, &e))?;
     Ok((tmp, file))
 }
 
@@ -328,10 +383,14 @@ impl Drop for TempFile {
     }
 }
 
+/// The error of a local file operation on `path` (the caller's path, never a temporary one).
 pub(crate) fn file_error(path: &Path, e: &std::io::Error) -> Error {
+    let text = e.to_string();
     Error::File {
         path: path.display().to_string(),
-        reason: e.to_string(),
+        reason: text.split(" (os error").next().unwrap_or(&text).to_owned(),
+        kind: e.kind(),
+        errno: e.raw_os_error(),
     }
 }
 

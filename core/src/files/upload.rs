@@ -156,7 +156,8 @@ impl PokeeClient {
         let body = Body::Stream(Arc::new(upload));
         let opts = CallOptions {
             timeouts: Some(self.transfer_timeouts()),
-            ..CallOptions::default()
+            max_retries: self.opts.max_retries,
+            idempotency_key: None,
         };
         self.call_json_with(
             self.request(Method::PUT, url, body, Idempotency::Safe),

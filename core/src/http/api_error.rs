@@ -16,6 +16,16 @@ pub(crate) enum Flavor {
     Pokee,
 }
 
+impl Flavor {
+    /// The API's name in messages.
+    pub(crate) fn api(self) -> &'static str {
+        match self {
+            Self::Poke => "Poke API",
+            Self::Pokee => "Pokee API",
+        }
+    }
+}
+
 pub(crate) fn build(
     flavor: Flavor,
     status: u16,

@@ -120,12 +120,15 @@ impl Http {
     /// Sends `req` and returns its JSON body, retrying as the policy allows.
     pub async fn json(&self, req: &Request<'_>, opts: &CallOptions) -> Result<JsonResponse> {
         let cap = self.config.max_response_bytes;
-        self.execute(req, opts, |resp, _slot| async move {
+        let api = req.flavor.api();
+        self.execute(req, opts, |mut resp, _slot| async move {
             let status = resp.status().as_u16();
             let request_id = header(&resp, "x-request-id");
+            let headers = std::mem::take(resp.headers_mut());
             let body = read_capped(resp, cap).await?;
             serde_json::from_slice::<serde::de::IgnoredAny>(&body).map_err(|e| Error::Decode {
-                what: "JSON",
+                api,
+                what: "JSON".into(),
                 detail: e.to_string(),
                 status,
             })?;
@@ -133,6 +136,8 @@ impl Http {
                 status,
                 body,
                 request_id,
+                api,
+                headers,
             })
         })
         .await

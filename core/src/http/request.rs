@@ -66,15 +66,75 @@ pub struct JsonResponse {
     pub body: Bytes,
     /// The `x-request-id` header.
     pub request_id: Option<String>,
+    /// Which API answered, for error messages.
+    pub(crate) api: &'static str,
+    /// The response headers (moved out of the response, not copied).
+    pub(crate) headers: reqwest::header::HeaderMap,
 }
 
 impl JsonResponse {
+    /// A reply of the Poke API with this status and JSON body.
+    pub fn new(status: u16, body: Bytes, request_id: Option<String>) -> Self {
+        Self {
+            status,
+            body,
+            request_id,
+            api: Flavor::Poke.api(),
+            headers: reqwest::header::HeaderMap::new(),
+        }
+    }
+
+    /// The response headers, names lower-cased (values that are not text are left out).
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.headers
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)))
+    }
+
     /// Decodes the body into `T`.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
         serde_json::from_slice(&self.body).map_err(|e| Error::Decode {
-            what: std::any::type_name::<T>(),
+            api: self.api,
+            what: short_type_name::<T>(),
             detail: e.to_string(),
             status: self.status,
         })
+    }
+}
+
+/// `T`'s name without module paths (`SessionRecord`, `Vec<FileEntry>`), for messages.
+fn short_type_name<T>() -> String {
+    let full = std::any::type_name::<T>();
+    let mut out = String::with_capacity(full.len());
+    let mut ident = String::new();
+    let mut chars = full.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == ':' && chars.peek() == Some(&':') {
+            chars.next();
+            ident.clear();
+        } else if c.is_alphanumeric() || c == '_' {
+            ident.push(c);
+        } else {
+            out.push_str(&ident);
+            ident.clear();
+            out.push(c);
+        }
+    }
+    out.push_str(&ident);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn type_names_lose_their_paths() {
+        assert_eq!(
+            super::short_type_name::<crate::SessionRecord>(),
+            "SessionRecord"
+        );
+        assert_eq!(
+            super::short_type_name::<Vec<crate::FileEntry>>(),
+            "Vec<FileEntry>"
+        );
     }
 }

@@ -26,6 +26,8 @@ const MISSING_URL: &str = "No Pokee API URL found. Pass base_url= or set POKEE_A
 #[derive(Clone)]
 pub struct PokeeClient {
     pub(crate) inner: Arc<Inner>,
+    /// The options of every call made through this handle ([`PokeeClient::with_options`]).
+    pub(crate) opts: CallOptions,
 }
 
 pub(crate) struct Inner {
@@ -111,6 +113,7 @@ impl PokeeClientBuilder {
                 transfer_read_idle: self.transfer_read_idle,
                 resume: self.resume,
             }),
+            opts: CallOptions::default(),
         })
     }
 }
@@ -170,6 +173,21 @@ impl PokeeClient {
         self.inner.http.close();
     }
 
+    /// The same client (sharing its connections) whose calls all use `opts`: time bounds,
+    /// retries, an idempotency key. `client.with_options(opts).get_session(id)` is a call with
+    /// per-call options.
+    pub fn with_options(&self, opts: CallOptions) -> PokeeClient {
+        PokeeClient {
+            inner: self.inner.clone(),
+            opts,
+        }
+    }
+
+    /// The options of this handle's calls.
+    pub fn options(&self) -> &CallOptions {
+        &self.opts
+    }
+
     /// The resolved base URL, without trailing slash.
     pub fn base_url(&self) -> &str {
         &self.inner.http.config.base_url
@@ -197,6 +215,7 @@ impl PokeeClient {
                 transfer_read_idle: self.inner.transfer_read_idle,
                 resume: self.inner.resume,
             }),
+            opts: self.opts.clone(),
         })
     }
 
@@ -206,6 +225,9 @@ impl PokeeClient {
 
     /// The bounds of a file transfer: no total, the transfer idle bound on reads and writes.
     pub(crate) fn transfer_timeouts(&self) -> crate::http::Timeouts {
+        if let Some(t) = self.opts.timeouts {
+            return t;
+        }
         let idle = self.inner.transfer_read_idle;
         self.config()
             .timeouts
@@ -237,7 +259,7 @@ impl PokeeClient {
     }
 
     pub(crate) async fn call_json<T: DeserializeOwned>(&self, req: Request<'_>) -> Result<T> {
-        self.call_json_with(req, &CallOptions::default()).await
+        self.call_json_with(req, &self.opts).await
     }
 
     pub(crate) async fn call_json_with<T: DeserializeOwned>(
@@ -251,9 +273,7 @@ impl PokeeClient {
     pub(crate) async fn call_empty(&self, req: Request<'_>) -> Result<()> {
         self.inner
             .http
-            .execute(&req, &CallOptions::default(), |_resp, _slot| async {
-                Ok(())
-            })
+            .execute(&req, &self.opts, |_resp, _slot| async { Ok(()) })
             .await
     }
 

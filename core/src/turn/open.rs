@@ -44,7 +44,7 @@ pub(crate) trait Reconnect: Send + Sync {
 impl PokeeClient {
     /// Runs a turn and streams its events, resuming automatically after a drop.
     pub async fn send_message(&self, session_id: &str, message: &str) -> Result<TurnStream> {
-        self.send_message_with(session_id, message, &MessageOptions::default())
+        self.send_message_with(session_id, message, &self.opts.clone())
             .await
     }
 
@@ -131,7 +131,7 @@ impl PokeeClient {
 
     /// Asks the server to cancel a turn; the partial turn is not billed.
     pub async fn cancel(&self, session_id: &str, response_id: &str) -> Result<CancelResult> {
-        self.cancel_with(session_id, response_id, &CallOptions::default())
+        self.cancel_with(session_id, response_id, &self.opts.clone())
             .await
     }
 
@@ -248,7 +248,8 @@ impl PokeeClient {
                     let raw = read_capped(resp, max_bytes).await?;
                     let mut notice: ReplayNotice =
                         serde_json::from_slice(&raw).map_err(|e| Error::Decode {
-                            what: "ReplayNotice",
+                            api: "Pokee API",
+                            what: "ReplayNotice".into(),
                             detail: e.to_string(),
                             status,
                         })?;

@@ -22,7 +22,8 @@ fn display_is_the_core_text_for_every_local_variant() {
         ),
         (
             poke::Error::Decode {
-                what: "JSON",
+                api: "Poke API",
+                what: "JSON".into(),
                 detail: "expected value".into(),
                 status: 200,
             },
@@ -49,12 +50,15 @@ fn display_is_the_core_text_for_every_local_variant() {
                 reason: "gone".into(),
                 last_event_id: Some("7".into()),
             },
-            "stream interrupted after event Some(\"7\"): gone",
+            // The Rust debug form (`Some("7")`) was a bug in the message (issue 15).
+            "stream interrupted after event 7: gone",
         ),
         (
             poke::Error::File {
                 path: "/x".into(),
                 reason: "denied".into(),
+                kind: std::io::ErrorKind::PermissionDenied,
+                errno: None,
             },
             "file error on /x: denied",
         ),

@@ -1,0 +1,670 @@
+"""``Pokee`` and ``AsyncPokee``: the Pokee Enterprise sessions API, blocking or as coroutines.
+
+Every call is made by the compiled core (``poke._poke._PokeeCore``), which returns a prepared
+call: the blocking classes ``.wait()`` on it, the asyncio ones await it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Union, final
+
+from . import _poke
+from ._poke import (
+    BulkDeleteResult,
+    CancelResult,
+    FileEntry,
+    SessionRecord,
+    ToolResultAck,
+    UploadResult,
+    Usage,
+)
+from ._timeout import Timeout
+
+if TYPE_CHECKING:
+    import datetime
+    import os
+    import pathlib
+
+    from typing_extensions import Self
+
+__all__ = [
+    "AsyncFiles",
+    "AsyncPokee",
+    "AsyncSession",
+    "AsyncSessions",
+    "AsyncTurn",
+    "Files",
+    "Pokee",
+    "Session",
+    "Sessions",
+    "Turn",
+]
+
+TimeoutArg = Union[float, int, Timeout, "datetime.timedelta", None]
+Seconds = Union[float, int, "datetime.timedelta"]
+PathArg = Union[str, "os.PathLike[str]"]
+Source = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]"]
+ByteProgress = Callable[[int, Optional[int]], Any]
+
+
+def _unclosed(client: Any) -> None:
+    core = getattr(client, "_core", None)
+    if core is not None and not client._closed:
+        warnings.warn(
+            f"unclosed {type(client).__name__} client: call close() or use it as a context manager",
+            ResourceWarning,
+            stacklevel=2,
+        )
+        client.close()
+
+
+def _no_pickle(obj: Any) -> Any:
+    raise TypeError(
+        f"{type(obj).__name__} objects cannot be pickled: they hold a live client;"
+        " create a client in each process"
+    )
+
+
+# --- turns
+
+
+@final
+class Turn(_poke.Turn):
+    """Events of one turn: iterate it (``for event in turn``), best inside ``with turn:``.
+
+    Ends after ``message.completed`` / ``message.error`` / ``message.cancelled``; a dropped
+    connection is resumed from ``Last-Event-ID`` and each event arrives once, in order.
+    """
+
+    def cancel(self) -> CancelResult:
+        """Asks the server to cancel the turn; the events then end with ``message.cancelled``."""
+        return self._cancel().wait()
+
+    __reduce__ = _no_pickle
+
+
+@final
+class AsyncTurn(_poke.AsyncTurn):
+    """Events of one turn for asyncio: ``async for event in turn``, best inside
+    ``async with turn:``. A read cancelled while it waits loses no event."""
+
+    async def cancel(self) -> CancelResult:
+        """Asks the server to cancel the turn; the events then end with ``message.cancelled``."""
+        return await self._cancel()
+
+    async def aclose(self) -> None:
+        """Stops reading (the turn goes on server-side)."""
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+    __reduce__ = _no_pickle
+
+
+# --- files
+
+
+class _FilesBase:
+    def __init__(self, client: Any, session_id: str) -> None:
+        # The client, not its core: while a session or its files are in use, the client
+        # stays alive (and open).
+        self._client = client
+        self.session_id = session_id
+
+    @property
+    def _core(self) -> Any:
+        return self._client._core
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(session_id={self.session_id!r})"
+
+    __reduce__ = _no_pickle
+
+
+@final
+class Files(_FilesBase):
+    """``session.files``: the workspace files, as seen through the session's scope."""
+
+    def list(
+        self,
+        path: Optional[str] = None,
+        *,
+        timeout: TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> List[FileEntry]:
+        """One directory of the workspace (the root when ``path`` is None)."""
+        return self._core.list_files(self.session_id, path, timeout, max_retries).wait()
+
+    def download(
+        self,
+        path: str,
+        dest: Optional[PathArg] = None,
+        *,
+        on_progress: Optional[ByteProgress] = None,
+        timeout: TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> pathlib.Path:
+        """Saves a file to ``dest`` (a file, or a directory to put it in; default: its name in
+        the current directory) and returns that path. A failure never leaves a partial file."""
+        call = self._core.download(self.session_id, path, dest, on_progress, timeout, max_retries)
+        return call.wait()
+
+    def read(
+        self,
+        path: str,
+        *,
+        start: Optional[int] = None,
+        end: Optional[int] = None,
+        timeout: TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> bytes:
+        """A file's bytes, or bytes ``start..=end`` of it (HTTP ``Range`` semantics)."""
+        return self._core.read(self.session_id, path, start, end, timeout, max_retries).wait()
+
+    def upload(
+        self,
+        path: str,
+        src: Source,
+        *,
+        on_progress: Optional[ByteProgress] = None,
+        timeout: TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> UploadResult:
+        """Uploads bytes or a local file (streamed) to ``path``, replacing any file there."""
+        call = self._core.upload(self.session_id, path, src, on_progress, timeout, max_retries)
+        return call.wait()
+
+    def delete(
+        self, path: str, *, timeout: TimeoutArg = None, max_retries: Optional[int] = None
+    ) -> None:
+        """Deletes a file."""
+        return self._core.delete_file(self.session_id, path, timeout, max_retries).wait()
+
+
+@final
+class AsyncFiles(_FilesBase):
+    """``session.files`` of ``AsyncPokee``: the methods of ``Files`` as coroutines."""
+
+    async def list(
+        self,
+        path: Optional[str] = None,
+        *,
+        timeout: TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> List[FileEntry]:
+        """One directory of the workspace (the root when ``path`` is None)."""
+        return await self._core.list_files(self.session_id, path, timeout, max_retries)
+
+    async def download(
+        self,
+        path: str,
+        dest: Optional[PathArg] = None,
+        *,
+        on_progress: Optional[ByteProgress] = None,
+        timeout: TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> pathlib.Path:
+        """Saves a file to ``dest`` and returns that path (see ``Files.download``); the file is
+        written by a thread of its own, off the event loop."""
+        return await self._core.download(
+            self.session_id, path, dest, on_progress, timeout, max_retries
+        )
+
+    async def read(
+        self,
+        path: str,
+        *,
+        start: Optional[int] = None,
+        end: Optional[int] = None,
+        timeout: TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> bytes:
+        """A file's bytes, or bytes ``start..=end`` of it."""
+        return await self._core.read(self.session_id, path, start, end, timeout, max_retries)
+
+    async def upload(
+        self,
+        path: str,
+        src: Source,
+        *,
+        on_progress: Optional[ByteProgress] = None,
+        timeout: TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> UploadResult:
+        """Uploads bytes or a local file (streamed) to ``path``."""
+        return await self._core.upload(
+            self.session_id, path, src, on_progress, timeout, max_retries
+        )
+
+    async def delete(
+        self, path: str, *, timeout: TimeoutArg = None, max_retries: Optional[int] = None
+    ) -> None:
+        """Deletes a file."""
+        return await self._core.delete_file(self.session_id, path, timeout, max_retries)
+
+
+# --- sessions
+
+
+class _SessionBase:
+    def __init__(self, client: Any, record: SessionRecord) -> None:
+        self._client = client
+        self._record = record
+
+    @property
+    def _core(self) -> Any:
+        return self._client._core
+
+    @property
+    def id(self) -> str:
+        """The session id."""
+        return self._record.id
+
+    @property
+    def record(self) -> SessionRecord:
+        """The session record as last read (by create, get, list, refresh or wait)."""
+        return self._record
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(id={self.id!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.id == self.id  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.id))
+
+    __reduce__ = _no_pickle
+
+
+@final
+class Session(_SessionBase):
+    """One session: send messages, wait, manage its files."""
+
+    @property
+    def files(self) -> Files:
+        """The session's workspace files."""
+        return Files(self._client, self.id)
+
+    def refresh(
+        self, *, timeout: TimeoutArg = None, max_retries: Optional[int] = None
+    ) -> SessionRecord:
+        """Reads the record again; also updates ``record``."""
+        self._record = self._core.get_session(self.id, timeout, max_retries).wait()
+        return self._record
+
+    def delete(self, *, timeout: TimeoutArg = None, max_retries: Optional[int] = None) -> None:
+        """Destroys the session; its workspace files stay."""
+        return self._core.delete_session(self.id, timeout, max_retries).wait()
+
+    def send(
+        self,
+        message: str,
+        *,
+        idempotency_key: Optional[str] = None,
+        timeout: TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> Turn:
+        """Starts a turn and returns its events; dropped connections resume by themselves."""
+        core = self._core.send(self.id, message, idempotency_key, timeout, max_retries).wait()
+        return Turn(core)
+
+    def resume(
+        self,
+        response_id: str,
+        last_event_id: Optional[str] = None,
+        *,
+        timeout: TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> Turn:
+        """Reopens a turn's events after ``last_event_id`` (from the start when None)."""
+        call = self._core.resume(self.id, response_id, last_event_id, timeout, max_retries)
+        return Turn(call.wait())
+
+    def cancel(
+        self, response_id: str, *, timeout: TimeoutArg = None, max_retries: Optional[int] = None
+    ) -> CancelResult:
+        """Asks the server to cancel the turn ``response_id``."""
+        return self._core.cancel(self.id, response_id, timeout, max_retries).wait()
+
+    def submit_tool_result(
+        self,
+        call_id: str,
+        output: Any,
+        *,
+        timeout: TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> ToolResultAck:
+        """Answers a ``tool_call.requested`` event."""
+        return self._core.submit_tool_result(self.id, call_id, output, timeout, max_retries).wait()
+
+    def wait(
+        self,
+        *,
+        timeout: Optional[Seconds] = None,
+        poll_interval: Optional[Seconds] = None,
+        max_interval: Optional[Seconds] = None,
+        on_progress: Optional[Callable[[SessionRecord], Any]] = None,
+    ) -> SessionRecord:
+        """Polls until the session is not busy and returns that record; ``on_progress`` gets
+        the first record and every one that changed. ``timeout`` bounds the whole wait
+        (``WaitTimeoutError``, also a ``TimeoutError``)."""
+        call = self._core.wait(self.id, timeout, poll_interval, max_interval, on_progress)
+        self._record = call.wait()
+        return self._record
+
+
+@final
+class AsyncSession(_SessionBase):
+    """One session of ``AsyncPokee``: the methods of ``Session`` as coroutines."""
+
+    @property
+    def files(self) -> AsyncFiles:
+        """The session's workspace files."""
+        return AsyncFiles(self._client, self.id)
+
+    async def refresh(
+        self, *, timeout: TimeoutArg = None, max_retries: Optional[int] = None
+    ) -> SessionRecord:
+        """Reads the record again; also updates ``record``."""
+        self._record = await self._core.get_session(self.id, timeout, max_retries)
+        return self._record
+
+    async def delete(
+        self, *, timeout: TimeoutArg = None, max_retries: Optional[int] = None
+    ) -> None:
+        """Destroys the session; its workspace files stay."""
+        return await self._core.delete_session(self.id, timeout, max_retries)
+
+    async def send(
+        self,
+        message: str,
+        *,
+        idempotency_key: Optional[str] = None,
+        timeout: TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> AsyncTurn:
+        """Starts a turn and returns its events; dropped connections resume by themselves."""
+        core = await self._core.send(self.id, message, idempotency_key, timeout, max_retries)
+        return AsyncTurn(core)
+
+    async def resume(
+        self,
+        response_id: str,
+        last_event_id: Optional[str] = None,
+        *,
+        timeout: TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> AsyncTurn:
+        """Reopens a turn's events after ``last_event_id`` (from the start when None)."""
+        core = await self._core.resume(self.id, response_id, last_event_id, timeout, max_retries)
+        return AsyncTurn(core)
+
+    async def cancel(
+        self, response_id: str, *, timeout: TimeoutArg = None, max_retries: Optional[int] = None
+    ) -> CancelResult:
+        """Asks the server to cancel the turn ``response_id``."""
+        return await self._core.cancel(self.id, response_id, timeout, max_retries)
+
+    async def submit_tool_result(
+        self,
+        call_id: str,
+        output: Any,
+        *,
+        timeout: TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> ToolResultAck:
+        """Answers a ``tool_call.requested`` event."""
+        return await self._core.submit_tool_result(self.id, call_id, output, timeout, max_retries)
+
+    async def wait(
+        self,
+        *,
+        timeout: Optional[Seconds] = None,
+        poll_interval: Optional[Seconds] = None,
+        max_interval: Optional[Seconds] = None,
+        on_progress: Optional[Callable[[SessionRecord], Any]] = None,
+    ) -> SessionRecord:
+        """Polls until the session is not busy (see ``Session.wait``); ``on_progress`` runs on
+        the event loop's thread."""
+        call = self._core.wait(self.id, timeout, poll_interval, max_interval, on_progress)
+        self._record = await call
+        return self._record
+
+
+@final
+class Sessions:
+    """``client.sessions``: create, get, list and delete sessions."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    @property
+    def _core(self) -> Any:
+        return self._client._core
+
+    def create(
+        self,
+        *,
+        persistent: Optional[bool] = None,
+        ttl: Optional[Seconds] = None,
+        metadata: Optional[Dict[str, Any]] = None,
+        file_access: Optional[Dict[str, List[str]]] = None,
+        model: Optional[str] = None,
+        tools: Optional[List[Dict[str, Any]]] = None,
+        timeout: TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> Session:
+        """Creates a session; every argument is optional (server defaults otherwise)."""
+        call = self._core.create_session(
+            persistent, ttl, metadata, file_access, model, tools, timeout, max_retries
+        )
+        return Session(self._client, call.wait())
+
+    def get(
+        self, session_id: str, *, timeout: TimeoutArg = None, max_retries: Optional[int] = None
+    ) -> Session:
+        """The session with this id (404 → ``NotFoundError``)."""
+        return Session(
+            self._client, self._core.get_session(session_id, timeout, max_retries).wait()
+        )
+
+    def list(
+        self, *, timeout: TimeoutArg = None, max_retries: Optional[int] = None
+    ) -> List[Session]:
+        """Every live session of the tenant."""
+        records = self._core.list_sessions(timeout, max_retries).wait()
+        return [Session(self._client, r) for r in records]
+
+    def delete(
+        self, session_id: str, *, timeout: TimeoutArg = None, max_retries: Optional[int] = None
+    ) -> None:
+        """Destroys a session; its workspace files stay."""
+        return self._core.delete_session(session_id, timeout, max_retries).wait()
+
+    def delete_many(
+        self,
+        *,
+        status: Optional[str] = None,
+        older_than: Union[Seconds, str, None] = None,
+        timeout: TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> BulkDeleteResult:
+        """Destroys every session matching both filters (none: every session)."""
+        return self._core.delete_sessions(status, older_than, timeout, max_retries).wait()
+
+    def __repr__(self) -> str:
+        return f"Sessions(base_url={self._core.base_url!r})"
+
+    __reduce__ = _no_pickle
+
+
+@final
+class AsyncSessions:
+    """``client.sessions`` of ``AsyncPokee``: the methods of ``Sessions`` as coroutines."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    @property
+    def _core(self) -> Any:
+        return self._client._core
+
+    async def create(
+        self,
+        *,
+        persistent: Optional[bool] = None,
+        ttl: Optional[Seconds] = None,
+        metadata: Optional[Dict[str, Any]] = None,
+        file_access: Optional[Dict[str, List[str]]] = None,
+        model: Optional[str] = None,
+        tools: Optional[List[Dict[str, Any]]] = None,
+        timeout: TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> AsyncSession:
+        """Creates a session; every argument is optional (server defaults otherwise)."""
+        call = self._core.create_session(
+            persistent, ttl, metadata, file_access, model, tools, timeout, max_retries
+        )
+        return AsyncSession(self._client, await call)
+
+    async def get(
+        self, session_id: str, *, timeout: TimeoutArg = None, max_retries: Optional[int] = None
+    ) -> AsyncSession:
+        """The session with this id (404 → ``NotFoundError``)."""
+        return AsyncSession(
+            self._client, await self._core.get_session(session_id, timeout, max_retries)
+        )
+
+    async def list(
+        self, *, timeout: TimeoutArg = None, max_retries: Optional[int] = None
+    ) -> List[AsyncSession]:
+        """Every live session of the tenant."""
+        records = await self._core.list_sessions(timeout, max_retries)
+        return [AsyncSession(self._client, r) for r in records]
+
+    async def delete(
+        self, session_id: str, *, timeout: TimeoutArg = None, max_retries: Optional[int] = None
+    ) -> None:
+        """Destroys a session; its workspace files stay."""
+        return await self._core.delete_session(session_id, timeout, max_retries)
+
+    async def delete_many(
+        self,
+        *,
+        status: Optional[str] = None,
+        older_than: Union[Seconds, str, None] = None,
+        timeout: TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> BulkDeleteResult:
+        """Destroys every session matching both filters (none: every session)."""
+        return await self._core.delete_sessions(status, older_than, timeout, max_retries)
+
+    def __repr__(self) -> str:
+        return f"AsyncSessions(base_url={self._core.base_url!r})"
+
+    __reduce__ = _no_pickle
+
+
+# --- clients
+
+
+class _ClientBase:
+    def __init__(
+        self,
+        *,
+        api_key: Optional[str] = None,
+        base_url: Optional[str] = None,
+        timeout: TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> None:
+        self._closed = False
+        self._core = _poke._PokeeCore(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The resolved base URL, without trailing slash."""
+        return self._core.base_url
+
+    def close(self) -> None:
+        """Closes the client: later calls raise ``PokeError``."""
+        self._closed = True
+        self._core.close()
+
+    def __del__(self) -> None:
+        _unclosed(self)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    __reduce__ = _no_pickle
+
+
+@final
+class Pokee(_ClientBase):
+    """Blocking client of the Pokee Enterprise sessions API.
+
+    ``Pokee(*, api_key=None, base_url=None, timeout=None, max_retries=None)``: the key from
+    the argument or ``POKEE_KEY``, the base URL from the argument or ``POKEE_API``.
+    """
+
+    @property
+    def sessions(self) -> Sessions:
+        """Sessions: ``create``, ``get``, ``list``, ``delete``, ``delete_many``."""
+        return Sessions(self)
+
+    def usage(self, *, timeout: TimeoutArg = None, max_retries: Optional[int] = None) -> Usage:
+        """Rate-limit usage and credit balance."""
+        return self._core.usage(timeout, max_retries).wait()
+
+    def health(
+        self, *, timeout: TimeoutArg = None, max_retries: Optional[int] = None
+    ) -> Dict[str, Any]:
+        """``GET /health`` (no auth): the server's answer as a dict."""
+        return self._core.health(timeout, max_retries).wait()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@final
+class AsyncPokee(_ClientBase):
+    """Asyncio client of the Pokee Enterprise sessions API: the methods of ``Pokee`` as
+    coroutines; nothing is sent until a call is awaited."""
+
+    @property
+    def sessions(self) -> AsyncSessions:
+        """Sessions: ``create``, ``get``, ``list``, ``delete``, ``delete_many``."""
+        return AsyncSessions(self)
+
+    async def usage(
+        self, *, timeout: TimeoutArg = None, max_retries: Optional[int] = None
+    ) -> Usage:
+        """Rate-limit usage and credit balance."""
+        return await self._core.usage(timeout, max_retries)
+
+    async def health(
+        self, *, timeout: TimeoutArg = None, max_retries: Optional[int] = None
+    ) -> Dict[str, Any]:
+        """``GET /health`` (no auth): the server's answer as a dict."""
+        return await self._core.health(timeout, max_retries)
+
+    async def aclose(self) -> None:
+        """Closes the client: later calls raise ``PokeError``."""
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
