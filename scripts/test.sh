@@ -23,6 +23,7 @@ run docs env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet -p poke -p p
 run rust cargo test --workspace --exclude poke-python --quiet
 run rust-examples bash -c 'cargo run -q -p poke --example quickstart && cargo run -q -p poke --example sessions'
 run python .venv/bin/python -m pytest -q python/tests
+run types bash -c '.venv/bin/python -m mypy.stubtest poke && .venv/bin/python -m mypy --strict examples/'
 run inspector-browser bash tests/inspector/run.sh
 run compat bash tests/compat/run.sh
 if [ -x bindings/run-foreign-tests.sh ]; then

@@ -140,6 +140,10 @@ class ResponseDecodeError(PokeError, json.JSONDecodeError):
         json.JSONDecodeError.__init__(self, message, "", 0)
         PokeError.__init__(self, message, status, **kw)
 
+    def __reduce__(self) -> Any:
+        # JSONDecodeError pickles as (msg, doc, pos); this class is made from its message.
+        return (type(self), (str(self.args[0]), self.status), self.__dict__)
+
 
 class ResponseTooLargeError(PokeError):
     """A reply larger than the configured cap."""
@@ -185,16 +189,25 @@ def _rebuild_file_error(cls: type, message: str, status: Optional[int], state: d
     return e
 
 
-def _file_error_class(base: type) -> type:
-    cls = type(f"PokeFile{base.__name__}", (PokeFileError, base), {"__doc__": PokeFileError.__doc__})
-    return cls
+class PokeFileNotFoundError(PokeFileError, FileNotFoundError):
+    """A ``PokeFileError`` that is also a ``FileNotFoundError``."""
 
 
-PokeFileNotFoundError = _file_error_class(FileNotFoundError)
-PokeFilePermissionError = _file_error_class(PermissionError)
-PokeFileIsADirectoryError = _file_error_class(IsADirectoryError)
-PokeFileNotADirectoryError = _file_error_class(NotADirectoryError)
-PokeFileFileExistsError = _file_error_class(FileExistsError)
+class PokeFilePermissionError(PokeFileError, PermissionError):
+    """A ``PokeFileError`` that is also a ``PermissionError``."""
+
+
+class PokeFileIsADirectoryError(PokeFileError, IsADirectoryError):
+    """A ``PokeFileError`` that is also an ``IsADirectoryError``."""
+
+
+class PokeFileNotADirectoryError(PokeFileError, NotADirectoryError):
+    """A ``PokeFileError`` that is also a ``NotADirectoryError``."""
+
+
+class PokeFileExistsError(PokeFileError, FileExistsError):
+    """A ``PokeFileError`` that is also a ``FileExistsError``."""
+
 
 _BY_ERRNO = {
     _errno.ENOENT: PokeFileNotFoundError,
@@ -203,7 +216,7 @@ _BY_ERRNO = {
     _errno.EROFS: PokeFilePermissionError,
     _errno.EISDIR: PokeFileIsADirectoryError,
     _errno.ENOTDIR: PokeFileNotADirectoryError,
-    _errno.EEXIST: PokeFileFileExistsError,
+    _errno.EEXIST: PokeFileExistsError,
 }
 
 #: errno for the kinds of failure the core reports without an OS code.
@@ -227,6 +240,8 @@ def _file_error(message: str, errno: Optional[int], kind: str, filename: str) ->
 
 # The classes are public under ``poke``: that is the module they report (for tracebacks,
 # ``repr`` of the class, and pickling, which finds them there).
-for _cls in [v for v in list(globals().values()) if isinstance(v, type) and issubclass(v, PokeError)]:
+for _cls in [
+    v for v in list(globals().values()) if isinstance(v, type) and issubclass(v, PokeError)
+]:
     _cls.__module__ = "poke"
 del _cls

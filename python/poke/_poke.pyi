@@ -1,39 +1,145 @@
-"""Type stubs of the compiled core (``poke._poke``)."""
+"""Type stubs of the compiled core (``poke._poke``); the public classes are in ``poke``."""
 
+import asyncio
 import datetime
 import os
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Union
+from collections.abc import Generator
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
 
-from typing_extensions import Self, TypeAlias
+from typing_extensions import Self, TypeAlias, disjoint_base, final
 
+from ._timeout import Timeout
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "AsyncTurn",
+    "BulkDeleteResult",
+    "Call",
+    "CallbackChain",
+    "CancelResult",
+    "Emulator",
+    "Event",
+    "FileEntry",
+    "RawResponse",
+    "ReplayNotice",
+    "SessionRecord",
+    "ToolResultAck",
+    "Turn",
+    "UploadResult",
+    "Usage",
+    "_AsyncPokeCore",
+    "_PokeCore",
+    "_PokeeCore",
+    "_RawAsyncPokeCore",
+    "_RawPoke",
+    "_TurnCore",
+    "__version__",
+    "_rebuild",
+    "_refresh_logging",
+    "callback_policy",
+    "extract_callback_context",
+    "load_credentials_token",
+    "resolve_api_key",
+    "resolve_base_url",
+    "set_callback_policy",
+]
 __version__: str
 DEFAULT_BASE_URL: str
 
-class Timeout:
-    """Time bounds in seconds: ``Timeout(total=60.0, *, connect=5.0, read=None)``."""
+_TimeoutArg: TypeAlias = Union[float, int, datetime.timedelta, Timeout, None]
+_Seconds: TypeAlias = Union[float, int, datetime.timedelta]
+_ByteProgress: TypeAlias = Callable[[int, Optional[int]], Any]
+_StrPath: TypeAlias = Union[str, "os.PathLike[str]"]
 
-    total: Optional[float]
-    connect: float
-    read: Optional[float]
-    def __init__(
-        self, total: Optional[float] = 60.0, *, connect: float = 5.0, read: Optional[float] = None
-    ) -> None: ...
+def _refresh_logging() -> None: ...
+def _rebuild(cls: Any, fields: Dict[str, Any]) -> Any: ...
 
-_TimeoutArg: TypeAlias = Union[float, int, Timeout, None]
+@final
+class RawResponse:
+    """A successful reply with its HTTP details (``with_raw_response``)."""
 
-class Poke:
-    """Blocking client of the Poke API; a drop-in for the official ``poke.Poke``."""
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def request_id(self) -> Optional[str]: ...
+    @property
+    def headers(self) -> Dict[str, str]: ...
+    @property
+    def text(self) -> str: ...
+    def parse(self) -> Dict[str, Any]: ...
 
-    def __init__(
+@final
+class _RawPoke:
+    def send_message(
         self,
+        message: Any,
+        *,
+        timeout: _TimeoutArg = None,
+        max_retries: Optional[int] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> RawResponse: ...
+    def create_webhook(
+        self,
+        *,
+        condition: Any,
+        action: Any,
+        timeout: _TimeoutArg = None,
+        max_retries: Optional[int] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> RawResponse: ...
+    def send_webhook(
+        self,
+        *,
+        webhook_url: str,
+        webhook_token: Optional[str],
+        data: Any,
+        timeout: _TimeoutArg = None,
+        max_retries: Optional[int] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> RawResponse: ...
+
+@final
+class _RawAsyncPokeCore:
+    def _send_message(
+        self,
+        message: Any,
+        *,
+        timeout: _TimeoutArg = None,
+        max_retries: Optional[int] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> asyncio.Future[RawResponse]: ...
+    def _create_webhook(
+        self,
+        *,
+        condition: Any,
+        action: Any,
+        timeout: _TimeoutArg = None,
+        max_retries: Optional[int] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> asyncio.Future[RawResponse]: ...
+    def _send_webhook(
+        self,
+        *,
+        webhook_url: str,
+        webhook_token: Optional[str],
+        data: Any,
+        timeout: _TimeoutArg = None,
+        max_retries: Optional[int] = None,
+        idempotency_key: Optional[str] = None,
+    ) -> asyncio.Future[RawResponse]: ...
+
+@disjoint_base
+class _PokeCore:
+    """The calls of ``poke.Poke``."""
+
+    def __new__(
+        cls,
         *,
         api_key: Optional[str] = None,
         base_url: Optional[str] = None,
         timeout: _TimeoutArg = None,
         max_retries: Optional[int] = None,
-    ) -> None: ...
+    ) -> Self: ...
     def send_message(
         self,
         message: Any,
@@ -64,32 +170,38 @@ class Poke:
         idempotency_key: Optional[str] = None,
     ) -> Dict[str, Any]:
         """Fires a webhook with ``data`` as the JSON body."""
+    def _raw_calls(self) -> _RawPoke: ...
     def _headers(self, token: Optional[str] = None) -> Dict[str, str]: ...
     @property
     def _api_key(self) -> str: ...
     @property
     def _base_url(self) -> str: ...
+    @property
+    def _closed(self) -> bool: ...
+    def close(self) -> None:
+        """Closes the client; later calls raise ``PokeError``."""
 
-class AsyncPoke:
-    """Asyncio client of the Poke API: the methods of ``Poke`` as coroutines."""
+@disjoint_base
+class _AsyncPokeCore:
+    """The calls of ``poke.AsyncPoke``, as asyncio futures."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         api_key: Optional[str] = None,
         base_url: Optional[str] = None,
         timeout: _TimeoutArg = None,
         max_retries: Optional[int] = None,
-    ) -> None: ...
-    async def send_message(
+    ) -> Self: ...
+    def _send_message(
         self,
         message: Any,
         *,
         timeout: _TimeoutArg = None,
         max_retries: Optional[int] = None,
         idempotency_key: Optional[str] = None,
-    ) -> Dict[str, Any]: ...
-    async def create_webhook(
+    ) -> asyncio.Future[Dict[str, Any]]: ...
+    def _create_webhook(
         self,
         *,
         condition: Any,
@@ -97,8 +209,8 @@ class AsyncPoke:
         timeout: _TimeoutArg = None,
         max_retries: Optional[int] = None,
         idempotency_key: Optional[str] = None,
-    ) -> Dict[str, Any]: ...
-    async def send_webhook(
+    ) -> asyncio.Future[Dict[str, Any]]: ...
+    def _send_webhook(
         self,
         *,
         webhook_url: str,
@@ -107,24 +219,37 @@ class AsyncPoke:
         timeout: _TimeoutArg = None,
         max_retries: Optional[int] = None,
         idempotency_key: Optional[str] = None,
-    ) -> Dict[str, Any]: ...
+    ) -> asyncio.Future[Dict[str, Any]]: ...
+    def _raw_calls(self) -> _RawAsyncPokeCore: ...
     def _headers(self, token: Optional[str] = None) -> Dict[str, str]: ...
     @property
     def _api_key(self) -> str: ...
     @property
     def _base_url(self) -> str: ...
+    @property
+    def _closed(self) -> bool: ...
+    def close(self) -> None:
+        """Closes the client; later calls raise ``PokeError``."""
 
+@final
+class Call:
+    """A prepared call: ``wait()`` runs it blocking, ``await`` runs it on the event loop."""
+
+    def wait(self) -> Any: ...
+    def __await__(self) -> Generator[Any, None, Any]: ...
+
+@final
 class Emulator:
     """The bundled emulator, running in-process on a loopback port."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
-        host: str = "127.0.0.1",
+        host: str = ...,
         port: int = 0,
         api_key: Optional[str] = None,
         tls: bool = False,
-    ) -> None: ...
+    ) -> Self: ...
     @property
     def tls_ca_pem(self) -> Optional[str]:
         """The throwaway CA (PEM) when serving HTTPS; trust it through ``SSL_CERT_FILE``."""
@@ -161,21 +286,40 @@ class Emulator:
     def reset(self) -> None: ...
     def shutdown(self) -> None: ...
     def __enter__(self) -> Emulator: ...
-    def __exit__(self, *exc: object) -> None: ...
+    def __exit__(self, _t: object, _v: object, _tb: object) -> None: ...
 
 def resolve_api_key(api_key: Optional[str] = None) -> str: ...
 def resolve_base_url(base_url: Optional[str] = None) -> str: ...
 def load_credentials_token() -> Optional[str]: ...
 
+# --- poke.mcp support
+
+@final
+class CallbackChain:
+    def __new__(cls, url: str, token: str) -> Self: ...
+    def send(self, content: Any, has_more: bool) -> asyncio.Future[Tuple[bool, Optional[str]]]: ...
+
+def set_callback_policy(
+    *,
+    max_attempts: Optional[int] = None,
+    max_total: Optional[float] = None,
+    default_backoff: Optional[float] = None,
+    max_retry_after: Optional[float] = None,
+    post_timeout: Optional[float] = None,
+) -> None: ...
+def callback_policy() -> Dict[str, Any]: ...
+def extract_callback_context(
+    pairs: List[Tuple[str, str]],
+) -> Optional[Tuple[Optional[str], Optional[str]]]: ...
+
 # --- Pokee Enterprise sessions API
 
-_Seconds: TypeAlias = Union[float, int, datetime.timedelta]
-_ByteProgress: TypeAlias = Callable[[int, Optional[int]], Any]
-_StrPath: TypeAlias = Union[str, "os.PathLike[str]"]
-
+@final
 class SessionRecord:
     """A session as the server reports it; frozen. ``to_dict()`` keeps unknown fields."""
 
+    def __new__(cls, **fields: Any) -> Self: ...
+    def __reduce__(self) -> Any: ...
     @property
     def id(self) -> str: ...
     @property
@@ -212,9 +356,19 @@ class SessionRecord:
         """One metadata value (e.g. ``"temasek_status"``), or ``default``."""
     def to_dict(self) -> Dict[str, Any]: ...
 
+@final
 class Event:
     """One event of a turn; frozen."""
 
+    def __new__(
+        cls,
+        *,
+        type: str,
+        data: Any = None,
+        id: Optional[str] = None,
+        raw: Optional[str] = None,
+    ) -> Self: ...
+    def __reduce__(self) -> Any: ...
     @property
     def id(self) -> Optional[str]:
         """The ``id:`` (sequence number as text); None in old-format streams."""
@@ -240,9 +394,12 @@ class Event:
     def to_dict(self) -> Dict[str, Any]:
         """``{"id", "type", "data"}``."""
 
+@final
 class FileEntry:
     """One entry of a directory listing."""
 
+    def __new__(cls, **fields: Any) -> Self: ...
+    def __reduce__(self) -> Any: ...
     @property
     def name(self) -> str:
         """The bare entry name, not a path."""
@@ -259,7 +416,10 @@ class FileEntry:
     def is_file(self) -> bool: ...
     def to_dict(self) -> Dict[str, Any]: ...
 
+@final
 class UploadResult:
+    def __new__(cls, **fields: Any) -> Self: ...
+    def __reduce__(self) -> Any: ...
     @property
     def path(self) -> str:
         """The normalised workspace-relative path written."""
@@ -269,7 +429,10 @@ class UploadResult:
     def modified(self) -> Optional[float]: ...
     def to_dict(self) -> Dict[str, Any]: ...
 
+@final
 class CancelResult:
+    def __new__(cls, **fields: Any) -> Self: ...
+    def __reduce__(self) -> Any: ...
     @property
     def response_id(self) -> Optional[str]: ...
     @property
@@ -281,21 +444,30 @@ class CancelResult:
     def is_already_complete(self) -> bool: ...
     def to_dict(self) -> Dict[str, Any]: ...
 
+@final
 class BulkDeleteResult:
+    def __new__(cls, **fields: Any) -> Self: ...
+    def __reduce__(self) -> Any: ...
     @property
     def deleted(self) -> int: ...
     def to_dict(self) -> Dict[str, Any]: ...
 
+@final
 class ToolResultAck:
+    def __new__(cls, **fields: Any) -> Self: ...
+    def __reduce__(self) -> Any: ...
     @property
     def call_id(self) -> Optional[str]: ...
     @property
     def status(self) -> str: ...
     def to_dict(self) -> Dict[str, Any]: ...
 
+@final
 class ReplayNotice:
     """An idempotent re-send of a turn whose events were evicted: no events follow."""
 
+    def __new__(cls, **fields: Any) -> Self: ...
+    def __reduce__(self) -> Any: ...
     @property
     def response_id(self) -> str: ...
     @property
@@ -304,7 +476,10 @@ class ReplayNotice:
     def note(self) -> Optional[str]: ...
     def to_dict(self) -> Dict[str, Any]: ...
 
+@final
 class Usage:
+    def __new__(cls, **fields: Any) -> Self: ...
+    def __reduce__(self) -> Any: ...
     @property
     def rate_limit(self) -> Optional[Dict[str, Any]]: ...
     @property
@@ -316,21 +491,16 @@ class Usage:
         """Every rate window of either shape, each with its ``bucket`` (None: flat shape)."""
     def to_dict(self) -> Dict[str, Any]: ...
 
-class Turn:
-    """The events of one turn. Iterate it (blocking, GIL released); it ends after the terminal
-    event. Dropped connections are resumed by themselves; each event is seen once, in order.
-    ``StreamInterruptedError`` (with ``last_event_id``) when resuming is impossible."""
+@final
+class _TurnCore:
+    """A turn as the sessions client returns it."""
 
-    def __iter__(self) -> Iterator[Event]: ...
-    def __next__(self) -> Event: ...
-    def __enter__(self) -> Self: ...
-    def __exit__(self, *exc: object) -> None:
-        """``close()``."""
+class _TurnBase:
     @property
     def response_id(self) -> Optional[str]: ...
     @property
     def last_event_id(self) -> Optional[str]:
-        """Id of the last event delivered, for ``session.resume(response_id, last_event_id)``."""
+        """The id of the last event delivered, for a manual ``session.resume(...)``."""
     @property
     def is_finished(self) -> bool: ...
     @property
@@ -340,219 +510,142 @@ class Turn:
     @property
     def replayed(self) -> Optional[ReplayNotice]: ...
     def close(self) -> None:
-        """Stops reading now (from any thread); the turn keeps running on the server."""
-    def cancel(self) -> CancelResult:
-        """Cancels the turn on the server; the events then end with ``message.cancelled``."""
+        """Stops reading now; the turn keeps running on the server."""
+    def _cancel(self) -> Call: ...
 
-class AsyncTurn:
-    """``Turn`` for asyncio: ``async for event in turn``, ``async with turn``. A read cancelled
-    while pending never loses an event: the next read returns it."""
+@disjoint_base
+class Turn(_TurnBase):
+    def __new__(cls, core: _TurnCore) -> Self: ...
+    def __iter__(self) -> Self: ...
+    def __next__(self) -> Event: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, _t: object, _v: object, _tb: object) -> None: ...
 
-    def __aiter__(self) -> AsyncIterator[Event]: ...
-    async def __anext__(self) -> Event: ...
-    async def __aenter__(self) -> Self: ...
-    async def __aexit__(self, *exc: object) -> None: ...
+@disjoint_base
+class AsyncTurn(_TurnBase):
+    def __new__(cls, core: _TurnCore) -> Self: ...
+    def __aiter__(self) -> Self: ...
+    def __anext__(self) -> asyncio.Future[Event]: ...
+
+@final
+class _PokeeCore:
+    def __new__(
+        cls,
+        *,
+        api_key: Optional[str] = None,
+        base_url: Optional[str] = None,
+        timeout: _TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> Self: ...
     @property
-    def response_id(self) -> Optional[str]: ...
-    @property
-    def last_event_id(self) -> Optional[str]: ...
-    @property
-    def is_finished(self) -> bool: ...
-    @property
-    def session_id(self) -> str: ...
-    @property
-    def idempotency_key(self) -> Optional[str]: ...
-    @property
-    def replayed(self) -> Optional[ReplayNotice]: ...
+    def base_url(self) -> str: ...
     def close(self) -> None: ...
-    async def aclose(self) -> None: ...
-    async def cancel(self) -> CancelResult: ...
-
-class Files:
-    """``session.files``: the workspace as the session's file scope shows it. Paths are
-    workspace-relative; bad ones (``..``, leading ``/``, ``//``, ...) raise
-    ``InvalidRequestError`` before anything is sent."""
-
-    def list(self, path: Optional[str] = None) -> List[FileEntry]: ...
-    def download(
+    def usage(self, timeout: _TimeoutArg = None, max_retries: Optional[int] = None) -> Call: ...
+    def health(self, timeout: _TimeoutArg = None, max_retries: Optional[int] = None) -> Call: ...
+    def create_session(
         self,
-        path: str,
-        dest: Optional[_StrPath] = None,
-        *,
-        on_progress: Optional[_ByteProgress] = None,
-    ) -> Path:
-        """Saves the file to ``dest`` (default: its name in the current directory), streamed,
-        through a temporary file renamed at the end: a failure never leaves a partial file
-        under ``dest``. ``on_progress(done, total)`` after each chunk; an exception it raises
-        aborts the download and propagates."""
-    def read(self, path: str, *, start: Optional[int] = None, end: Optional[int] = None) -> bytes:
-        """The file's bytes, or bytes ``start..=end`` (inclusive, HTTP ``Range``)."""
-    def upload(
+        persistent: Optional[bool],
+        ttl: Optional[_Seconds],
+        metadata: Any,
+        file_access: Any,
+        model: Optional[str],
+        tools: Any,
+        timeout: _TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> Call: ...
+    def get_session(
+        self, session_id: str, timeout: _TimeoutArg = None, max_retries: Optional[int] = None
+    ) -> Call: ...
+    def list_sessions(
+        self, timeout: _TimeoutArg = None, max_retries: Optional[int] = None
+    ) -> Call: ...
+    def delete_session(
+        self, session_id: str, timeout: _TimeoutArg = None, max_retries: Optional[int] = None
+    ) -> Call: ...
+    def delete_sessions(
         self,
-        path: str,
-        src: Union[bytes, bytearray, memoryview, _StrPath],
-        *,
-        on_progress: Optional[_ByteProgress] = None,
-    ) -> UploadResult:
-        """Uploads bytes, or a local file streamed from disk (``on_progress`` is called for
-        file sources)."""
-    def delete(self, path: str) -> None: ...
-
-class AsyncFiles:
-    async def list(self, path: Optional[str] = None) -> List[FileEntry]: ...
-    async def download(
+        status: Optional[str],
+        older_than: Union[_Seconds, str, None],
+        timeout: _TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> Call: ...
+    def send(
         self,
-        path: str,
-        dest: Optional[_StrPath] = None,
-        *,
-        on_progress: Optional[_ByteProgress] = None,
-    ) -> Path: ...
-    async def read(
-        self, path: str, *, start: Optional[int] = None, end: Optional[int] = None
-    ) -> bytes: ...
-    async def upload(
+        session_id: str,
+        message: str,
+        idempotency_key: Optional[str] = None,
+        timeout: _TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> Call: ...
+    def resume(
         self,
-        path: str,
-        src: Union[bytes, bytearray, memoryview, _StrPath],
-        *,
-        on_progress: Optional[_ByteProgress] = None,
-    ) -> UploadResult: ...
-    async def delete(self, path: str) -> None: ...
-
-class Session:
-    """One session. ``record`` is the record as last read (create, get, list, refresh, wait)."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def record(self) -> SessionRecord: ...
-    @property
-    def files(self) -> Files: ...
-    def refresh(self) -> SessionRecord: ...
-    def delete(self) -> None:
-        """Destroys the session; workspace files stay."""
-    def send(self, message: str, *, idempotency_key: Optional[str] = None) -> Turn:
-        """Starts a turn (returns once the server accepted it). 409 → ``ConflictError``."""
-    def resume(self, response_id: str, last_event_id: Optional[str] = None) -> Turn:
-        """Reopens a turn's events after ``last_event_id`` (from the start when None)."""
-    def cancel(self, response_id: str) -> CancelResult: ...
-    def submit_tool_result(self, call_id: str, output: Any) -> ToolResultAck:
-        """Answers a ``tool_call.requested`` event."""
+        session_id: str,
+        response_id: str,
+        last_event_id: Optional[str] = None,
+        timeout: _TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> Call: ...
+    def cancel(
+        self,
+        session_id: str,
+        response_id: str,
+        timeout: _TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> Call: ...
+    def submit_tool_result(
+        self,
+        session_id: str,
+        call_id: str,
+        output: Any,
+        timeout: _TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> Call: ...
     def wait(
         self,
-        *,
+        session_id: str,
         timeout: Optional[_Seconds] = None,
         poll_interval: Optional[_Seconds] = None,
         max_interval: Optional[_Seconds] = None,
         on_progress: Optional[Callable[[SessionRecord], Any]] = None,
-    ) -> SessionRecord:
-        """Polls until not busy (1 s, doubling to 10 s, back to 1 s on a change); returns that
-        record. ``on_progress`` gets the first record and each changed one; an exception it
-        raises stops the wait and propagates. ``timeout`` → ``APITimeoutError``."""
-
-class AsyncSession:
-    @property
-    def id(self) -> str: ...
-    @property
-    def record(self) -> SessionRecord: ...
-    @property
-    def files(self) -> AsyncFiles: ...
-    async def refresh(self) -> SessionRecord: ...
-    async def delete(self) -> None: ...
-    async def send(self, message: str, *, idempotency_key: Optional[str] = None) -> AsyncTurn: ...
-    async def resume(self, response_id: str, last_event_id: Optional[str] = None) -> AsyncTurn: ...
-    async def cancel(self, response_id: str) -> CancelResult: ...
-    async def submit_tool_result(self, call_id: str, output: Any) -> ToolResultAck: ...
-    async def wait(
+    ) -> Call: ...
+    def list_files(
         self,
-        *,
-        timeout: Optional[_Seconds] = None,
-        poll_interval: Optional[_Seconds] = None,
-        max_interval: Optional[_Seconds] = None,
-        on_progress: Optional[Callable[[SessionRecord], Any]] = None,
-    ) -> SessionRecord: ...
-
-class Sessions:
-    """``client.sessions``."""
-
-    def create(
-        self,
-        *,
-        persistent: Optional[bool] = None,
-        ttl: Optional[_Seconds] = None,
-        metadata: Optional[Dict[str, Any]] = None,
-        file_access: Optional[Dict[str, List[str]]] = None,
-        model: Optional[str] = None,
-        tools: Optional[List[Dict[str, Any]]] = None,
-    ) -> Session:
-        """Creates a session; None leaves the server default (only set fields are sent)."""
-    def get(self, session_id: str) -> Session: ...
-    def list(self) -> List[Session]: ...
-    def delete(self, session_id: str) -> None: ...
-    def delete_many(
-        self,
-        *,
-        status: Optional[str] = None,
-        older_than: Union[_Seconds, str, None] = None,
-    ) -> BulkDeleteResult:
-        """Destroys sessions matching both filters (none: all). ``status="idle"`` spares busy
-        ones; ``older_than`` is seconds, a timedelta, or the server's text (``"1h30m"``)."""
-
-class AsyncSessions:
-    async def create(
-        self,
-        *,
-        persistent: Optional[bool] = None,
-        ttl: Optional[_Seconds] = None,
-        metadata: Optional[Dict[str, Any]] = None,
-        file_access: Optional[Dict[str, List[str]]] = None,
-        model: Optional[str] = None,
-        tools: Optional[List[Dict[str, Any]]] = None,
-    ) -> AsyncSession: ...
-    async def get(self, session_id: str) -> AsyncSession: ...
-    async def list(self) -> List[AsyncSession]: ...
-    async def delete(self, session_id: str) -> None: ...
-    async def delete_many(
-        self,
-        *,
-        status: Optional[str] = None,
-        older_than: Union[_Seconds, str, None] = None,
-    ) -> BulkDeleteResult: ...
-
-class Pokee:
-    """Blocking client of the Pokee Enterprise sessions API. Key: argument, then
-    ``POKEE_KEY``; base URL: argument, then ``POKEE_API``. Safe to share between threads."""
-
-    def __init__(
-        self,
-        *,
-        api_key: Optional[str] = None,
-        base_url: Optional[str] = None,
+        session_id: str,
+        path: Optional[str] = None,
         timeout: _TimeoutArg = None,
         max_retries: Optional[int] = None,
-    ) -> None: ...
-    @property
-    def sessions(self) -> Sessions: ...
-    @property
-    def base_url(self) -> str: ...
-    def usage(self) -> Usage: ...
-    def health(self) -> Dict[str, Any]: ...
-
-class AsyncPokee:
-    """Asyncio client of the Pokee Enterprise sessions API: the methods of ``Pokee`` as
-    coroutines, turns as async iterators."""
-
-    def __init__(
+    ) -> Call: ...
+    def download(
         self,
-        *,
-        api_key: Optional[str] = None,
-        base_url: Optional[str] = None,
+        session_id: str,
+        path: str,
+        dest: Optional[_StrPath] = None,
+        on_progress: Optional[_ByteProgress] = None,
         timeout: _TimeoutArg = None,
         max_retries: Optional[int] = None,
-    ) -> None: ...
-    @property
-    def sessions(self) -> AsyncSessions: ...
-    @property
-    def base_url(self) -> str: ...
-    async def usage(self) -> Usage: ...
-    async def health(self) -> Dict[str, Any]: ...
+    ) -> Call: ...
+    def read(
+        self,
+        session_id: str,
+        path: str,
+        start: Optional[int] = None,
+        end: Optional[int] = None,
+        timeout: _TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> Call: ...
+    def upload(
+        self,
+        session_id: str,
+        path: str,
+        src: Union[bytes, bytearray, memoryview, _StrPath],
+        on_progress: Optional[_ByteProgress] = None,
+        timeout: _TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> Call: ...
+    def delete_file(
+        self,
+        session_id: str,
+        path: str,
+        timeout: _TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> Call: ...

@@ -12,15 +12,22 @@ import signal
 import sys
 import tempfile
 import threading
-from typing import List, Optional
+from typing import List, NoReturn, Optional
 
 from ._poke import Emulator
 
 __all__ = ["Emulator", "main"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments print one line (and the usage hint), never a traceback."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+
+
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m poke.emulator", description=__doc__)
+    parser = _Parser(prog="python -m poke.emulator", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--api-key", default=None, help="accept only this bearer token")
@@ -39,7 +46,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    emulator = Emulator(host=args.host, port=args.port, api_key=args.api_key, tls=args.tls)
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port must be between 0 and 65535, not {args.port}")
+    try:
+        emulator = Emulator(host=args.host, port=args.port, api_key=args.api_key, tls=args.tls)
+    except Exception as e:  # one clear line (busy port, bad host), not a traceback
+        print(f"{parser.prog}: cannot listen on {args.host}:{args.port}: {e}", file=sys.stderr)
+        return 1
     if emulator.tls_ca_pem is not None:
         port = emulator.url.rsplit(":", 1)[-1]
         path = args.tls_ca_file or os.path.join(

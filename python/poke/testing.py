@@ -7,6 +7,18 @@ def test_send(emulator):              # as a pytest fixture (pytest_plugins = ["
 
 with start_emulator() as emu:          # or as a context manager
     ...
+
+Faking a turn
+-------------
+Against the emulator, a turn's events are scripted: the magic words of the message
+(``events=20 pace_ms=10``, ``tool=get_weather``, ``error=boom``), or exactly, with
+``emu.script_turn(session_id, {"events": [...], "pace_ms": 0})`` before ``session.send``;
+faults (``emu.add_fault(path=..., drop_after_events=3)``) cut the stream to test resuming.
+
+Without a server, build the events yourself: ``poke.Event(type="text.delta",
+data={"content": "hi"}, id="1")`` (or ``raw=`` for the exact payload text) and records such
+as ``poke.SessionRecord(id="sess_1", status="ready")``; they compare by value and pickle, so
+a fake ``Session`` can hand them out (``unittest.mock.patch.object(session, "send", ...)``).
 """
 
 from __future__ import annotations

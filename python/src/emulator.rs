@@ -57,7 +57,11 @@ impl Emulator {
                     }
                 })
             })
-            .map_err(|e| poke_error(&format!("could not start the emulator: {e}")))?;
+            .map_err(|e| {
+                let text = e.to_string();
+                let text = text.split(" (os error").next().unwrap_or(&text);
+                poke_error(&format!("could not start the emulator: {text}"))
+            })?;
         Ok(Self { inner })
     }
 

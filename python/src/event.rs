@@ -126,6 +126,38 @@ impl PartialEq for Event {
 
 #[pymethods]
 impl Event {
+    /// An event from its parts (for tests and fakes): `raw` is the payload text, else
+    /// `json.dumps(data)`.
+    #[new]
+    #[pyo3(signature = (*, r#type, data=None, id=None, raw=None))]
+    fn py_new(
+        py: Python<'_>,
+        r#type: String,
+        data: Option<&Bound<'_, PyAny>>,
+        id: Option<String>,
+        raw: Option<String>,
+    ) -> PyResult<Self> {
+        let raw = match (raw, data) {
+            (Some(raw), _) => raw,
+            (None, Some(data)) => crate::convert::to_raw_json(py, data)?.get().to_owned(),
+            (None, None) => "{}".to_owned(),
+        };
+        let mut text = String::new();
+        let parts = Parts::append(&mut text, &TurnEvent::new(id, r#type, raw));
+        Ok(Self::new(&Arc::new(text), parts))
+    }
+
+    /// Pickles as `Event(type=..., id=..., raw=...)`.
+    fn __reduce__(&self, py: Python<'_>) -> PyResult<crate::records::Reduced> {
+        let fields = PyDict::new(py);
+        fields.set_item("type", self.name())?;
+        fields.set_item("id", self.id_str())?;
+        fields.set_item("raw", self.raw_str())?;
+        let rebuild = py.import("poke._poke")?.getattr("_rebuild")?.unbind();
+        let cls = py.get_type::<Event>().into_any().unbind();
+        Ok((rebuild, (cls, fields.into_any().unbind())))
+    }
+
     /// The event's `id:` (its sequence number as text), None in old-format streams.
     #[getter]
     fn id(&self) -> Option<&str> {

@@ -12,8 +12,29 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use std::cell::RefCell;
 use std::fmt;
 
-/// `text` parsed as JSON into Python objects, or `None` when it is not one JSON value.
+/// Marks a number only `json.loads` can give exactly.
+const BEYOND_64_BITS: &str = "an integer beyond 64 bits";
+
+/// `text` parsed as JSON into Python objects, or `None` when `json.loads` would refuse it.
+///
+/// The fast parser handles what servers send; anything it cannot give exactly as
+/// `json.loads` would (integers beyond 64 bits, nesting deeper than 128, `NaN`, `Infinity`,
+/// numbers out of the float range) is handed to `json.loads` itself.
 pub(crate) fn json_to_py<'py>(py: Python<'py>, text: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
+    if let Some(fast) = parse(py, text)? {
+        return Ok(Some(fast));
+    }
+    let loads = py.import("json")?.getattr("loads")?;
+    match loads.call1((text,)) {
+        Ok(value) => Ok(Some(value)),
+        Err(e) if e.is_instance_of::<pyo3::exceptions::PyValueError>(py) => Ok(None),
+        Err(e) if e.is_instance_of::<pyo3::exceptions::PyRecursionError>(py) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The fast path of [`json_to_py`]: `None` when the text needs `json.loads`.
+fn parse<'py>(py: Python<'py>, text: &str) -> PyResult<Option<Bound<'py, PyAny>>> {
     let failure = RefCell::new(None);
     let mut de = serde_json::Deserializer::from_str(text);
     let parsed = Seed {
@@ -77,6 +98,11 @@ impl<'de, 'py> Visitor<'de> for Seed<'_, 'py> {
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        // An integer beyond 64 bits arrives here as a float; `json.loads` keeps it exact,
+        // so the whole payload goes to `json.loads` (see `json_to_py`).
+        if v.fract() == 0.0 && v.abs() >= 9.2e18 {
+            return Err(E::custom(BEYOND_64_BITS));
+        }
         self.ok(v.into_bound_py_any(self.py))
     }
 

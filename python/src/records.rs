@@ -45,6 +45,9 @@ fn from_kwargs<T: serde::de::DeserializeOwned>(
         .map_err(|e| pyo3::exceptions::PyTypeError::new_err(format!("{name}(): {e}")))
 }
 
+/// What `__reduce__` returns: `_rebuild` and its `(class, fields)`.
+pub(crate) type Reduced = (Py<PyAny>, (Py<PyAny>, Py<PyAny>));
+
 /// `type(record)(**fields)`: how records are unpickled.
 #[pyfunction]
 pub(crate) fn _rebuild(cls: &Bound<'_, PyAny>, fields: &Bound<'_, PyDict>) -> PyResult<Py<PyAny>> {
@@ -77,7 +80,7 @@ macro_rules! record {
             }
 
             /// Pickles as `type(self)(**self.to_dict())`.
-            fn __reduce__(slf: &Bound<'_, Self>) -> PyResult<(Py<PyAny>, (Py<PyAny>, Py<PyAny>))> {
+            fn __reduce__(slf: &Bound<'_, Self>) -> PyResult<Reduced> {
                 let py = slf.py();
                 let rebuild = py.import("poke._poke")?.getattr("_rebuild")?.unbind();
                 let fields = slf.get().to_dict(py)?;

@@ -254,7 +254,14 @@ impl PokeeClient {
                             status,
                         })?;
                     if notice.response_id.is_empty() {
-                        notice.response_id = response_id.unwrap_or_default();
+                        // A JSON answer is a replay notice only if it names the turn; anything
+                        // else would end the turn silently with no events.
+                        notice.response_id = response_id.ok_or_else(|| Error::Decode {
+                            api: "Pokee API",
+                            what: "ReplayNotice".into(),
+                            detail: "a JSON reply to a message names no response_id".into(),
+                            status,
+                        })?;
                     }
                     return Ok(Opened::Replayed(notice));
                 }
