@@ -36,6 +36,10 @@ esac
 
 failures=()
 summary=()
+results="${POKE_SCENARIO_RESULTS:-$target/scenario-results}"
+mkdir -p "$results"
+# This run's scenario results, for tests/scenarios/check.py.
+record() { python3 "$root/tests/scenarios/record.py" "$@" --out "$results"; }
 skipped() { [[ "$skip" == *",$1,"* ]]; }
 step() { printf '==> %s\n' "$*"; }
 
@@ -68,7 +72,8 @@ run_kotlin() {
   local dir="$here/kotlin" gen="$here/kotlin/target/generated-sources/uniffi"
   if ! command -v mvn >/dev/null 2>&1 || ! command -v java >/dev/null 2>&1; then
     echo "SKIP kotlin: no JDK/Maven (mvn or java not on PATH)"
-    summary+=("kotlin: skipped (no toolchain)")
+    summary+=("kotlin: not run (no JDK/Maven)")
+    record Kotlin --not-run "no JDK/Maven (mvn or java not on PATH)" --unavailable
     return
   fi
   # Kotlin recompiles everything anyway; classes of deleted sources must not linger.
@@ -98,6 +103,11 @@ run_kotlin() {
   read -r t f e s <<<"$counts"
   echo "Tests run: $t, Failures: $f, Errors: $e, Skipped: $s"
   summary+=("kotlin: $((t - f - e - s)) passed, $((f + e)) failed, $s skipped")
+  if compgen -G "$dir/target/surefire-reports/TEST-*.xml" >/dev/null; then
+    record Kotlin --junit "$dir"/target/surefire-reports/TEST-*.xml --note "JUnit 5 via Maven"
+  else
+    record Kotlin --not-run "mvn test wrote no reports (exit $rc)"
+  fi
   if ((rc != 0 || t == 0 || f + e > 0)); then
     failures+=("kotlin (mvn exit $rc)")
   fi
@@ -120,29 +130,55 @@ run_swift() {
     echo "the committed Swift bindings are stale: run bindings/run-foreign-tests.sh --update-swift" >&2
     failures+=("swift (generated sources out of date)")
   fi
-  if ! command -v swift >/dev/null 2>&1; then
-    echo "SKIP swift: no Swift toolchain (swift not on PATH)"
-    summary+=("swift: generated sources $( ((drift)) && echo STALE || echo current); tests skipped (no toolchain)")
+  local state log="$results/swift-test.log" rc=0 how why
+  state="generated sources $( ((drift)) && echo STALE || echo current)"
+  local link=(-Xlinker -L"$libdir" -Xlinker -rpath -Xlinker "$libdir")
+  if command -v swift >/dev/null 2>&1; then
+    how="$(swift --version 2>&1 | grep -m1 -oE 'Swift version [0-9.]+' || echo swift) on PATH"
+    step "swift build --build-tests + swift test --skip-build (bindings/swift, $how)"
+    (cd "$pkg" && LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+      DYLD_LIBRARY_PATH="$libdir${DYLD_LIBRARY_PATH:+:$DYLD_LIBRARY_PATH}" \
+      sh -c 'swift build --build-tests "$@" && swift test --skip-build "$@"' swift "${link[@]}") 2>&1 |
+      tee "$log" || rc=$?
+  elif why="$(bash "$root/scripts/swift-chroot.sh" probe)"; then
+    step "swift in a Debian 13 chroot (scripts/swift-chroot.sh; made once, then reused)"
+    bash "$root/scripts/swift-chroot.sh" test "$libdir" "$log" || rc=$?
+    how="$(bash "$root/scripts/swift-chroot.sh" version | grep -oE 'Swift version [0-9.]+' || echo swift) in a Debian 13 chroot"
+  else
+    echo "SKIP swift: not run ($why)"
+    summary+=("swift: not run ($why); $state")
+    record Swift --not-run "$why" --unavailable
     return
   fi
-  step "swift test (bindings/swift)"
-  local rc=0
-  (cd "$pkg" && LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
-    DYLD_LIBRARY_PATH="$libdir${DYLD_LIBRARY_PATH:+:$DYLD_LIBRARY_PATH}" \
-    swift test -Xlinker -L"$libdir" -Xlinker -rpath -Xlinker "$libdir") || rc=$?
-  if ((rc != 0)); then
-    failures+=("swift (swift test exit $rc)")
-    summary+=("swift: FAILED")
-  else
-    summary+=("swift: passed")
+  local executed n=0 f=0
+  executed="$(grep -oE 'Executed [0-9]+ tests?, with [0-9]+ failures?' "$log" 2>/dev/null | tail -n1)" || true
+  if [[ "$executed" =~ Executed\ ([0-9]+)\ tests?,\ with\ ([0-9]+) ]]; then
+    n=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]}
+  fi
+  record Swift --xctest "$log" --note "XCTest, $how"
+  summary+=("swift: XCTest $n tests, $f failures ($how); $state")
+  if ((rc != 0 || n == 0 || f > 0)); then
+    failures+=("swift (exit $rc, $n tests, $f failures)")
   fi
 }
 
-if skipped kotlin; then echo "SKIP kotlin: POKE_FOREIGN_SKIP"; summary+=("kotlin: skipped"); else run_kotlin; fi
-if skipped swift; then echo "SKIP swift: POKE_FOREIGN_SKIP"; summary+=("swift: skipped"); else run_swift; fi
+if skipped kotlin; then
+  echo "SKIP kotlin: POKE_FOREIGN_SKIP"
+  summary+=("kotlin: not run (POKE_FOREIGN_SKIP)")
+  record Kotlin --not-run "skipped (POKE_FOREIGN_SKIP)"
+else
+  run_kotlin
+fi
+if skipped swift; then
+  echo "SKIP swift: POKE_FOREIGN_SKIP"
+  summary+=("swift: not run (POKE_FOREIGN_SKIP)")
+  record Swift --not-run "skipped (POKE_FOREIGN_SKIP)"
+else
+  run_swift
+fi
 
 echo "---- foreign tests ($((SECONDS - started)) s)"
-for line in ${summary[@]+"${summary[@]}"}; do echo "$line"; done
+printf '%s\n' ${summary[@]+"${summary[@]}"} | tee "$results/foreign-summary.txt"
 if ((${#failures[@]})); then
   echo "FAILED: ${failures[*]}" >&2
   exit 1

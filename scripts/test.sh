@@ -1,18 +1,43 @@
 #!/usr/bin/env bash
-# README command 2: every test suite (Rust, Python, drop-in compatibility, Kotlin/Swift).
+# README command 2: every test suite (Rust, Python, drop-in compatibility, Kotlin/Swift), then
+# the packages as their users install them. Ends with one summary line per step (with its wall
+# time) and the scenario matrix of this run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+target="${CARGO_TARGET_DIR:-$PWD/target}"
+# Every runner records the scenarios it passed here; check.py reads only this run's records.
+export POKE_SCENARIO_RESULTS="$target/scenario-results"
+export POKE_TEST_RUN="$(date +%s)-$$"
+rm -rf "$POKE_SCENARIO_RESULTS"
+mkdir -p "$POKE_SCENARIO_RESULTS"
+record() { python3 tests/scenarios/record.py "$@"; }
+
 summary=()
 run() {
   local name=$1; shift
+  local started=$SECONDS
   echo "=== $name: $*"
-  if "$@"; then summary+=("PASS $name"); else summary+=("FAIL $name"); fi
+  if "$@"; then summary+=("PASS $name ($((SECONDS - started)) s)"); else summary+=("FAIL $name ($((SECONDS - started)) s)"); fi
+}
+# cargo test's full output goes to a log (check.py needs each test's name); the console gets
+# everything but the `... ok` lines.
+rust_tests() {
+  local log="$POKE_SCENARIO_RESULTS/cargo-test.log" rc=0
+  cargo test --workspace --exclude poke-python 2>&1 | tee "$log" | grep -vE '^test .* \.\.\. ok$' || rc=$?
+  record Rust --libtest "$log" --note "cargo test"
+  return "$rc"
+}
+python_tests() {
+  local xml="$POKE_SCENARIO_RESULTS/pytest-junit.xml" rc=0
+  .venv/bin/python -m pytest -q python/tests --junitxml="$xml" || rc=$?
+  record Python --junit "$xml" --note "pytest"
+  return "$rc"
 }
 run lint bash -c 'cargo fmt --all --check && .venv/bin/ruff check python tests examples'
-run rust cargo test --workspace --exclude poke-python --quiet
+run rust rust_tests
 run rust-examples bash -c 'cargo run -q -p poke --example quickstart && cargo run -q -p poke --example sessions'
-run python .venv/bin/python -m pytest -q python/tests
+run python python_tests
 run compat bash tests/compat/run.sh
 if [ -x bindings/run-foreign-tests.sh ]; then
   run foreign bash bindings/run-foreign-tests.sh
@@ -20,4 +45,6 @@ fi
 run scenarios python3 tests/scenarios/check.py --strict
 echo "=== summary"
 printf '%s\n' "${summary[@]}"
+# The foreign runner's own lines (Kotlin and Swift test counts), kept for the summary.
+[ -f "$POKE_SCENARIO_RESULTS/foreign-summary.txt" ] && sed 's/^/  /' "$POKE_SCENARIO_RESULTS/foreign-summary.txt"
 ! printf '%s\n' "${summary[@]}" | grep -q '^FAIL'
