@@ -1,5 +1,6 @@
 package com.poke
 
+import com.poke.testing.Emulator
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeoutOrNull
 import org.junit.jupiter.api.AfterEach

@@ -1,5 +1,6 @@
 package com.poke
 
+import com.poke.testing.Emulator
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.flow.map
 import kotlinx.coroutines.flow.take
