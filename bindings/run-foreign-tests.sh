@@ -120,8 +120,8 @@ run_kotlin() {
 
   step "tests/consumer-kotlin/run.sh (the jars by coordinates, from a fresh local repository)"
   local consumer_started=$SECONDS
-  if bash "$root/tests/consumer-kotlin/run.sh"; then
-    summary+=("kotlin consumer: passed (com.poke:poke + poke-testing by coordinates; $((SECONDS - consumer_started)) s)")
+  if bash "$root/tests/consumer-kotlin/run.sh" | tee "$tmp/consumer.log"; then
+    summary+=("$(grep '^kotlin consumer:' "$tmp/consumer.log" | tail -n1) ($((SECONDS - consumer_started)) s)")
   else
     summary+=("kotlin consumer: FAILED")
     failures+=("kotlin consumer")
@@ -193,7 +193,7 @@ else
 fi
 
 echo "---- foreign tests ($((SECONDS - started)) s)"
-printf '%s\n' ${summary[@]+"${summary[@]}"} | tee "$results/foreign-summary.txt"
+printf '%s\n' ${summary[@]+"${summary[@]}"} | tee -a "${POKE_NOTES:-/dev/null}"
 if ((${#failures[@]})); then
   echo "FAILED: ${failures[*]}" >&2
   exit 1

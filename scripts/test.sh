@@ -14,11 +14,17 @@ mkdir -p "$POKE_SCENARIO_RESULTS"
 record() { python3 tests/scenarios/record.py "$@"; }
 
 summary=()
+# A step may add lines under its own in the summary by appending them to $POKE_NOTES.
+notes="$(mktemp -d)"
+trap 'rm -rf "$notes"' EXIT
 run() {
   local name=$1; shift
-  local started=$SECONDS
+  local started=$SECONDS line
+  export POKE_NOTES="$notes/$name.txt"
+  : >"$POKE_NOTES"
   echo "=== $name: $*"
   if "$@"; then summary+=("PASS $name ($((SECONDS - started)) s)"); else summary+=("FAIL $name ($((SECONDS - started)) s)"); fi
+  while IFS= read -r line; do summary+=("  $line"); done <"$POKE_NOTES"
 }
 # cargo test's full output goes to a log (check.py needs each test's name); the console gets
 # everything but the `... ok` lines.
@@ -42,9 +48,9 @@ run compat bash tests/compat/run.sh
 if [ -x bindings/run-foreign-tests.sh ]; then
   run foreign bash bindings/run-foreign-tests.sh
 fi
+# The packages as their users install them.
+run python-packages bash tests/consumer-python/run.sh
 run scenarios python3 tests/scenarios/check.py --strict
 echo "=== summary"
 printf '%s\n' "${summary[@]}"
-# The foreign runner's own lines (Kotlin and Swift test counts), kept for the summary.
-[ -f "$POKE_SCENARIO_RESULTS/foreign-summary.txt" ] && sed 's/^/  /' "$POKE_SCENARIO_RESULTS/foreign-summary.txt"
 ! printf '%s\n' "${summary[@]}" | grep -q '^FAIL'

@@ -35,7 +35,6 @@ fi
 if command -v readelf >/dev/null && readelf -S "$work/lib" | grep -q '\.debug_info'; then
   echo "the library in poke-$version.jar has debug info (not a release build)" >&2; exit 1
 fi
-echo "poke-$version.jar: $jar_lib $(($(stat -c %s "$work/lib") / 1024 / 1024)) MiB, no emulator"
 
 install() { # <pom> [<jar>] [extra -D...]: mvn install:install-file into the fresh repository
   local pom=$1 file=${2:-$1}
@@ -57,5 +56,8 @@ echo "installed into $repo: $(cd "$repo" && find com/poke -name '*.jar' -o -name
 cp -R "$here/pom.xml" "$here/src" "$work/"
 mvn_ -s "$here/settings.xml" -Dmaven.repo.local="$repo" -f "$work/pom.xml" test |
   grep -E 'Tests run:|BUILD|ERROR|FAIL|Exception' || true
-[[ -f "$work/target/surefire-reports/TEST-com.example.QuickstartTest.xml" ]] &&
-  ! grep -qE '<(failure|error)' "$work/target/surefire-reports/TEST-com.example.QuickstartTest.xml"
+report="$work/target/surefire-reports/TEST-com.example.QuickstartTest.xml"
+[[ -f "$report" ]] || { echo "the consumer's tests did not run" >&2; exit 1; }
+! grep -qE '<(failure|error)' "$report" || { echo "the consumer's tests failed" >&2; exit 1; }
+tests="$(grep -oE '<testsuite [^>]*tests="[0-9]+"' "$report" | grep -oE 'tests="[0-9]+"' | tr -dc 0-9)"
+echo "kotlin consumer: $tests JUnit tests passed (quickstart + a streamed turn against com.poke.testing.Emulator), com.poke:poke:$version + poke-testing by coordinates from a fresh local repository; the app jar: $jar_lib $(($(stat -c %s "$work/lib") / 1024 / 1024)) MiB, release, no emulator"
