@@ -42,7 +42,7 @@ python_tests() {
 }
 run lint bash -c 'cargo fmt --all --check && .venv/bin/ruff check python tests examples'
 run rust rust_tests
-run rust-examples bash -c 'cargo run -q -p poke --example quickstart && cargo run -q -p poke --example sessions'
+run rust-examples bash -c 'cargo run -q -p poke-sdk --example quickstart && cargo run -q -p poke-sdk --example sessions'
 run python python_tests
 run compat bash tests/compat/run.sh
 if [ -x bindings/run-foreign-tests.sh ]; then
@@ -50,6 +50,7 @@ if [ -x bindings/run-foreign-tests.sh ]; then
 fi
 # The packages as their users install them.
 run python-packages bash tests/consumer-python/run.sh
+run rust-package bash tests/consumer-rust/run.sh
 run scenarios python3 tests/scenarios/check.py --strict
 echo "=== summary"
 printf '%s\n' "${summary[@]}"
