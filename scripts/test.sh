@@ -8,7 +8,8 @@ bash scripts/setup.sh
 target="${CARGO_TARGET_DIR:-$PWD/target}"
 # Every runner records the scenarios it passed here; check.py reads only this run's records.
 export POKE_SCENARIO_RESULTS="$target/scenario-results"
-export POKE_TEST_RUN="$(date +%s)-$$"
+POKE_TEST_RUN="$(date +%s)-$$"
+export POKE_TEST_RUN
 rm -rf "$POKE_SCENARIO_RESULTS"
 mkdir -p "$POKE_SCENARIO_RESULTS"
 record() { python3 tests/scenarios/record.py "$@"; }
