@@ -145,7 +145,7 @@ run_swift() {
     echo "the committed Swift bindings are stale: run bindings/run-foreign-tests.sh --update-swift" >&2
     failures+=("swift (generated sources out of date)")
   fi
-  local state log="$results/swift-test.log" rc=0 how why
+  local state log="$results/swift-test.log" rc=0 how why swift_started=$SECONDS
   state="generated sources $( ((drift)) && echo STALE || echo current)"
   local link=(-Xlinker -L"$libdir" -Xlinker -rpath -Xlinker "$libdir")
   if command -v swift >/dev/null 2>&1; then
@@ -171,7 +171,7 @@ run_swift() {
     n=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]}
   fi
   record Swift --xctest "$log" --note "XCTest, $how"
-  summary+=("swift: XCTest $n tests, $f failures ($how); $state")
+  summary+=("swift: XCTest $n tests, $f failures ($how; $((SECONDS - swift_started)) s); $state")
   if ((rc != 0 || n == 0 || f > 0)); then
     failures+=("swift (exit $rc, $n tests, $f failures)")
   fi

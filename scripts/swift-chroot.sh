@@ -74,8 +74,31 @@ unmount_all() {
   done
   mounted=()
 }
+# A signal stops the command running in the chroot (its own session, see in_chroot) before
+# the EXIT trap unmounts: bash would otherwise run the trap only once that command finished.
+child=
+on_signal() {
+  if [[ -n "$child" ]]; then
+    kill -TERM -- "-$child" 2>/dev/null || true
+    wait "$child" 2>/dev/null || true
+  fi
+  exit 130
+}
 trap unmount_all EXIT
-trap 'exit 130' INT TERM HUP
+trap on_signal INT TERM HUP
+
+# Runs <command...> in <chroot> with output to <log>, in a session of its own so that
+# on_signal can stop all of it; returns its status.
+in_chroot() { # <chroot> <log> <command...>
+  local dir=$1 out=$2 rc=0
+  shift 2
+  setsid chroot "$dir" "$@" >"$out" 2>&1 </dev/null &
+  child=$!
+  wait "$child" || rc=$?
+  child=
+  return "$rc"
+}
+
 mount_proc() { # <chroot>
   mountpoint -q "$1/proc" && return 0
   mount -t proc proc "$1/proc"
@@ -103,9 +126,9 @@ setup() {
   cp /etc/resolv.conf "$tmp/etc/resolv.conf"
   mount_proc "$tmp"
   say "swift-chroot: apt-get install swiftlang (in the chroot)"
-  chroot "$tmp" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
-    sh -c 'apt-get update -qq && apt-get install -y -qq swiftlang ca-certificates && apt-get clean' \
-    >"$cache/apt.log" 2>&1 || { tail -n 20 "$cache/apt.log" >&2; die "apt-get install swiftlang failed (log: $cache/apt.log)"; }
+  in_chroot "$tmp" "$cache/apt.log" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+    sh -c 'apt-get update -qq && apt-get install -y -qq swiftlang ca-certificates && apt-get clean' ||
+    { tail -n 20 "$cache/apt.log" >&2; die "apt-get install swiftlang failed (log: $cache/apt.log)"; }
   chroot "$tmp" /usr/bin/env -i PATH=/usr/bin:/bin swift --version >"$tmp/.poke-swift-version" 2>&1 ||
     { cat "$tmp/.poke-swift-version" >&2; die "swift does not run in the chroot"; }
   unmount_all
@@ -143,15 +166,15 @@ run_tests() { # <lib dir> [<log file>]
     cp "$libdir/libpoke_ffi.so" "$root/build/lib/libpoke_ffi.so"
   mount_proc "$root"
   local link=(-Xlinker -L/build/lib -Xlinker -rpath -Xlinker /build/lib)
-  local rc=0
+  local rc=0 out=${log:-$cache/swift-test.log}
   # Tests choose every key and URL themselves: no host credentials or config leak in.
-  chroot "$root" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root LANG=C.UTF-8 \
+  in_chroot "$root" "$out" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root LANG=C.UTF-8 \
     LD_LIBRARY_PATH=/build/lib XDG_CONFIG_HOME=/build/no-config \
     sh -c 'cd /build/poke-swift &&
       swift build --build-tests --scratch-path /build/scratch "$@" &&
-      swift test --skip-build --scratch-path /build/scratch "$@"' swift "${link[@]}" \
-    2>&1 | if [[ -n "$log" ]]; then tee "$log"; else cat; fi || rc=$? # (pipefail: chroot's status)
+      swift test --skip-build --scratch-path /build/scratch "$@"' swift "${link[@]}" || rc=$?
   unmount_all
+  cat "$out"
   return "$rc"
 }
 
