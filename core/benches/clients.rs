@@ -1,7 +1,7 @@
 //! Client construction: 1,000 `http://` clients and 100 `https://` clients (after the first),
 //! which must cost microseconds, not a reload of the system's trusted roots per client.
 //!
-//! `cargo bench -p poke --bench clients -- --warm-up-time 1 --measurement-time 3`
+//! `cargo bench -p poke-sdk --bench clients -- --warm-up-time 1 --measurement-time 3`
 
 // Benchmarks run on fixed, known-good inputs: a failure there is a bug to see at once.
 #![allow(clippy::unwrap_used)]

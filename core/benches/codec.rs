@@ -1,6 +1,6 @@
 //! Request building + JSON encoding, and response JSON decoding (no I/O).
 //!
-//! `CARGO_TARGET_DIR=… cargo bench -p poke --bench codec -- --warm-up-time 1 --measurement-time 3`
+//! `CARGO_TARGET_DIR=… cargo bench -p poke-sdk --bench codec -- --warm-up-time 1 --measurement-time 3`
 
 // Benchmarks run on fixed, known-good inputs: a failure there is a bug to see at once.
 #![allow(clippy::unwrap_used)]

@@ -5,7 +5,7 @@
 //! 100 ms signal tick of the Python binding, and on a current-thread runtime with its own
 //! client, driven by the calling thread (the Python binding's blocking "lanes").
 //!
-//! `CARGO_TARGET_DIR=… cargo bench -p poke --bench roundtrip -- --warm-up-time 1 --measurement-time 3`
+//! `CARGO_TARGET_DIR=… cargo bench -p poke-sdk --bench roundtrip -- --warm-up-time 1 --measurement-time 3`
 
 // Benchmarks run on fixed, known-good inputs: a failure there is a bug to see at once.
 #![allow(clippy::unwrap_used)]

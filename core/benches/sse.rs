@@ -1,7 +1,7 @@
 //! SSE decoding throughput on a recorded-style stream: 200,000 events of about 100 bytes, in
 //! the shape the Pokee API sends (`id:`, `event:`, a JSON `data:` line), fed in 64 KiB chunks.
 //!
-//! `cargo bench -p poke --bench sse`. Three steps are timed: the byte-level decoder alone;
+//! `cargo bench -p poke-sdk --bench sse`. Three steps are timed: the byte-level decoder alone;
 //! decoder plus `TurnEvent`, which is what a turn stream does per event before handing it over
 //! (the payload is parsed only when read); and the same with `data()` read, as a Rust reader
 //! of every payload pays. Each reports bytes/s and events/s.

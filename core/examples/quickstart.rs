@@ -1,5 +1,5 @@
 //! Send a message, create a webhook and fire it, against the bundled emulator (no account,
-//! no network). Run with `cargo run -p poke --example quickstart`.
+//! no network). Run with `cargo run -p poke-sdk --example quickstart`.
 
 use poke::{Client, SendMessageResponse, Webhook};
 use poke_emulator::{Emulator, EmulatorConfig};

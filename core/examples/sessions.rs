@@ -1,7 +1,7 @@
 //! A long-running turn on the Pokee Enterprise sessions API, against the bundled emulator:
 //! create a persistent session, stream a turn (surviving a forced disconnect), wait for the
 //! session to go idle, download the presentation, delete the session.
-//! Run with `cargo run -p poke --example sessions`.
+//! Run with `cargo run -p poke-sdk --example sessions`.
 
 use futures_util::StreamExt;
 use poke::{CreateSession, PokeeClient, WaitOptions};

@@ -44,8 +44,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Runnable versions against the bundled emulator: `cargo run -p poke --example quickstart`
-//! and `cargo run -p poke --example sessions`.
+//! Runnable versions against the bundled emulator: `cargo run -p poke-sdk --example quickstart`
+//! and `cargo run -p poke-sdk --example sessions`.
 
 #![warn(missing_docs)]
 

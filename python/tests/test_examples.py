@@ -15,6 +15,7 @@ EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
     ("script", "expected"),
     [
         ("quickstart.py", "round trip ok"),
+        ("quickstart_async.py", "async round trip ok"),
         ("cookbook_presentation.py", "downloaded"),
     ],
 )

@@ -1,14 +1,24 @@
 #!/usr/bin/env python3
-"""Scenario matrix: which language has a test for each id in scenarios.json.
+"""Scenario matrix: which language ran and passed each id in scenarios.json in this test run.
 
-A language has scenario `<id>` when a file under its test directory contains the token
-`scenario_<id>` (not followed by another identifier character), e.g. Kotlin
+A language has a test for scenario `<id>` when a file under its test directory contains the
+token `scenario_<id>` (not followed by another identifier character), e.g. Kotlin
 `fun scenario_resume_after_drop()`, Swift `func test_scenario_resume_after_drop()`, Python
-`def test_scenario_resume_after_drop`, Rust `fn scenario_resume_after_drop`.
+`def test_scenario_resume_after_drop`, Rust `fn scenario_resume_after_drop`. Whether it *ran*
+comes from the results each language's runner records with record.py in this run
+(`target/scenario-results/<Language>.json`, or `--results DIR` / `$POKE_SCENARIO_RESULTS`):
+a cell is ✓ only for a scenario whose test passed in this run; otherwise it says why not
+(`FAILED`, `not run`, `no test`).
 
     python3 tests/scenarios/check.py            # print the matrix (Markdown); fail if a required
-                                                # language (Kotlin, Swift) misses a scenario
+                                                # language (Kotlin, Swift) lacks a test, failed
+                                                # one, or did not run
     python3 tests/scenarios/check.py --strict   # every language is required
+
+A language that could not run because no toolchain can be set up on this machine (recorded
+with `record.py --not-run REASON --unavailable`) shows "not run" with the reason and does not
+fail the check; one that was skipped or broke does. When `$POKE_TEST_RUN` is set (by
+scripts/test.sh), results recorded by another run count as not run.
 
 Exit status: 0 when every required cell is there, 1 when one is missing, 2 when the scenario
 list itself is invalid. Standard library only.
@@ -18,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -67,10 +78,31 @@ def tokens(directory: Path, extensions: list[str]) -> dict[str, list[str]]:
     return found
 
 
+def load_results(directory: Path, language: str) -> dict:
+    """This run's record for `language`, or a not-run record saying why there is none."""
+    path = directory / f"{language}.json"
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {"ran": False, "reason": "no results recorded in this run"}
+    except (OSError, ValueError) as e:
+        return {"ran": False, "reason": f"unreadable results ({e})"}
+    run = os.environ.get("POKE_TEST_RUN")
+    if run and record.get("run") != run:
+        return {"ran": False, "reason": "results are from an earlier run"}
+    return record
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--strict", action="store_true", help="require every language, not only Kotlin and Swift")
     parser.add_argument("--list", type=Path, default=HERE / "scenarios.json", help="the scenario list (JSON)")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=Path(os.environ.get("POKE_SCENARIO_RESULTS") or ROOT / "target" / "scenario-results"),
+        help="where the runners recorded this run's results (record.py)",
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -83,9 +115,22 @@ def main(argv: list[str] | None = None) -> int:
     languages = data["languages"]
     ids = [s["id"] for s in scenarios]
     found = {lang["name"]: tokens(ROOT / lang["dir"], lang.get("extensions", [])) for lang in languages}
+    results = {lang["name"]: load_results(args.results, lang["name"]) for lang in languages}
 
     def has(lang: dict, sid: str) -> bool:
         return sid in found[lang["name"]]
+
+    def cell(lang: dict, sid: str) -> str:
+        record = results[lang["name"]]
+        if not has(lang, sid):
+            return "no test"
+        if not record.get("ran"):
+            return "not run"
+        if sid in record.get("failed", []):
+            return "FAILED"
+        if sid in record.get("passed", []):
+            return "✓"
+        return "not run"
 
     names = [lang["name"] for lang in languages]
     lines = [
@@ -93,23 +138,41 @@ def main(argv: list[str] | None = None) -> int:
         "|---|" + "---|" * len(names),
     ]
     for s in scenarios:
-        cells = ["✓" if has(lang, s["id"]) else "✗" for lang in languages]
-        lines.append(f"| `{s['id']}` | " + " | ".join(cells) + " |")
-    totals = [f"{sum(has(lang, i) for i in ids)}/{len(ids)}" for lang in languages]
-    lines.append("| **total** | " + " | ".join(totals) + " |")
+        lines.append(f"| `{s['id']}` | " + " | ".join(cell(lang, s["id"]) for lang in languages) + " |")
+    totals = [f"{sum(cell(lang, i) == '✓' for i in ids)}/{len(ids)} passed" for lang in languages]
+    lines.append("| **this run** | " + " | ".join(totals) + " |")
     print("\n".join(lines))
     print()
     for lang in languages:
         required = args.strict or lang.get("required", False)
-        print(f"- {lang['name']} (`{lang['dir']}`, {'required' if required else 'reported'}): {lang.get('ci', '')}")
+        record = results[lang["name"]]
+        if record.get("ran"):
+            how = record.get("note") or lang.get("ci", "")
+            status = f"ran: {how}" if how else "ran"
+        else:
+            why = record.get("reason", "unknown")
+            status = f"not run: {why}" + (" (no toolchain can be set up here)" if record.get("unavailable") else "")
+        print(f"- {lang['name']} (`{lang['dir']}`, {'required' if required else 'reported'}): {status}")
 
     failures = []
     for lang in languages:
         if not (args.strict or lang.get("required", False)):
             continue
+        name = lang["name"]
+        record = results[name]
         missing = [i for i in ids if not has(lang, i)]
         if missing:
-            failures.append(f"{lang['name']} lacks: {', '.join(missing)}")
+            failures.append(f"MISSING {name} lacks: {', '.join(missing)}")
+        if not record.get("ran"):
+            if not record.get("unavailable"):
+                failures.append(f"NOT RUN {name}: {record.get('reason', 'unknown')}")
+            continue
+        failed = [i for i in ids if cell(lang, i) == "FAILED"]
+        if failed:
+            failures.append(f"FAILED {name}: {', '.join(failed)}")
+        unrun = [i for i in ids if has(lang, i) and cell(lang, i) == "not run"]
+        if unrun:
+            failures.append(f"NOT RUN {name}: {', '.join(unrun)}")
     unknown = {
         name: files
         for lang in languages
@@ -121,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     if failures:
         print(file=sys.stderr)
         for f in failures:
-            print(f"MISSING {f}", file=sys.stderr)
+            print(f, file=sys.stderr)
         return 1
     return 0
 

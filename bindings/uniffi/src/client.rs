@@ -308,7 +308,10 @@ macro_rules! common_options {
 }
 pub(crate) use common_options;
 
-pub(crate) fn secs(field: &'static str, value: Option<f64>) -> Result<Option<Duration>, PokeError> {
+/// Foreign seconds as a `Duration` (`field` names a bad value). Public for the emulator module
+/// that `poke-ffi-testing` compiles too.
+#[doc(hidden)]
+pub fn secs(field: &'static str, value: Option<f64>) -> Result<Option<Duration>, PokeError> {
     value
         .map(|s| {
             Duration::try_from_secs_f64(s)

@@ -251,8 +251,10 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for PokeError {
     }
 }
 
-/// An argument that failed to convert at the FFI edge, as the core's `InvalidInput`.
-pub(crate) fn invalid_input(field: &'static str, reason: impl Into<String>) -> PokeError {
+/// An argument that failed to convert at the FFI edge, as the core's `InvalidInput`. Public
+/// for the emulator module that `poke-ffi-testing` compiles too.
+#[doc(hidden)]
+pub fn invalid_input(field: &'static str, reason: impl Into<String>) -> PokeError {
     poke::Error::InvalidInput {
         field,
         reason: reason.into(),

@@ -110,6 +110,12 @@ final class SessionsTests: XCTestCase {
         let middle = try await collect(turn, limit: 5)
         XCTAssertEqual((head + middle).map(\.id), ids(0...9))
         XCTAssertEqual(turn.lastEventId(), "9")
+        // Read to the end as the Kotlin twin does: the session takes one turn at a time (a
+        // message sent while this one runs is 409 busy), and it is idle once the terminal
+        // event is visible.
+        let tail = try await collect(turn)
+        XCTAssertEqual((head + middle + tail).map(\.id), ids(0...39))
+        XCTAssertEqual(turn.lastEventId(), "39")
 
         let slow = try await c.sendMessage(sessionId: session.id, message: "slow events=400 pace_ms=50")
         let reader = Task { try await collect(slow) }

@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# Runs the Swift package's XCTest suite in a Debian 13 "trixie" chroot, whose `swiftlang`
+# package is Swift 6.0.3 with Foundation and XCTest (this machine kind is Debian 12: no Swift).
+#
+#   scripts/swift-chroot.sh probe              # exit 0 when the chroot exists or can be made,
+#                                              # else print why on one line and exit 3
+#   scripts/swift-chroot.sh setup              # make the chroot once (reused afterwards)
+#   scripts/swift-chroot.sh version            # the chroot's `swift --version` line
+#   scripts/swift-chroot.sh test <lib dir> [<log file>]
+#                                              # copy the package and libpoke_ffi.so in, then
+#                                              # `swift build --build-tests` + `swift test --skip-build`
+#
+# The chroot lives in $POKE_SWIFT_CACHE (default /var/cache/poke-swift), outside every clone,
+# so CI makes it once (~3 min, 2.8 GB) and later runs reuse it together with SwiftPM's scratch
+# directory kept inside it (incremental builds: only files whose bytes changed are copied in).
+# Needs root; debootstrap is installed with apt-get when missing; the Debian mirror is the
+# first deb.debian.org-style URI in /etc/apt/sources.list* ($POKE_DEBIAN_MIRROR overrides).
+# /proc is mounted only while SwiftPM runs (the swift binaries find libswiftCore.so through
+# $ORIGIN, i.e. /proc/self/exe) and unmounted on every exit path. A lock serialises runs.
+set -euo pipefail
+
+cache="${POKE_SWIFT_CACHE:-/var/cache/poke-swift}"
+root="$cache/trixie"
+ready="$root/.poke-swift-ready"
+suite=trixie
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+pkg="$here/../bindings/swift"
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'swift-chroot: %s\n' "$*" >&2; exit 1; }
+
+# The Debian mirror this machine's apt uses (deb822 `URIs:` or one-line `deb` entries).
+mirror() {
+  if [[ -n "${POKE_DEBIAN_MIRROR:-}" ]]; then printf '%s\n' "$POKE_DEBIAN_MIRROR"; return; fi
+  local uri
+  uri="$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
+    grep -oE '(https?)://[^ ]+/debian/?( |$)' | grep -v security | head -n1 | tr -d ' ')" || true
+  printf '%s\n' "${uri:-http://deb.debian.org/debian}"
+}
+
+reachable() { # <url>
+  if command -v curl >/dev/null 2>&1; then
+    curl -fsS --max-time 20 -o /dev/null "$1" 2>/dev/null
+  else
+    python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=20).read(1)' "$1" 2>/dev/null
+  fi
+}
+
+# Why the chroot cannot be made here (empty when it can).
+blocker() {
+  [[ "$(uname -s)" == Linux ]] || { echo "not Linux"; return; }
+  case "$(uname -m)" in x86_64 | aarch64) ;; *) echo "no swiftlang for $(uname -m)"; return ;; esac
+  [[ "$(id -u)" == 0 ]] || { echo "needs root for chroot and mount"; return; }
+  [[ -f "$ready" ]] && return
+  command -v debootstrap >/dev/null 2>&1 || command -v apt-get >/dev/null 2>&1 ||
+    { echo "neither debootstrap nor apt-get"; return; }
+  local m
+  m="$(mirror)"
+  reachable "${m%/}/dists/$suite/Release" || echo "Debian mirror $m unreachable"
+}
+
+with_lock() { # <command...>: one run at a time per cache (the chroot and its /proc are shared)
+  mkdir -p "$cache"
+  exec 9>"$cache/lock"
+  flock 9
+  "$@"
+}
+
+mounted=()
+unmount_all() {
+  local i
+  for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
+    umount "${mounted[$i]}" 2>/dev/null || umount -l "${mounted[$i]}" 2>/dev/null || true
+  done
+  mounted=()
+}
+# A signal stops the command running in the chroot (its own session, see in_chroot) before
+# the EXIT trap unmounts: bash would otherwise run the trap only once that command finished.
+child=
+on_signal() {
+  if [[ -n "$child" ]]; then
+    kill -TERM -- "-$child" 2>/dev/null || true
+    wait "$child" 2>/dev/null || true
+  fi
+  exit 130
+}
+trap unmount_all EXIT
+trap on_signal INT TERM HUP
+
+# Runs <command...> in <chroot> with output to <log>, in a session of its own so that
+# on_signal can stop all of it; returns its status.
+in_chroot() { # <chroot> <log> <command...>
+  local dir=$1 out=$2 rc=0
+  shift 2
+  setsid chroot "$dir" "$@" >"$out" 2>&1 </dev/null &
+  child=$!
+  wait "$child" || rc=$?
+  child=
+  return "$rc"
+}
+
+mount_proc() { # <chroot>
+  mountpoint -q "$1/proc" && return 0
+  mount -t proc proc "$1/proc"
+  mounted+=("$1/proc")
+}
+
+setup() {
+  [[ -f "$ready" ]] && return 0
+  local why m tmp
+  why="$(blocker)"
+  [[ -z "$why" ]] || die "$why"
+  if ! command -v debootstrap >/dev/null 2>&1; then
+    say "swift-chroot: apt-get install debootstrap"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null ||
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; } ||
+      die "could not install debootstrap"
+  fi
+  m="$(mirror)"
+  # Built beside the final place and renamed at the end: a half-made chroot is never reused.
+  tmp="$root.partial"
+  [[ ! -d "$tmp" ]] || { umount "$tmp/proc" 2>/dev/null || true; rm -rf --one-file-system "$tmp"; }
+  say "swift-chroot: debootstrap --variant=minbase $suite $root ($m)"
+  debootstrap --variant=minbase "$suite" "$tmp" "$m" >"$cache/debootstrap.log" 2>&1 ||
+    { tail -n 20 "$cache/debootstrap.log" >&2; die "debootstrap failed (log: $cache/debootstrap.log)"; }
+  cp /etc/resolv.conf "$tmp/etc/resolv.conf"
+  mount_proc "$tmp"
+  say "swift-chroot: apt-get install swiftlang (in the chroot)"
+  in_chroot "$tmp" "$cache/apt.log" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+    sh -c 'apt-get update -qq && apt-get install -y -qq swiftlang ca-certificates && apt-get clean' ||
+    { tail -n 20 "$cache/apt.log" >&2; die "apt-get install swiftlang failed (log: $cache/apt.log)"; }
+  chroot "$tmp" /usr/bin/env -i PATH=/usr/bin:/bin swift --version >"$tmp/.poke-swift-version" 2>&1 ||
+    { cat "$tmp/.poke-swift-version" >&2; die "swift does not run in the chroot"; }
+  unmount_all
+  mv "$tmp" "$root"
+  grep -m1 "Swift version" "$root/.poke-swift-version" >"$ready"
+  say "swift-chroot: ready ($(head -n1 "$ready"))"
+}
+
+# Copies <src> to <dst> file by file, leaving files whose bytes did not change untouched (so
+# SwiftPM, which compares inode and mtime, rebuilds only what changed), and removes the rest.
+sync_tree() { # <src> <dst>
+  local src=$1 dst=$2 rel
+  mkdir -p "$dst"
+  while IFS= read -r -d '' rel; do
+    rel=${rel#./}
+    if [[ -d "$src/$rel" ]]; then
+      mkdir -p "$dst/$rel"
+    elif ! cmp -s "$src/$rel" "$dst/$rel"; then
+      cp "$src/$rel" "$dst/$rel"
+    fi
+  done < <(cd "$src" && find . -mindepth 1 \( -name .build -o -name .swiftpm \) -prune -o -print0)
+  while IFS= read -r -d '' rel; do
+    rel=${rel#./}
+    [[ -e "$src/$rel" ]] || rm -rf "${dst:?}/$rel"
+  done < <(cd "$dst" && find . -mindepth 1 -depth -print0)
+}
+
+run_tests() { # <lib dir> [<log file>]
+  local libdir=$1 log=${2:-}
+  [[ -f "$ready" ]] || setup
+  [[ -f "$libdir/libpoke_ffi.so" ]] || die "no $libdir/libpoke_ffi.so"
+  sync_tree "$(cd "$pkg" && pwd)" "$root/build/poke-swift"
+  mkdir -p "$root/build/lib" "$root/build/no-config"
+  cmp -s "$libdir/libpoke_ffi.so" "$root/build/lib/libpoke_ffi.so" ||
+    cp "$libdir/libpoke_ffi.so" "$root/build/lib/libpoke_ffi.so"
+  mount_proc "$root"
+  local link=(-Xlinker -L/build/lib -Xlinker -rpath -Xlinker /build/lib)
+  local rc=0 out=${log:-$cache/swift-test.log}
+  # Tests choose every key and URL themselves: no host credentials or config leak in.
+  in_chroot "$root" "$out" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root LANG=C.UTF-8 \
+    LD_LIBRARY_PATH=/build/lib XDG_CONFIG_HOME=/build/no-config \
+    sh -c 'cd /build/poke-swift &&
+      swift build --build-tests --scratch-path /build/scratch "$@" &&
+      swift test --skip-build --scratch-path /build/scratch "$@"' swift "${link[@]}" || rc=$?
+  unmount_all
+  cat "$out"
+  return "$rc"
+}
+
+case "${1:-}" in
+  probe)
+    why="$(blocker)"
+    if [[ -n "$why" ]]; then say "$why"; exit 3; fi ;;
+  setup) with_lock setup ;;
+  version) [[ -f "$ready" ]] && cat "$ready" ;;
+  test)
+    [[ $# -ge 2 ]] || die "usage: $0 test <lib dir> [<log file>]"
+    with_lock run_tests "$2" "${3:-}" ;;
+  -h | --help | '') sed -n '2,20p' "$0" ;;
+  *) die "unknown command: $1" ;;
+esac
