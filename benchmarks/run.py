@@ -806,6 +806,11 @@ def main() -> int:
     )
     p.add_argument("--ours-venv", default=str(ROOT / ".venv"))
     p.add_argument(
+        "--emulator-venv",
+        help="venv whose `python -m poke.emulator` serves sse, download and https (default: "
+        "--ours-venv), so that two builds of ours can be measured against the same server",
+    )
+    p.add_argument(
         "--ours-pythonpath",
         help="directory holding a `poke` package (with its _poke extension) to measure as ours "
         "instead of the one installed in --ours-venv",
@@ -866,11 +871,13 @@ def main() -> int:
     # sse, download and https each get their own emulator: the download one keeps its file (it
     # is never reset), the https one serves TLS with a throwaway CA.
     servers = {}
+    emulator_py = venv_python(Path(args.emulator_venv)) if args.emulator_venv else py["ours"]
+    emulator_path = None if args.emulator_venv else args.ours_pythonpath
     tmpdir = tempfile.mkdtemp(prefix="poke-bench-")
     wanted = set(args.scenarios.split(","))
     try:
         if "sse" in wanted:
-            servers["sse"] = Server("emulator", py["ours"], args.ours_pythonpath)
+            servers["sse"] = Server("emulator", emulator_py, emulator_path)
             if args.sse_server == "replay":
                 # The emulator spends about 0.6 µs of CPU per event, on the same two CPUs as
                 # the client measured: its turns are recorded once and replayed from memory.
@@ -880,11 +887,11 @@ def main() -> int:
                 servers["sse"].stop()
                 servers["sse"] = Server("minimal", py["ours"], sse_replay=recorded)
         if "download" in wanted:
-            servers["download"] = Server("emulator", py["ours"], args.ours_pythonpath)
+            servers["download"] = Server("emulator", emulator_py, emulator_path)
             setup_download(servers["download"], py["ours"], args, tmpdir)
         if "https" in wanted:
             ca = Path(tmpdir) / "ca.pem"
-            servers["https"] = Server("emulator", py["ours"], args.ours_pythonpath, ca)
+            servers["https"] = Server("emulator", emulator_py, emulator_path, ca)
             trust = https_trust(args.https_trust, ca, py["requests"], tmpdir)
             args.https_trust_file = trust["file"]
             log(f"https: SSL_CERT_FILE = {trust['file']} ({trust['certificates']} certificates)")

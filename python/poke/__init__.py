@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging as _logging
 import os as _os
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from . import _poke
 from ._client import AsyncPoke, Poke, RawResponse
@@ -52,21 +52,48 @@ from ._poke import (
     UploadResult,
     Usage,
 )
-from ._sessions import (
-    AsyncFiles,
-    AsyncPokee,
-    AsyncSession,
-    AsyncSessions,
-    AsyncTurn,
-    Files,
-    Pokee,
-    Session,
-    Sessions,
-    Turn,
-)
 from ._timeout import Timeout
 
 __version__: str = _poke.__version__
+
+# The sessions classes load on first use: `import poke` stays as light as the official package.
+_SESSIONS = (
+    "AsyncFiles",
+    "AsyncPokee",
+    "AsyncSession",
+    "AsyncSessions",
+    "AsyncTurn",
+    "Files",
+    "Pokee",
+    "Session",
+    "Sessions",
+    "Turn",
+)
+
+
+def __getattr__(name: str) -> object:
+    if name in _SESSIONS:
+        from . import _sessions
+
+        value = getattr(_sessions, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'poke' has no attribute {name!r}")
+
+
+if TYPE_CHECKING:
+    from ._sessions import (
+        AsyncFiles,
+        AsyncPokee,
+        AsyncSession,
+        AsyncSessions,
+        AsyncTurn,
+        Files,
+        Pokee,
+        Session,
+        Sessions,
+        Turn,
+    )
 
 
 def _setup_logging() -> None:

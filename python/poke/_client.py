@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import TYPE_CHECKING, Any, Dict, Optional, Union, final
 
 from . import _poke
@@ -21,6 +20,8 @@ RawResponse = _poke.RawResponse
 
 def _unclosed(client: Any) -> None:
     if not client._closed:
+        import warnings
+
         warnings.warn(
             f"unclosed {type(client).__name__} client: call close() or use it as a context manager",
             ResourceWarning,

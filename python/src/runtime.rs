@@ -159,8 +159,28 @@ enum Wake {
 }
 
 impl LoopWaker {
-    /// The waker of `event_loop`, made once per loop.
+    /// The waker of `event_loop`, made once per loop (the last one is cached per thread: a
+    /// strong reference, so no other loop can take its address meanwhile).
     pub(crate) fn of(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Self> {
+        thread_local! {
+            static LAST: std::cell::RefCell<Option<(Py<PyAny>, LoopWaker)>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        let cached = LAST.with_borrow(|last| {
+            last.as_ref()
+                .filter(|(l, _)| l.bind(py).is(event_loop))
+                .map(|(_, w)| w.clone())
+        });
+        if let Some(waker) = cached {
+            return Ok(waker);
+        }
+        let waker = Self::lookup(py, event_loop)?;
+        let entry = (event_loop.clone().unbind(), waker.clone());
+        LAST.with_borrow_mut(|last| *last = Some(entry));
+        Ok(waker)
+    }
+
+    fn lookup(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Self> {
         static WAKERS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
         let wakers = WAKERS
             .get_or_try_init(py, || -> PyResult<Py<PyAny>> {
