@@ -51,7 +51,8 @@
 
 pub mod blocking;
 mod client;
-mod compat;
+#[doc(hidden)]
+pub mod compat;
 mod config;
 mod credentials;
 mod error;
