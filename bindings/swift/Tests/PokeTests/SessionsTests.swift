@@ -69,8 +69,12 @@ final class SessionsTests: XCTestCase, @unchecked Sendable {
         let session = try await pokee().createSession(metadata: Project(project: "acme", priority: 2), tools: tools)
         XCTAssertEqual(try session.info.metadata(as: Project.self), Project(project: "acme", priority: 2))
         XCTAssertEqual(session.info.metadata["priority"], 2)
+        let create = try XCTUnwrap(emulator.requests.first { $0.method == "POST" && $0.path == "/v1/sessions" })
+        let sent = try JSONDecoder().decode(JSONValue.self, from: Data(create.body.utf8))
+        XCTAssertEqual(sent["tools"]?.arrayValue, tools)
+        XCTAssertEqual(sent["metadata"], ["project": "acme", "priority": 2])
         let held = try emulator.sessions.first { $0["id"]?.stringValue == session.id }
-        XCTAssertEqual(held?["tools"]?.arrayValue, tools)
+        XCTAssertEqual(held?["tools"]?[0]?["name"], "get_weather")
         let read = try await session.fetchInfo()
         XCTAssertEqual(read.json["id"]?.stringValue, session.id)
         XCTAssertEqual(read.metadata, session.info.metadata)
