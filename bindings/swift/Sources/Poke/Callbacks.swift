@@ -35,6 +35,7 @@ public final class CallbackSender: Sendable {
 
     /// A sender with `limits`.
     public init(limits: CallbackLimits = CallbackLimits()) throws {
+        ignoreBrokenPipes()
         let limits = PokeBindings.CallbackLimits(
             maxAttempts: try unsigned32(limits.maxAttempts, argument: "limits.maxAttempts"),
             maxTotalSecs: limits.maxTotal?.inSeconds,

@@ -23,6 +23,7 @@ public final class PokeClient: Sendable, CustomStringConvertible {
     /// - Throws: ``PokeError/missingAPIKey(_:)`` when no key is found,
     ///   ``PokeError/invalidInput(_:)`` for a negative bound or retry count.
     public init(apiKey: String? = nil, baseURL: URL? = nil, timeouts: Timeouts? = nil, maxRetries: Int? = nil) throws {
+        ignoreBrokenPipes()
         let options = PokeClientOptions(
             apiKey: apiKey,
             baseUrl: baseURL?.absoluteString,

@@ -39,6 +39,7 @@ public final class PokeeClient: Sendable, CustomStringConvertible {
         transferReadIdle: Duration? = nil,
         resumePolicy: ResumePolicy? = nil
     ) throws {
+        ignoreBrokenPipes()
         let options = PokeeClientOptions(
             apiKey: apiKey,
             baseUrl: baseURL?.absoluteString,

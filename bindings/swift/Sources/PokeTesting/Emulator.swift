@@ -23,6 +23,7 @@ public final class Emulator: Sendable {
     /// Starts an emulator. With `apiKey`, only that key is accepted (anything else gets 401);
     /// without it, any non-empty key is.
     public init(apiKey: String? = nil) throws {
+        ignoreBrokenPipes()
         inner = try call { try PokeTestingBindings.Emulator(apiKey: apiKey) }
     }
 

@@ -262,6 +262,17 @@ final class PokeClientTests: XCTestCase, @unchecked Sendable {
         }
     }
 
+    #if os(Linux)
+    func testAClientMakesBrokenPipesErrorsNotProcessDeaths() throws {
+        // A write to a closed socket raises SIGPIPE, whose default action ends the process
+        // (the cancellation tests leave the emulator writing to closed sockets).
+        _ = try client()
+        let current = signal(SIGPIPE, SIG_IGN)
+        defer { signal(SIGPIPE, current) }
+        XCTAssertEqual(current.map { unsafeBitCast($0, to: Int.self) }, unsafeBitCast(SIG_IGN, to: Int.self))
+    }
+    #endif
+
     func testSecretsNeverPrint() async throws {
         let poke = try PokeClient(apiKey: "pk_canary_swift", baseURL: emulator.pokeAPIURL)
         XCTAssertEqual("\(poke)", "PokeClient(baseURL: \(emulator.pokeAPIURL.absoluteString))")
