@@ -906,7 +906,8 @@ package func FfiConverterTypeCallbackSender_lower(_ value: CallbackSender) -> UI
  * A Poke API client. One per app is enough: calls share its connection pool.
  *
  * Kotlin: every call is a `suspend fun`; Swift: `async throws`. Cancelling the coroutine
- * drops the request; Swift's `Task.cancel()` only takes effect when the call returns.
+ * drops the request; so does cancelling the Swift `Task` (the Swift package's call helper
+ * cancels the Rust future: scripts/swift-bindings.py).
  */
 package protocol PokeClientProtocol: AnyObject, Sendable {
     
@@ -936,7 +937,8 @@ package protocol PokeClientProtocol: AnyObject, Sendable {
  * A Poke API client. One per app is enough: calls share its connection pool.
  *
  * Kotlin: every call is a `suspend fun`; Swift: `async throws`. Cancelling the coroutine
- * drops the request; Swift's `Task.cancel()` only takes effect when the call returns.
+ * drops the request; so does cancelling the Swift `Task` (the Swift package's call helper
+ * cancels the Rust future: scripts/swift-bindings.py).
  */
 package class PokeClient: PokeClientProtocol, @unchecked Sendable, CustomDebugStringConvertible, CustomStringConvertible {
     fileprivate let handle: UInt64
