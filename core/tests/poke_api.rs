@@ -64,7 +64,7 @@ async fn python_style_json_when_driven_by_python() {
     let c = Client::builder()
         .api_key("k")
         .base_url(emu.poke_api_url())
-        .sdk(poke::SdkLang::Python, "9.9.9")
+        .sdk(poke::binding::SdkLang::Python, "9.9.9")
         .build()
         .expect("client");
     c.send_message("héllo").await.expect("sent");
@@ -208,7 +208,7 @@ async fn connection_refused_is_a_network_error() {
     let cause = std::error::Error::source(&err).expect("the underlying failure is kept");
     assert!(!cause.to_string().is_empty());
     assert_eq!(
-        poke::compat::messages::python_text(&err),
+        poke::binding::python_text(&err),
         "Network error: [Errno 111] Connection refused",
         "the drop-in Python package keeps 0.2.1's wording"
     );
