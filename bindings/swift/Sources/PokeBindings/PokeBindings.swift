@@ -1974,7 +1974,7 @@ package func FfiConverterTypeTransferProgressListener_lower(_ value: TransferPro
  * in order. `next()` returns null after the terminal event or after `close()`.
  *
  * Kotlin: `turn.asFlow()`; Swift: `for try await event in turn.events()`. The core reads
- * ahead (`poke::TurnReader`), so a `next()` only waits when no event is ready.
+ * ahead (`poke::binding::TurnReader`), so a `next()` only waits when no event is ready.
  */
 package protocol TurnProtocol: AnyObject, Sendable {
     
@@ -2040,7 +2040,7 @@ package protocol TurnProtocol: AnyObject, Sendable {
  * in order. `next()` returns null after the terminal event or after `close()`.
  *
  * Kotlin: `turn.asFlow()`; Swift: `for try await event in turn.events()`. The core reads
- * ahead (`poke::TurnReader`), so a `next()` only waits when no event is ready.
+ * ahead (`poke::binding::TurnReader`), so a `next()` only waits when no event is ready.
  */
 package class Turn: TurnProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
