@@ -51,6 +51,9 @@ python_tests() {
 run lint bash -c 'cargo fmt --all --check && .venv/bin/ruff check python tests examples'
 run clippy cargo clippy --workspace --all-targets --quiet -- -D warnings
 run docs env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet -p poke-sdk -p poke-sdk-emulator
+# poke-sdk's other feature sets: no TLS at all, and the platform's TLS with the blocking API.
+run features bash -c 'cargo check -q -p poke-sdk --no-default-features --lib && cargo clippy -q -p poke-sdk --no-default-features --features native-tls,blocking --all-targets -- -D warnings'
+run public-api bash tests/public-api/run.sh
 run rust rust_tests
 run rust-examples bash -c 'cargo run -q -p poke-sdk --example quickstart && cargo run -q -p poke-sdk --example sessions'
 run python python_tests
