@@ -56,6 +56,15 @@ pub enum Error {
         "no API key found: pass one when creating the client, set POKE_API_KEY, or log in with `poke login`"
     )]
     MissingApiKey,
+    /// A setting the client cannot work without was neither given to its builder nor found in
+    /// the environment.
+    #[error("no {what} found: pass one when creating the client or set {env}")]
+    MissingSetting {
+        /// What is missing, e.g. `Pokee API key`.
+        what: &'static str,
+        /// The environment variable that would provide it.
+        env: &'static str,
+    },
     /// Invalid configuration.
     #[error("{0}")]
     Config(String),

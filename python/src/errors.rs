@@ -1,6 +1,6 @@
 //! Core errors to the exception classes of `poke._exceptions` (one match, nothing else).
 
-use poke::compat::messages::python_text;
+use poke::binding::python_text;
 use poke::{Error, ErrorKind, TimeoutPhase};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;

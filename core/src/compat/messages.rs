@@ -19,6 +19,14 @@ pub fn python_text(e: &Error) -> String {
             format!("Network error: {}", python_reason(reason, cause))
         }
         Error::MissingApiKey => MISSING_KEY.to_owned(),
+        Error::MissingSetting { what, env } => {
+            let arg = if env.ends_with("_KEY") {
+                "api_key"
+            } else {
+                "base_url"
+            };
+            format!("No {what} found. Pass {arg}= or set {env}.")
+        }
         other => other.to_string(),
     }
 }
