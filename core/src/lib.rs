@@ -49,6 +49,7 @@
 
 #![warn(missing_docs)]
 
+pub mod account;
 pub mod blocking;
 mod client;
 mod compat;
