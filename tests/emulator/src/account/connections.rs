@@ -75,7 +75,7 @@ fn text_field<'a>(body: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
 }
 
 async fn create(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(refused) = super::authorized(&state, &headers) {
+    if let Some(refused) = super::refused(&state, &headers) {
         return refused;
     }
     let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&body) else {
@@ -174,7 +174,7 @@ fn with_connection(
     id: &str,
     f: impl FnOnce(&mut Connection, &super::AccountSettings) -> Response,
 ) -> Response {
-    if let Err(refused) = super::authorized(state, headers) {
+    if let Some(refused) = super::refused(state, headers) {
         return refused;
     }
     let mut guard = lock(&state.account.inner);

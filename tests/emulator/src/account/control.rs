@@ -52,14 +52,19 @@ fn not_found(message: &str) -> Response {
     error_json(StatusCode::NOT_FOUND, "Not Found", message)
 }
 
-fn body_object(body: &Bytes) -> Result<serde_json::Map<String, Value>, Response> {
+/// The body as a JSON object (an empty body is an empty object).
+fn body_object(body: &Bytes) -> Option<serde_json::Map<String, Value>> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(serde_json::Map::new());
+        return Some(serde_json::Map::new());
     }
     match serde_json::from_slice(body) {
-        Ok(Value::Object(o)) => Ok(o),
-        _ => Err(bad_request("the body must be a JSON object")),
+        Ok(Value::Object(o)) => Some(o),
+        _ => None,
     }
+}
+
+fn not_an_object() -> Response {
+    bad_request("the body must be a JSON object")
 }
 
 async fn snapshot(State(state): State<Arc<AppState>>) -> Response {
@@ -67,9 +72,8 @@ async fn snapshot(State(state): State<Arc<AppState>>) -> Response {
 }
 
 async fn set_settings(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    let changes = match body_object(&body) {
-        Ok(o) => o,
-        Err(refused) => return refused,
+    let Some(changes) = body_object(&body) else {
+        return not_an_object();
     };
     let mut inner = lock(&state.account.inner);
     // Only the fields given change: the current settings with the body laid over them.
@@ -125,9 +129,8 @@ async fn decide_code(
 }
 
 async fn revoke(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    let request = match body_object(&body) {
-        Ok(o) => o,
-        Err(refused) => return refused,
+    let Some(request) = body_object(&body) else {
+        return not_an_object();
     };
     let mut inner = lock(&state.account.inner);
     match request.get("token") {
@@ -163,9 +166,8 @@ async fn revoke_tunnel(State(state): State<Arc<AppState>>, Path(id): Path<String
 }
 
 async fn restart(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    let request = match body_object(&body) {
-        Ok(o) => o,
-        Err(refused) => return refused,
+    let Some(request) = body_object(&body) else {
+        return not_an_object();
     };
     let down_ms = request
         .get("down_ms")
@@ -180,9 +182,8 @@ async fn restart(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
 }
 
 async fn refuse(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    let request = match body_object(&body) {
-        Ok(o) => o,
-        Err(refused) => return refused,
+    let Some(request) = body_object(&body) else {
+        return not_an_object();
     };
     let status = request.get("status").and_then(Value::as_u64);
     let Some(status) = status

@@ -81,20 +81,16 @@ impl AccountState {
     }
 }
 
-/// The bearer token of an account call when it is accepted: a token a login issued, or any
-/// token the API key rule accepts, unless it was revoked.
-fn authorized(state: &AppState, headers: &HeaderMap) -> Result<String, Response> {
+/// The 401 answer for an account call whose bearer token is not accepted, `None` when it is:
+/// accepted are a token a login issued and any token the API key rule accepts, unless revoked.
+fn refused(state: &AppState, headers: &HeaderMap) -> Option<Response> {
     let Some(token) = bearer_token(headers) else {
-        return Err(unauthorized());
+        return Some(unauthorized());
     };
     let inner = lock(&state.account.inner);
-    if inner.revoked_all || inner.revoked.contains(token) {
-        return Err(unauthorized());
-    }
-    if inner.issued.contains(token) || api_key_accepted(state, headers) {
-        return Ok(token.to_owned());
-    }
-    Err(unauthorized())
+    let revoked = inner.revoked_all || inner.revoked.contains(token);
+    let known = inner.issued.contains(token) || api_key_accepted(state, headers);
+    (revoked || !known).then(unauthorized)
 }
 
 fn unauthorized() -> Response {

@@ -16,7 +16,7 @@ pub(super) fn router() -> Router<Arc<AppState>> {
 }
 
 async fn profile(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    if let Err(refused) = super::authorized(&state, &headers) {
+    if let Some(refused) = super::refused(&state, &headers) {
         return refused;
     }
     let profile = lock(&state.account.inner).settings.profile.clone();

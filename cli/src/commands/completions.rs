@@ -1,0 +1,18 @@
+//! `poke completions <shell>`: a completion script on stdout.
+
+use crate::args::{Cli, CompletionsArgs, Shell};
+use crate::exit::Outcome;
+use clap::CommandFactory;
+use clap_complete::Shell as Target;
+
+pub fn run(args: CompletionsArgs) -> Outcome {
+    let shell = match args.shell {
+        Shell::Bash => Target::Bash,
+        Shell::Zsh => Target::Zsh,
+        Shell::Fish => Target::Fish,
+        Shell::Powershell => Target::PowerShell,
+        Shell::Elvish => Target::Elvish,
+    };
+    clap_complete::generate(shell, &mut Cli::command(), "poke", &mut std::io::stdout());
+    Ok(())
+}
