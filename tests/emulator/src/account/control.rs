@@ -13,6 +13,8 @@
 //!   every session, and listens again on the same port after `down_ms`.
 //! - `POST /_emulator/tunnels/refuse` `{"status": s, "times": n}`: answers the next `n`
 //!   upstream connection attempts with status `s`.
+//! - `POST /_emulator/tunnels/settings` `{"stream_open_timeout_ms": n}`: how long a stream may
+//!   stay unacknowledged before the session is closed (default 75000, as hashicorp's yamux).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +42,7 @@ pub(super) fn router() -> Router<Arc<AppState>> {
         .route("/_emulator/tunnels", get(tunnels))
         .route("/_emulator/tunnels/restart", post(restart))
         .route("/_emulator/tunnels/refuse", post(refuse))
+        .route("/_emulator/tunnels/settings", post(tunnel_settings))
         .route("/_emulator/tunnels/{id}/drop", post(drop_agent))
         .route("/_emulator/tunnels/{id}/revoke", post(revoke_tunnel))
 }
@@ -199,6 +202,26 @@ async fn refuse(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
         .refuse(status, u32::try_from(times).unwrap_or(u32::MAX));
     state.note(format!(
         "tunnel upstream refuses {times} connections with {status}"
+    ));
+    json(StatusCode::OK, &json!({"ok": true}))
+}
+
+async fn tunnel_settings(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let Some(request) = body_object(&body) else {
+        return not_an_object();
+    };
+    let Some(ms) = request
+        .get("stream_open_timeout_ms")
+        .and_then(Value::as_u64)
+    else {
+        return bad_request("stream_open_timeout_ms must be a number of milliseconds");
+    };
+    state
+        .account
+        .tunnels
+        .set_open_timeout(Duration::from_millis(ms));
+    state.note(format!(
+        "tunnel streams must be acknowledged within {ms} ms"
     ));
     json(StatusCode::OK, &json!({"ok": true}))
 }

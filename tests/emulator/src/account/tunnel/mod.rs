@@ -44,6 +44,8 @@ struct HubInner {
     endpoints: HashMap<String, Endpoint>,
     /// Upstream connection attempts still to refuse, and with which status.
     refuse: Option<(StatusCode, u32)>,
+    /// How long a stream may stay unacknowledged (`None`: 75 s, hashicorp's default).
+    open_timeout: Option<Duration>,
     next_link: u64,
 }
 
@@ -163,6 +165,17 @@ impl TunnelHub {
         e.agent.take().is_some() || revoke
     }
 
+    /// Sets how long a stream may stay unacknowledged before its session is closed.
+    pub(super) fn set_open_timeout(&self, timeout: Duration) {
+        lock(&self.inner).open_timeout = Some(timeout);
+    }
+
+    fn open_timeout(&self) -> Duration {
+        lock(&self.inner)
+            .open_timeout
+            .unwrap_or(Duration::from_secs(75))
+    }
+
     /// Answers the next `times` upstream connection attempts with `status`.
     pub(super) fn refuse(&self, status: StatusCode, times: u32) {
         lock(&self.inner).refuse = (times > 0).then_some((status, times));
@@ -212,6 +225,7 @@ impl TunnelHub {
         let mut inner = lock(&self.inner);
         inner.endpoints.clear();
         inner.refuse = None;
+        inner.open_timeout = None;
     }
 
     /// Stops both listeners and every session.

@@ -122,13 +122,15 @@ struct Entry {
     send: Arc<Mutex<SendSide>>,
 }
 
-/// Runs one agent's session until the agent leaves, the protocol breaks, `close` fires
-/// (its sender is dropped) or `stop_all` turns true; returns why it ended.
+/// Runs one agent's session until the agent leaves, the protocol breaks, a stream stays
+/// unacknowledged for `open_timeout` (hashicorp's `StreamOpenTimeout`: the session is closed),
+/// `close` fires (its sender is dropped) or `stop_all` turns true; returns why it ended.
 pub(super) async fn serve<S>(
     ws: WebSocketStream<S>,
     mut opens: mpsc::UnboundedReceiver<OpenRequest>,
     mut close: watch::Receiver<()>,
     mut stop_all: watch::Receiver<bool>,
+    open_timeout: Duration,
 ) -> String
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -142,8 +144,11 @@ where
     let mut ping_deadline: Option<(u32, Instant)> = None;
     let mut ping_every = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
     let mut opens_open = true;
+    // Streams opened and not yet acknowledged, with when they were opened.
+    let mut unacked: HashMap<u32, Instant> = HashMap::new();
     let reason = loop {
         let deadline = ping_deadline.map(|(_, at)| at);
+        let open_deadline = unacked.values().min().map(|at| *at + open_timeout);
         tokio::select! {
             _ = close.changed() => {
                 let _ = send_frame(&mut sink, go_away(GO_AWAY_NORMAL), Bytes::new()).await;
@@ -157,6 +162,7 @@ where
                     let (in_tx, in_rx) = mpsc::unbounded_channel();
                     let send = Arc::new(Mutex::new(SendSide { window: INITIAL_WINDOW, ..SendSide::default() }));
                     streams.insert(id, Entry { inbound: in_tx, send: send.clone() });
+                    unacked.insert(id, Instant::now());
                     let open = Header { kind: TYPE_WINDOW_UPDATE, flags: SYN, stream: id, length: 0 };
                     if let Err(e) = send_frame(&mut sink, open, Bytes::new()).await {
                         let _ = reply.send(Err(io::Error::other(e.to_string())));
@@ -191,7 +197,7 @@ where
             message = source.next() => match message {
                 Some(Ok(Message::Binary(bytes))) => {
                     buf.extend_from_slice(&bytes);
-                    match take_frames(&mut buf, &mut streams, &mut ping_deadline) {
+                    match take_frames(&mut buf, &mut streams, &mut unacked, &mut ping_deadline) {
                         Ok(replies) => {
                             let mut failed = None;
                             for (header, body) in replies {
@@ -225,6 +231,10 @@ where
                 }
             }
             () = sleep_until(deadline) => break "ping unanswered".to_owned(),
+            () = sleep_until(open_deadline) => {
+                let _ = send_frame(&mut sink, go_away(GO_AWAY_NORMAL), Bytes::new()).await;
+                break "a stream was not acknowledged in time".to_owned();
+            }
         }
     };
     for entry in streams.values() {
@@ -274,6 +284,7 @@ enum Ended {
 fn take_frames(
     buf: &mut BytesMut,
     streams: &mut HashMap<u32, Entry>,
+    unacked: &mut HashMap<u32, Instant>,
     ping_deadline: &mut Option<(u32, Instant)>,
 ) -> Result<Vec<(Header, Bytes)>, Ended> {
     let mut replies = Vec::new();
@@ -306,6 +317,9 @@ fn take_frames(
             }
             TYPE_GO_AWAY => return Err(Ended::GoAway),
             _ => {
+                if header.flags & (ACK | RST) != 0 {
+                    unacked.remove(&header.stream);
+                }
                 if let Some(reply) = stream_frame(header, body, streams) {
                     replies.push((reply, Bytes::new()));
                 }
@@ -513,14 +527,16 @@ mod tests {
         wire.extend_from_slice(&update.encode());
         let mut buf = BytesMut::new();
         let mut deadline = None;
+        let mut unacked = HashMap::from([(2, Instant::now())]);
         for byte in wire {
             buf.extend_from_slice(&[byte]);
-            let replies = take_frames(&mut buf, &mut streams, &mut deadline);
+            let replies = take_frames(&mut buf, &mut streams, &mut unacked, &mut deadline);
             assert!(matches!(replies, Ok(r) if r.is_empty()));
         }
         assert!(matches!(rx.try_recv(), Ok(Inbound::Data(b)) if &b[..] == b"hello"));
         assert!(matches!(rx.try_recv(), Ok(Inbound::Fin)));
         assert_eq!(lock(&send).window, 1000);
+        assert!(unacked.is_empty(), "the ACK flag acknowledged stream 2");
     }
 
     #[test]
@@ -542,7 +558,8 @@ mod tests {
         buf.extend_from_slice(&ping.encode());
         buf.extend_from_slice(&open.encode());
         let mut deadline = None;
-        let Ok(replies) = take_frames(&mut buf, &mut streams, &mut deadline) else {
+        let Ok(replies) = take_frames(&mut buf, &mut streams, &mut HashMap::new(), &mut deadline)
+        else {
             panic!("valid frames");
         };
         let headers: Vec<Header> = replies.into_iter().map(|(h, _)| h).collect();

@@ -111,7 +111,7 @@ fn handle(
         let Some(link) = hub.attach(&id, opener, close) else {
             return;
         };
-        let reason = mux::serve(ws, opens, close_rx, stop_all).await;
+        let reason = mux::serve(ws, opens, close_rx, stop_all, hub.open_timeout()).await;
         hub.detach(&id, link);
         let _ = reason;
     });
