@@ -134,6 +134,9 @@ pub struct TunnelArgs {
     /// Seconds between tool syncs.
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
     pub sync_interval: u64,
+    /// Seconds the first tunnel connection may take, retries included.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub connect_timeout: u64,
     /// Print the OAuth page (when the server needs one) instead of opening a browser.
     #[arg(long)]
     pub no_browser: bool,

@@ -11,9 +11,7 @@ use crate::args::TunnelArgs;
 use crate::exit::{Failure, Outcome};
 use crate::output::Output;
 use crate::signals::Signals;
-use crate::tunnel::{
-    AgentConfig, AgentEvent, AgentStop, FIRST_CONNECT_TIMEOUT, LocalTarget, run_agent, upstream_url,
-};
+use crate::tunnel::{AgentConfig, AgentEvent, AgentStop, LocalTarget, run_agent, upstream_url};
 use crate::{browser, clients, qr};
 use poke::account::{AccountClient, NewTunnel, TunnelConnection};
 use poke::{CallOptions, Error, Secret, Timeouts};
@@ -204,11 +202,15 @@ impl Running {
                 url,
                 token,
                 target: self.target.clone(),
-                first_connect_timeout: FIRST_CONNECT_TIMEOUT,
+                first_connect_timeout: Duration::from_secs(self.args.connect_timeout),
             },
             tx,
         );
         tokio::pin!(agent);
+        let mut reporter = Reporter {
+            out,
+            retrying: false,
+        };
         if !out.json() {
             out.line("Connecting the tunnel...");
         }
@@ -218,12 +220,17 @@ impl Running {
                 name = next_signal(&self.signals) => return Ending::Signal(name),
                 event = events.recv() => match event {
                     Some(AgentEvent::Connected { .. }) => break,
-                    Some(other) => report(out, &other),
+                    Some(other) => reporter.report(&other),
                     None => {}
                 },
             }
         }
         self.print_active();
+        // Debug builds only: lets the tests check that a panic still removes the connection.
+        #[cfg(debug_assertions)]
+        if std::env::var_os("POKE_CLI_TEST_PANIC_WHEN_ACTIVE").is_some() {
+            panic!("test panic requested by POKE_CLI_TEST_PANIC_WHEN_ACTIVE");
+        }
         let steps = async {
             if let Some(ending) = self.activate().await {
                 return Some(ending);
@@ -245,7 +252,7 @@ impl Running {
             tokio::select! {
                 stop = &mut agent => return Ending::Transport(stop),
                 name = next_signal(&self.signals) => return Ending::Signal(name),
-                event = events.recv() => if let Some(event) = event { report(out, &event) },
+                event = events.recv() => if let Some(event) = event { reporter.report(&event) },
                 _ = sync.tick() => if let Some(ending) = self.sync_tools().await { return ending },
             }
         }
@@ -376,37 +383,52 @@ impl Running {
     }
 }
 
-/// Tells what the transport did.
-fn report(out: Output, event: &AgentEvent) {
-    if out.json() {
-        let value = match event {
-            AgentEvent::Connected { reconnect } => {
-                json!({"event": if *reconnect { "reconnected" } else { "connected" }})
+/// Tells what the transport does; a run of failed attempts is told once (JSON tells each).
+struct Reporter {
+    out: Output,
+    retrying: bool,
+}
+
+impl Reporter {
+    fn report(&mut self, event: &AgentEvent) {
+        let out = self.out;
+        if out.json() {
+            let value = match event {
+                AgentEvent::Connected { reconnect } => {
+                    json!({"event": if *reconnect { "reconnected" } else { "connected" }})
+                }
+                AgentEvent::Disconnected { reason } => {
+                    json!({"event": "disconnected", "reason": reason})
+                }
+                AgentEvent::Retrying { reason, wait } => {
+                    json!({"event": "retrying", "reason": reason, "wait_ms": wait.as_millis() as u64})
+                }
+                AgentEvent::LocalUnreachable(reason) => {
+                    json!({"event": "local_unreachable", "reason": reason})
+                }
+            };
+            out.data(&value);
+            return;
+        }
+        match event {
+            AgentEvent::Connected { .. } => {
+                self.retrying = false;
+                out.line("Tunnel reconnected.");
             }
             AgentEvent::Disconnected { reason } => {
-                json!({"event": "disconnected", "reason": reason})
+                out.warn(format!("tunnel connection lost ({reason}); reconnecting"));
             }
-            AgentEvent::Retrying { reason, wait } => {
-                json!({"event": "retrying", "reason": reason, "wait_ms": wait.as_millis() as u64})
+            AgentEvent::Retrying { reason, .. } => {
+                if !self.retrying {
+                    self.retrying = true;
+                    out.warn(format!(
+                        "tunnel connection failed ({reason}); retrying with backoff"
+                    ));
+                }
             }
             AgentEvent::LocalUnreachable(reason) => {
-                json!({"event": "local_unreachable", "reason": reason})
+                out.warn(format!("the local server is unreachable ({reason})"));
             }
-        };
-        out.data(&value);
-        return;
-    }
-    match event {
-        AgentEvent::Connected { .. } => out.line("Tunnel reconnected."),
-        AgentEvent::Disconnected { reason } => {
-            out.warn(format!("tunnel connection lost ({reason}); reconnecting"));
-        }
-        AgentEvent::Retrying { reason, wait } => out.warn(format!(
-            "tunnel connection failed ({reason}); retrying in {:.1}s",
-            wait.as_secs_f64()
-        )),
-        AgentEvent::LocalUnreachable(reason) => {
-            out.warn(format!("the local server is unreachable ({reason})"));
         }
     }
 }

@@ -3,5 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod child;
+pub mod emu;
 pub mod local;
 pub mod run;

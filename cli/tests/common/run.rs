@@ -57,6 +57,32 @@ impl Home {
     }
 }
 
+impl Home {
+    /// `poke ARGS…` with this home and `api` as `POKE_API`.
+    pub fn cmd(&self, api: &str, args: &[&str]) -> Command {
+        let mut cmd = self.poke(api);
+        cmd.args(args);
+        cmd
+    }
+
+    /// A script in the test's `bin/` that appends its arguments to `file`; returns its path.
+    pub fn recorder(&self, name: &str, file: &Path) -> PathBuf {
+        let path = self.dir.join("bin").join(name);
+        std::fs::write(
+            &path,
+            format!("#!/bin/sh\necho \"$@\" >> '{}'\n", file.display()),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        path
+    }
+}
+
 impl Drop for Home {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
@@ -90,6 +116,17 @@ pub fn run(mut cmd: Command) -> Ran {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Polls `check` until it returns `Some` (for up to a minute, a guard against hangs).
+pub async fn eventually<T>(mut check: impl FnMut() -> Option<T>) -> T {
+    for _ in 0..600 {
+        if let Some(v) = check() {
+            return v;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the condition never held");
 }
 
 /// Runs `cmd` on a blocking thread, for async tests.

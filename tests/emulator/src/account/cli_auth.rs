@@ -82,6 +82,7 @@ async fn create_code(State(state): State<Arc<AppState>>) -> Response {
     let settings = &inner.settings;
     let expires_in = settings
         .login_expires_in
+        .filter(|_| settings.login_enforce_expiry)
         .and_then(|s| Duration::try_from_secs_f64(s).ok());
     let mut reply = Map::new();
     reply.insert("deviceCode".into(), json!(device_code));

@@ -16,8 +16,11 @@ pub(crate) struct AccountSettings {
     /// `interval` sent with a new code (seconds), if any.
     pub(crate) login_interval: Option<f64>,
     /// `expires_in` sent with a new code (seconds), if any; a code older than this polls as
-    /// `expired`.
+    /// `expired` unless `login_enforce_expiry` is false.
     pub(crate) login_expires_in: Option<f64>,
+    /// Whether codes expire on the server after `login_expires_in` (false: only the client's
+    /// own deadline ends the login).
+    pub(crate) login_enforce_expiry: bool,
     /// Whether an `authenticated` poll carries the token (false: a broken server).
     pub(crate) login_reply_token: bool,
     /// The reply of `GET /user/profile`.
@@ -69,6 +72,7 @@ impl Default for AccountSettings {
             login_after_polls: 1,
             login_interval: None,
             login_expires_in: None,
+            login_enforce_expiry: true,
             login_reply_token: true,
             profile: json!({"id": "user_emulated", "name": "Emulated User", "email": "user@example.com"}),
             mcp_oauth_required: false,
