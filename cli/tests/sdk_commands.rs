@@ -83,11 +83,8 @@ async fn send_takes_its_key_like_the_sdk() {
     })
     .await
     .unwrap_or_else(|e| panic!("{e}"));
-    let ran = run_async(home.cmd(
-        &strict.poke_api_url(),
-        &["send", "x", "--api-key", "wrong"],
-    ))
-    .await;
+    let ran =
+        run_async(home.cmd(&strict.poke_api_url(), &["send", "x", "--api-key", "wrong"])).await;
     assert_eq!(
         (ran.code, ran.stderr.as_str()),
         (
@@ -155,7 +152,8 @@ async fn webhooks_are_created_and_fired() {
         .collect();
     assert_eq!(fires, [json!({"repo": "app"}), json!([1, 2])]);
 
-    let ran = run_async(home.cmd(&api, &["webhook", "send", &url, "{nope", "--token", &token])).await;
+    let ran =
+        run_async(home.cmd(&api, &["webhook", "send", &url, "{nope", "--token", &token])).await;
     assert_eq!(ran.code, 1);
     assert!(
         ran.stderr.starts_with("the data is not JSON: "),
@@ -347,10 +345,7 @@ async fn chat_streams_the_reply_and_resumes_after_a_drop() {
         .map(|l| json_out(l)["event"].as_str().unwrap_or_default().to_owned())
         .collect();
     assert_eq!(events.first().map(String::as_str), Some("message.created"));
-    assert_eq!(
-        events.last().map(String::as_str),
-        Some("message.completed")
-    );
+    assert_eq!(events.last().map(String::as_str), Some("message.completed"));
     assert!(events.iter().any(|e| e == "text.delta"));
 }
 

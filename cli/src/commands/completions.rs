@@ -13,6 +13,11 @@ pub fn run(args: CompletionsArgs) -> Outcome {
         Shell::Powershell => Target::PowerShell,
         Shell::Elvish => Target::Elvish,
     };
-    clap_complete::generate(shell, &mut Cli::command(), "poke", &mut std::io::stdout());
+    // Into memory first: clap_complete panics when its writer fails (`poke completions | head`).
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "poke", &mut script);
+    let mut out = std::io::stdout().lock();
+    let _ =
+        std::io::Write::write_all(&mut out, &script).and_then(|()| std::io::Write::flush(&mut out));
     Ok(())
 }
