@@ -3,7 +3,8 @@
 use crate::args::KeyArgs;
 use crate::exit::Failure;
 use poke::account::AccountClient;
-use poke::{Client, PokeeClient, SdkLang};
+use poke::binding::SdkLang;
+use poke::{Client, PokeeClient};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 

@@ -80,12 +80,14 @@ impl Client {
         &self.http.config.base_url
     }
 
-    /// The resolved API key.
+    /// The resolved API key (for the bindings).
+    #[doc(hidden)]
     pub fn api_key(&self) -> &Secret {
         &self.api_key
     }
 
-    /// The configuration in effect.
+    /// The configuration in effect (for the bindings).
+    #[doc(hidden)]
     pub fn config(&self) -> &ClientConfig {
         &self.http.config
     }
@@ -106,7 +108,9 @@ impl Client {
             })
     }
 
-    /// The headers the official SDK would send with `token` (or the API key).
+    /// The headers the official SDK would send with `token` (or the API key): they carry the
+    /// secret, so they are for the bindings only.
+    #[doc(hidden)]
     pub fn headers(&self, token: Option<&str>) -> Vec<(String, String)> {
         let token = token
             .filter(|t| !t.is_empty())

@@ -50,9 +50,11 @@
 #![warn(missing_docs)]
 
 pub mod account;
-pub mod blocking;
+#[cfg(feature = "blocking")]
+mod blocking;
 mod client;
-mod compat;
+#[doc(hidden)]
+pub mod compat;
 mod config;
 mod credentials;
 mod error;
@@ -61,20 +63,19 @@ mod http;
 mod ids;
 mod mcp;
 mod poke_api;
-pub mod progress;
-pub mod runtime;
+mod progress;
+#[cfg(feature = "blocking")]
+mod runtime;
 mod secret;
 mod sessions;
 mod turn;
 
 pub use client::{Client, ClientBuilder, DEFAULT_MAX_RESPONSE_BYTES};
-pub use compat::json_style::{JsonStyle, to_vec as encode_json};
 pub use compat::messages::{FORBIDDEN_MESSAGE, RATE_LIMITED_MESSAGE, UNAUTHORIZED_MESSAGE};
-pub use config::{ClientConfig, DEFAULT_BASE_URL, SdkLang, resolve_base_url};
-pub use credentials::{credentials_path, load_credentials_token, resolve_api_key};
+pub use config::DEFAULT_BASE_URL;
 pub use error::{ApiError, Error, ErrorKind, Result, TimeoutPhase};
-pub use files::{Download, FileEntry, UploadResult, download_destination};
-pub use http::{CallOptions, Idempotency, JsonResponse, RetryPolicy, Timeouts, parse_retry_after};
+pub use files::{Download, FileEntry, UploadResult};
+pub use http::{CallOptions, Idempotency, JsonResponse, RetryPolicy, Timeouts};
 pub use mcp::{
     CallbackChain, CallbackContext, CallbackPolicy, CallbackReply, CallbackSender, ChainStep,
     extract_callback_context,
@@ -87,6 +88,31 @@ pub use sessions::{
     UsageWindow, WaitOptions,
 };
 pub use turn::{
-    CancelHandle, Convert, MessageOptions, Next, Position, ReadEvent, ResumePolicy, SeenIds,
-    SseDecoder, SseEvent, Ticket, TurnEvent, TurnEventKind, TurnHandle, TurnReader, TurnStream,
+    CancelHandle, MessageOptions, ResumePolicy, TurnEvent, TurnEventKind, TurnHandle, TurnStream,
 };
+
+/// What the Python and uniffi bindings need from the core and Rust users do not: not part of
+/// the public API, not covered by semver.
+#[doc(hidden)]
+pub mod binding {
+    #[cfg(feature = "blocking")]
+    pub use crate::blocking::Lanes;
+    pub use crate::compat::json_style::{JsonStyle, to_vec as encode_json};
+    pub use crate::compat::messages::python_text;
+    pub use crate::config::{ClientConfig, SdkLang, resolve_base_url};
+    pub use crate::credentials::{credentials_path, load_credentials_token, resolve_api_key};
+    pub use crate::files::download_destination;
+    pub use crate::http::parse_retry_after;
+    pub use crate::turn::{
+        Convert, Next, Position, ReadEvent, SeenIds, SseDecoder, SseEvent, Ticket, TurnReader,
+    };
+    /// Progress reports from a call to the thread that delivers them.
+    pub mod progress {
+        pub use crate::progress::*;
+    }
+    /// The process-wide runtime and blocking helpers.
+    #[cfg(feature = "blocking")]
+    pub mod runtime {
+        pub use crate::runtime::*;
+    }
+}

@@ -106,10 +106,15 @@ struct CallbackBody<'a, T: ?Sized> {
 }
 
 impl CallbackSender {
+    /// A sender with these limits.
+    pub fn new(policy: CallbackPolicy) -> Result<Self> {
+        Self::for_sdk(SdkLang::Rust, env!("CARGO_PKG_VERSION"), policy)
+    }
+
     /// A sender for the given host language (User-Agent, JSON style) and limits.
-    pub fn new(lang: SdkLang, version: &str, policy: CallbackPolicy) -> Result<Self> {
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured(crate::http::shared_tls()?)
+    #[doc(hidden)]
+    pub fn for_sdk(lang: SdkLang, version: &str, policy: CallbackPolicy) -> Result<Self> {
+        let client = crate::http::client_builder()?
             .connect_timeout(policy.post_timeout.min(Duration::from_secs(5)))
             // A redirect would turn the POST into a GET that still carries the token.
             .redirect(reqwest::redirect::Policy::none())

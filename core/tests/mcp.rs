@@ -1,13 +1,13 @@
 //! The MCP callback chain against the emulator's callback endpoint.
 
-use poke::{CallbackChain, CallbackPolicy, CallbackSender, ChainStep, SdkLang, Secret};
+use poke::{CallbackChain, CallbackPolicy, CallbackSender, ChainStep, Secret};
 use poke_emulator::{Emulator, EmulatorConfig, Fault};
 use std::time::Duration;
 
 const PATH: &str = "/api/v1/mcp/callback";
 
 fn sender(policy: CallbackPolicy) -> CallbackSender {
-    CallbackSender::new(SdkLang::Rust, "test", policy).expect("sender")
+    CallbackSender::new(policy).expect("sender")
 }
 
 fn fast() -> CallbackPolicy {

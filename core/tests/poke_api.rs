@@ -64,7 +64,7 @@ async fn python_style_json_when_driven_by_python() {
     let c = Client::builder()
         .api_key("k")
         .base_url(emu.poke_api_url())
-        .sdk(poke::SdkLang::Python, "9.9.9")
+        .sdk(poke::binding::SdkLang::Python, "9.9.9")
         .build()
         .expect("client");
     c.send_message("héllo").await.expect("sent");
@@ -200,9 +200,17 @@ async fn connection_refused_is_a_network_error() {
         .build()
         .expect("client");
     let err = c.send_message("x").await.expect_err("refused");
+    assert!(err.is_connect(), "{err:?}");
     assert_eq!(
         err.to_string(),
-        "Network error: [Errno 111] Connection refused"
+        "Network error: Connection refused (os error 111)"
+    );
+    let cause = std::error::Error::source(&err).expect("the underlying failure is kept");
+    assert!(!cause.to_string().is_empty());
+    assert_eq!(
+        poke::binding::python_text(&err),
+        "Network error: [Errno 111] Connection refused",
+        "the drop-in Python package keeps 0.2.1's wording"
     );
 }
 

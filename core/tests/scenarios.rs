@@ -3,7 +3,7 @@
 use futures_util::StreamExt;
 use poke::{
     BulkDelete, CallbackChain, CallbackPolicy, CallbackSender, ChainStep, Client, CreateSession,
-    Error, ErrorKind, PokeeClient, ResumePolicy, RetryPolicy, SdkLang, Secret, Timeouts, TurnEvent,
+    Error, ErrorKind, PokeeClient, ResumePolicy, RetryPolicy, Secret, Timeouts, TurnEvent,
     WaitOptions,
 };
 use poke_emulator::{Emulator, EmulatorConfig, Fault};
@@ -404,8 +404,7 @@ async fn scenario_file_upload_download() {
 async fn scenario_mcp_callback_chain() {
     let emu = emulator().await;
     let info = emu.new_callback_chain(None);
-    let sender =
-        CallbackSender::new(SdkLang::Rust, "t", CallbackPolicy::default()).expect("sender");
+    let sender = CallbackSender::new(CallbackPolicy::default()).expect("sender");
     let mut chain = CallbackChain::new(sender, &info.url, Secret::new(info.token.clone()));
     assert_eq!(
         chain.send("step 1", true).await.expect("1"),

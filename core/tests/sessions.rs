@@ -957,8 +957,19 @@ async fn missing_configuration_is_a_clear_error() {
             .base_url("http://127.0.0.1:1")
             .build()
             .expect_err("no key");
+        assert!(matches!(
+            err,
+            Error::MissingSetting {
+                env: "POKEE_KEY",
+                ..
+            }
+        ));
         assert_eq!(
             err.to_string(),
+            "no Pokee API key found: pass one when creating the client or set POKEE_KEY"
+        );
+        assert_eq!(
+            poke::binding::python_text(&err),
             "No Pokee API key found. Pass api_key= or set POKEE_KEY."
         );
     }
@@ -967,7 +978,16 @@ async fn missing_configuration_is_a_clear_error() {
             .api_key(KEY)
             .build()
             .expect_err("no url");
-        assert!(matches!(err, Error::Config(_)), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                Error::MissingSetting {
+                    env: "POKEE_API",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
         assert!(!format!("{err:?}").contains(KEY));
     }
 }

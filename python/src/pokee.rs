@@ -14,9 +14,10 @@ use crate::records::{
 use crate::runtime::interrupted;
 use crate::turn::TurnCore;
 use futures_util::StreamExt;
-use poke::blocking::Lanes;
-use poke::progress::Reporter;
-use poke::{BulkDelete, CreateSession, PokeeClient, SdkLang, WaitOptions};
+use poke::binding::Lanes;
+use poke::binding::SdkLang;
+use poke::binding::progress::Reporter;
+use poke::{BulkDelete, CreateSession, PokeeClient, WaitOptions};
 use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
@@ -417,7 +418,7 @@ impl PokeeCore {
         timeout: Option<&Bound<'_, PyAny>>,
         max_retries: Option<i64>,
     ) -> PyResult<Call> {
-        let dest = poke::download_destination(&path, dest.as_deref());
+        let dest = poke::binding::download_destination(&path, dest.as_deref());
         let on_progress = on_progress.map(Bound::unbind);
         let c = self.with(timeout, max_retries)?;
         let lanes = self.lanes.clone();

@@ -26,7 +26,7 @@ pub enum HostLanguage {
     Swift,
 }
 
-impl From<HostLanguage> for poke::SdkLang {
+impl From<HostLanguage> for poke::binding::SdkLang {
     fn from(lang: HostLanguage) -> Self {
         match lang {
             HostLanguage::Kotlin => Self::Kotlin,

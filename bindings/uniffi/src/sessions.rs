@@ -8,7 +8,7 @@ use crate::client::{HostLanguage, Timeouts, VERSION, common_options, secs, to_co
 use crate::error::{PokeError, invalid_input};
 use crate::listener::{self, WaitProgressListener};
 use crate::stream::{CancelResult, Turn};
-use poke::progress::Reporter;
+use poke::binding::progress::Reporter;
 use serde_json::{Map, Value};
 use std::fmt;
 use std::sync::Arc;

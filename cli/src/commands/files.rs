@@ -70,7 +70,7 @@ fn file_failure(path: &Path, e: &std::io::Error) -> Failure {
 
 async fn get(args: FilesGetArgs, out: Output) -> Outcome {
     let client = clients::pokee(&args.key)?;
-    let dest = poke::download_destination(&args.path, args.dest.as_deref());
+    let dest = poke::binding::download_destination(&args.path, args.dest.as_deref());
     let part = part_path(&dest);
     let have = tokio::fs::metadata(&part).await.map_or(0, |m| m.len());
     let (download, start) = if have > 0 {

@@ -18,7 +18,7 @@ const DEFAULT_INTERVAL: Duration = Duration::from_secs(2);
 const DEFAULT_EXPIRY: Duration = Duration::from_secs(300);
 
 pub async fn run(args: LoginArgs, out: Output) -> Outcome {
-    if poke::load_credentials_token().is_some() {
+    if poke::binding::load_credentials_token().is_some() {
         out.line("Already logged in. Run 'poke logout' first to switch accounts.");
         return Ok(());
     }

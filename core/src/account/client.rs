@@ -1,10 +1,11 @@
 //! `AccountClient`: the login token, the base URL and the shared transport.
 
+use crate::config::{ClientConfig, SdkLang};
 use crate::config::{CommonSettings, resolve_base_url};
 use crate::credentials::load_credentials_token;
 use crate::http::{Body, CallOptions, Flavor, Http, Idempotency, Request};
 use crate::secret::Secret;
-use crate::{ClientConfig, Error, Result, RetryPolicy, SdkLang, Timeouts};
+use crate::{Error, Result, RetryPolicy, Timeouts};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use std::fmt;
@@ -67,7 +68,8 @@ impl AccountClientBuilder {
         self
     }
 
-    /// Declares the caller and its version (sets `User-Agent`).
+    /// Declares the caller and its version (sets `User-Agent`). For the `poke` command.
+    #[doc(hidden)]
     pub fn sdk(mut self, lang: SdkLang, version: impl Into<String>) -> Self {
         self.common.lang = lang;
         self.common.version = version.into();

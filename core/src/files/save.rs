@@ -95,6 +95,7 @@ impl Download {
             return Err(Error::Connection {
                 reason: format!("download ended after {done} of {total} bytes"),
                 maybe_sent: true,
+                source: None,
             });
         }
         if told != done {

@@ -85,6 +85,7 @@ impl StreamSource for Upload {
             From::Bytes(_) => Error::Connection {
                 reason: e.to_string(),
                 maybe_sent: true,
+                source: None,
             },
         }
     }

@@ -120,6 +120,16 @@ pub(crate) fn backoff(initial: Duration, max: Duration, step: u32, jitter: f64) 
     base.mul_f64(1.0 - 0.25 * jitter.clamp(0.0, 1.0))
 }
 
+/// [`crate::Error::is_retryable`]: what the policy would retry for a call that may be repeated.
+pub(crate) fn is_retryable(e: &Error) -> bool {
+    let policy = RetryPolicy {
+        max_retries: 1,
+        max_retry_after: Duration::MAX,
+        ..RetryPolicy::default()
+    };
+    classify(e).is_some_and(|o| policy.decide(Idempotency::Keyed, o, 0, 0.0) != Decision::Return)
+}
+
 /// How the retry policy sees an error.
 pub(crate) fn classify(e: &Error) -> Option<Outcome> {
     match e {

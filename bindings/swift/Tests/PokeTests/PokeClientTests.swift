@@ -246,7 +246,7 @@ final class PokeClientTests: XCTestCase {
             guard case let PokeError.MissingApiKey(msg) = error else {
                 return XCTFail("expected PokeError.MissingApiKey, got \(error)")
             }
-            XCTAssertTrue(msg.hasPrefix("No API key found."), msg)
+            XCTAssertTrue(msg.hasPrefix("no API key found") && msg.contains("POKE_API_KEY"), msg)
         }
     }
 
