@@ -87,6 +87,7 @@ fn encoding(c: &mut Criterion) {
 /// What `transport.rs` does per call before anything is sent: parse the URL, build the bearer
 /// header, a UUIDv4 idempotency key, and the reqwest request with its headers and body.
 fn request_building(c: &mut Criterion) {
+    #[cfg(feature = "rustls")]
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();
     let base = "http://127.0.0.1:8080/api/v1";

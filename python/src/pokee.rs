@@ -240,10 +240,10 @@ impl PokeeCore {
         if let Some(age) = older_than.filter(|v| !v.is_none()) {
             // Duration text (`90s`, `1h30m`) goes as it is; numbers and timedeltas are seconds.
             filter = match age.extract::<String>() {
-                Ok(text) => BulkDelete {
-                    older_than: Some(text),
-                    ..filter
-                },
+                Ok(text) => {
+                    filter.older_than = Some(text);
+                    filter
+                }
                 Err(_) => filter.older_than(args::duration("older_than", age)?),
             };
         }
@@ -356,10 +356,8 @@ impl PokeeCore {
         max_interval: Option<&Bound<'_, PyAny>>,
         on_progress: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Call> {
-        let mut opts = WaitOptions {
-            deadline: args::opt_duration("timeout", timeout)?,
-            ..WaitOptions::default()
-        };
+        let mut opts = WaitOptions::default();
+        opts.deadline = args::opt_duration("timeout", timeout)?;
         if let Some(d) = args::opt_duration("poll_interval", poll_interval)? {
             opts.poll_interval = d;
         }

@@ -333,11 +333,11 @@ fn to_call_options(options: Option<RequestOptions>) -> Result<CallOptions, PokeE
     let Some(o) = options else {
         return Ok(CallOptions::default());
     };
-    Ok(CallOptions {
-        timeouts: o.timeouts.as_ref().map(to_core_timeouts).transpose()?,
-        max_retries: o.max_retries,
-        idempotency_key: o.idempotency_key,
-    })
+    let mut opts = CallOptions::new();
+    opts.timeouts = o.timeouts.as_ref().map(to_core_timeouts).transpose()?;
+    opts.max_retries = o.max_retries;
+    opts.idempotency_key = o.idempotency_key;
+    Ok(opts)
 }
 
 #[cfg(test)]

@@ -468,10 +468,8 @@ impl PokeeClient {
         message: String,
         idempotency_key: Option<String>,
     ) -> Result<Arc<Turn>, PokeError> {
-        let opts = poke::MessageOptions {
-            idempotency_key,
-            ..poke::MessageOptions::default()
-        };
+        let mut opts = poke::CallOptions::new();
+        opts.idempotency_key = idempotency_key;
         let stream = self
             .inner
             .send_message_with(&session_id, &message, &opts)

@@ -159,6 +159,7 @@ impl PokeeClient {
             timeouts: Some(self.transfer_timeouts()),
             max_retries: self.opts.max_retries,
             idempotency_key: None,
+            total: None,
         };
         self.call_json_with(
             self.request(Method::PUT, url, body, Idempotency::Safe),

@@ -226,15 +226,14 @@ impl PokeeClient {
 
     /// The bounds of a file transfer: no total, the transfer idle bound on reads and writes.
     pub(crate) fn transfer_timeouts(&self) -> crate::http::Timeouts {
-        if let Some(t) = self.opts.timeouts {
-            return t;
-        }
         let idle = self.inner.transfer_read_idle;
-        self.config()
-            .timeouts
-            .with_read(idle)
-            .with_write(idle)
-            .with_total(None)
+        self.opts.resolve(
+            self.config()
+                .timeouts
+                .with_read(idle)
+                .with_write(idle)
+                .with_total(None),
+        )
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
