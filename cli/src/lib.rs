@@ -41,6 +41,9 @@ where
             return code;
         }
     };
+    // reqwest's TLS has no provider of its own here (poke-sdk picks ring for its clients): the
+    // local forwarding client gets the same one. An already installed provider is kept.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let out = output::Output::new(cli.json);
     let Some(command) = cli.command else {
         // Bare `poke` shows the help (npm's runs `wrap`, which this command does not have).

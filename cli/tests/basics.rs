@@ -147,6 +147,7 @@ fn the_bundled_emulator_runs_until_a_signal() {
     let url = line
         .trim_start_matches("poke emulator listening on ")
         .to_owned();
+    common::tls();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

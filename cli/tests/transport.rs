@@ -80,6 +80,7 @@ impl Agent {
 }
 
 async fn emulator() -> Emulator {
+    common::tls();
     Emulator::start(EmulatorConfig::default())
         .await
         .unwrap_or_else(|e| panic!("emulator: {e}"))

@@ -118,6 +118,10 @@ async fn sigterm_removes_the_connection_json_events() {
             .is_some_and(|u| u.ends_with("/mcp")),
         "{active}"
     );
+    // Every line is JSON, the activation's outcome included.
+    let activated: Value =
+        serde_json::from_str(&run.wait_stdout("\"activated\"")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(activated["status"], "authenticated", "{activated}");
     signal(run.pid(), "TERM");
     assert_eq!(run.finish(), 0, "{:?} {:?}", run.stdout, run.stderr);
     let events: Vec<String> = run
@@ -128,7 +132,7 @@ async fn sigterm_removes_the_connection_json_events() {
             v["event"].as_str().unwrap_or_default().to_owned()
         })
         .collect();
-    assert_eq!(events, ["active", "removing", "removed"]);
+    assert_eq!(events, ["active", "activated", "removing", "removed"]);
     assert_eq!(run.stderr, ["Received SIGTERM."]);
     assert_eq!(only_connection(&emu).await["deleted"], true);
 }

@@ -4,11 +4,13 @@ use crate::args::SendArgs;
 use crate::clients;
 use crate::exit::{Failure, Outcome};
 use crate::output::Output;
+use poke::CallOptions;
 
 pub async fn run(args: SendArgs, out: Output) -> Outcome {
     let client = clients::poke(&args.key)?;
+    // The reply as received (`--json` prints every field Poke sent, known or not).
     let reply: serde_json::Value = client
-        .send_message(&args.message)
+        .send_message_with(args.message.as_str(), &CallOptions::new())
         .await
         .and_then(|r| r.json())
         .map_err(|e| Failure::new(e.to_string()))?;

@@ -142,11 +142,11 @@ async fn remove(
     } else {
         out.line("Removing MCP connection...");
     }
-    let bounded = client.with_options(CallOptions {
-        timeouts: Some(Timeouts::default().with_total(REMOVE_WITHIN)),
-        max_retries: Some(2),
-        idempotency_key: None,
-    });
+    let bounded = client.with_options(
+        CallOptions::new()
+            .timeouts(Timeouts::default().with_total(REMOVE_WITHIN))
+            .max_retries(2),
+    );
     let url = format!("{}/mcp/connections/{id}", client.base_url());
     tokio::select! {
         result = bounded.delete_connection(id) => match result {
@@ -282,35 +282,48 @@ impl Running {
     async fn activate(&self) -> Option<Ending> {
         let out = self.out;
         match self.client.activate_tunnel(&self.id).await {
-            Ok(activation) => match activation.status.as_deref() {
-                Some("authenticated") => out.line("Connection activated and tools synced."),
-                Some("oauth_required") => {
-                    out.line("This MCP server requires OAuth authentication.");
-                    if let Some(auth_url) = activation.auth_url.as_deref() {
-                        out.field("Auth URL", auth_url);
-                        if !self.args.no_browser {
-                            if let Err(reason) = browser::open(auth_url) {
-                                out.warn(format!(
-                                    "could not open a browser ({reason}); open the Auth URL yourself"
-                                ));
+            Ok(activation) => {
+                let status = activation.status.as_deref().unwrap_or("");
+                let auth_url = activation.auth_url.as_deref();
+                if out.json() {
+                    out.data(
+                        &json!({"event": "activated", "status": status, "auth_url": auth_url}),
+                    );
+                } else {
+                    match status {
+                        "authenticated" => out.line("Connection activated and tools synced."),
+                        "oauth_required" => {
+                            out.line("This MCP server requires OAuth authentication.");
+                            if let Some(auth_url) = auth_url {
+                                out.field("Auth URL", auth_url);
                             }
                         }
+                        other => out.line(format!("Activation answered status {other:?}.")),
                     }
                 }
-                other => out.line(format!(
-                    "Activation answered status {:?}.",
-                    other.unwrap_or("")
-                )),
-            },
+                if let (Some(auth_url), "oauth_required", false) =
+                    (auth_url, status, self.args.no_browser)
+                {
+                    if let Err(reason) = browser::open(auth_url) {
+                        out.warn(format!(
+                            "could not open a browser ({reason}); open the Auth URL yourself"
+                        ));
+                    }
+                }
+            }
             Err(e) if is_unauthorized(&e) => return Some(Ending::SessionExpired),
             Err(e) => {
                 let why = match &e {
                     Error::Api(api) => format!("HTTP {}", api.status),
                     other => transport_message(other, &self.url("/activate-tunnel")),
                 };
-                out.line(format!(
-                    "Activation failed ({why}). Falling back to periodic sync."
-                ));
+                if out.json() {
+                    out.data(&json!({"event": "activation_failed", "error": why}));
+                } else {
+                    out.line(format!(
+                        "Activation failed ({why}). Falling back to periodic sync."
+                    ));
+                }
                 return self.sync_tools().await;
             }
         }
@@ -365,11 +378,19 @@ impl Running {
                 }
             }
             Err(e) if is_unauthorized(&e) => return Some(Ending::SessionExpired),
-            Err(Error::Api(api)) => out.line(format!("Tool sync failed (HTTP {}).", api.status)),
-            Err(e) => out.line(format!(
-                "Tool sync failed: {}",
-                transport_message(&e, &self.url("/sync-tools"))
-            )),
+            Err(e) => {
+                let why = match &e {
+                    Error::Api(api) => format!("HTTP {}", api.status),
+                    other => transport_message(other, &self.url("/sync-tools")),
+                };
+                if out.json() {
+                    out.data(&json!({"event": "sync_failed", "error": why}));
+                } else if matches!(e, Error::Api(_)) {
+                    out.line(format!("Tool sync failed ({why})."));
+                } else {
+                    out.line(format!("Tool sync failed: {why}"));
+                }
+            }
         }
         None
     }

@@ -4,7 +4,7 @@ use crate::args::{WebhookCommand, WebhookCreateArgs, WebhookSendArgs};
 use crate::clients;
 use crate::exit::{Failure, Outcome};
 use crate::output::Output;
-use poke::Secret;
+use poke::{CallOptions, Secret};
 use std::io::Read;
 
 pub async fn run(cmd: WebhookCommand, out: Output) -> Outcome {
@@ -17,7 +17,11 @@ pub async fn run(cmd: WebhookCommand, out: Output) -> Outcome {
 async fn create(args: WebhookCreateArgs, out: Output) -> Outcome {
     let client = clients::poke(&args.key)?;
     let hook: serde_json::Value = client
-        .create_webhook(&args.condition, &args.action)
+        .create_webhook_with(
+            args.condition.as_str(),
+            args.action.as_str(),
+            &CallOptions::new(),
+        )
         .await
         .and_then(|r| r.json())
         .map_err(|e| Failure::new(e.to_string()))?;
@@ -61,7 +65,7 @@ async fn send(args: WebhookSendArgs, out: Output) -> Outcome {
         Err(failure) => return Err(failure),
     };
     let reply: serde_json::Value = client
-        .send_webhook(&args.url, token.as_ref(), &data)
+        .send_webhook_with(&args.url, token.as_ref(), &data, &CallOptions::new())
         .await
         .and_then(|r| r.json())
         .map_err(|e| Failure::new(e.to_string()))?;

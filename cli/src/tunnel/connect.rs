@@ -153,7 +153,7 @@ fn tls_config() -> Result<Arc<rustls::ClientConfig>, ConnectError> {
     CONFIG
         .get_or_init(|| {
             use rustls_platform_verifier::BuilderVerifierExt;
-            let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
             let mut config = rustls::ClientConfig::builder_with_provider(provider)
                 .with_safe_default_protocol_versions()
                 .and_then(|b| b.with_platform_verifier())

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 /// Starts an in-process emulator that accepts any bearer token.
 pub async fn start() -> Emulator {
+    super::tls();
     Emulator::start(EmulatorConfig::default())
         .await
         .unwrap_or_else(|e| panic!("emulator: {e}"))

@@ -111,6 +111,7 @@ async fn big() -> Vec<u8> {
 
 /// Starts the server on a free port.
 pub async fn start() -> Local {
+    super::tls();
     let release = Arc::new(Notify::new());
     let app = Router::new()
         .route("/mcp/sse", get(sse))

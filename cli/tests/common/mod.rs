@@ -7,3 +7,9 @@ pub mod child;
 pub mod emu;
 pub mod local;
 pub mod run;
+
+/// reqwest has TLS without a provider in this workspace (poke-sdk picks ring for its own
+/// clients): the tests' clients and the in-process agent get ring too.
+pub fn tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
