@@ -50,7 +50,7 @@ python_tests() {
 }
 run lint bash -c 'cargo fmt --all --check && .venv/bin/ruff check python tests examples'
 run clippy cargo clippy --workspace --all-targets --quiet -- -D warnings
-run docs env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet -p poke-sdk -p poke-sdk-emulator
+run docs env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet -p poke-sdk -p poke-sdk-emulator -p poke-cli
 # The `poke` command's tests (cli/tests: every command against the emulator, the tunnel
 # transport) run in `rust`; its end-to-end FastMCP test (python/tests/test_cli_tunnel_e2e.py)
 # in `python`. This step checks the tunnel agent against a real piko 0.7.0 server.

@@ -1,11 +1,11 @@
 //! The tunnel transport: piko 0.7.0's "upstream" protocol, built in.
 //!
 //! The agent opens a WebSocket to `{upstreamUrl}/piko/v1/upstream/{id}` with the tunnel token
-//! as bearer ([`connect`]), reads and writes its binary messages as one byte stream
-//! ([`ws_io`]), runs a yamux session on it in the client role (tokio-yamux, hashicorp's
+//! as bearer (`connect`), reads and writes its binary messages as one byte stream
+//! (`ws_io`), runs a yamux session on it in the client role (tokio-yamux, hashicorp's
 //! spec: 256 KiB windows, keep-alive pings every 30 s), and serves every stream the server
-//! opens as one HTTP/1.1 connection reverse-proxied to the local server ([`forward`]). When the
-//! session drops it reconnects with piko's backoff ([`backoff`]) while the server answers with
+//! opens as one HTTP/1.1 connection reverse-proxied to the local server (`forward`). When the
+//! session drops it reconnects with piko's backoff (`backoff`) while the server answers with
 //! a retryable status; any other refusal (401: the token expired) stops the agent.
 
 mod backoff;
