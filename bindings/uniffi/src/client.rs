@@ -173,7 +173,8 @@ pub struct HttpHeader {
 /// A Poke API client. One per app is enough: calls share its connection pool.
 ///
 /// Kotlin: every call is a `suspend fun`; Swift: `async throws`. Cancelling the coroutine
-/// drops the request; Swift's `Task.cancel()` only takes effect when the call returns.
+/// drops the request; so does cancelling the Swift `Task` (the Swift package's call helper
+/// cancels the Rust future: scripts/swift-bindings.py).
 #[derive(uniffi::Object)]
 #[uniffi::export(Debug, Display)]
 pub struct PokeClient {

@@ -2,7 +2,7 @@
 //!
 //! The core's `TurnReader` reads ahead, resumes drops, deduplicates, orders events and keeps
 //! what a cancelled tracked read received; this object only converts its events. Hand-written
-//! sugar turns it into a Kotlin `Flow` and a Swift `AsyncThrowingStream`.
+//! sugar turns it into a Kotlin `Flow` and a Swift `AsyncSequence`.
 
 use crate::error::PokeError;
 use crate::sessions::json_text;
