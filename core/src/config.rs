@@ -37,6 +37,8 @@ pub enum SdkLang {
     Kotlin,
     /// The Swift package.
     Swift,
+    /// The `poke` command line.
+    Cli,
 }
 
 impl SdkLang {
@@ -46,6 +48,7 @@ impl SdkLang {
             Self::Python => "python",
             Self::Kotlin => "kotlin",
             Self::Swift => "swift",
+            Self::Cli => "cli",
         }
     }
 

@@ -148,6 +148,7 @@
     clippy::cast_possible_truncation
 )]
 
+pub mod account;
 #[cfg(feature = "blocking")]
 #[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;
