@@ -39,30 +39,35 @@ pub struct AccountClientBuilder {
 
 impl AccountClientBuilder {
     /// Uses this login token instead of the credentials file.
+    #[must_use]
     pub fn token(mut self, token: impl Into<Secret>) -> Self {
         self.token = Some(token.into());
         self
     }
 
     /// Builds a client without a token (for logging in): the credentials file is not read.
+    #[must_use]
     pub fn anonymous(mut self) -> Self {
         self.no_token = true;
         self
     }
 
     /// Uses this base URL instead of `POKE_API` (or the default).
+    #[must_use]
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.common.base_url = Some(url.into());
         self
     }
 
     /// Sets the time bounds of every call (default: connect 5 s, total 60 s).
+    #[must_use]
     pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
         self.common.timeouts = timeouts;
         self
     }
 
     /// Sets the retry policy of every call.
+    #[must_use]
     pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.common.retry = retry;
         self
@@ -70,6 +75,7 @@ impl AccountClientBuilder {
 
     /// Declares the caller and its version (sets `User-Agent`). For the `poke` command.
     #[doc(hidden)]
+    #[must_use]
     pub fn sdk(mut self, lang: SdkLang, version: impl Into<String>) -> Self {
         self.common.lang = lang;
         self.common.version = version.into();
@@ -105,6 +111,7 @@ impl AccountClient {
     }
 
     /// The same client (sharing its connections) whose calls all use `opts`.
+    #[must_use]
     pub fn with_options(&self, opts: CallOptions) -> AccountClient {
         AccountClient {
             http: self.http.clone(),
@@ -118,7 +125,8 @@ impl AccountClient {
         &self.http.config.base_url
     }
 
-    /// The configuration in effect.
+    /// The configuration in effect (for bindings).
+    #[doc(hidden)]
     pub fn config(&self) -> &ClientConfig {
         &self.http.config
     }

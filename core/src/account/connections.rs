@@ -33,6 +33,7 @@ impl NewConnection {
     }
 
     /// Sends this API key to the server with the connection.
+    #[must_use]
     pub fn api_key(mut self, key: impl Into<Secret>) -> Self {
         self.api_key = Some(key.into());
         self
@@ -65,6 +66,7 @@ impl NewTunnel {
     }
 
     /// Sets the OAuth client of the server.
+    #[must_use]
     pub fn oauth_client(mut self, id: Option<String>, secret: Option<Secret>) -> Self {
         self.client_id = id;
         self.client_secret = secret;
