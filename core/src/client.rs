@@ -45,7 +45,7 @@ impl ClientBuilder {
         let api_key = resolve_api_key(key_arg)?;
         let base_url = resolve_base_url(self.common.base_url.as_deref());
         Ok(Client {
-            http: Http::new(self.common.config(base_url))?,
+            http: self.common.http(base_url)?,
             api_key,
             opts: CallOptions::default(),
         })

@@ -96,6 +96,8 @@ pub(crate) struct CommonSettings {
     pub(crate) version: String,
     pub(crate) max_response_bytes: u64,
     pub(crate) max_connections: usize,
+    /// The caller's own reqwest client, used instead of one the crate builds.
+    pub(crate) http_client: Option<reqwest::Client>,
 }
 
 impl Default for CommonSettings {
@@ -109,11 +111,17 @@ impl Default for CommonSettings {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             max_response_bytes: crate::client::DEFAULT_MAX_RESPONSE_BYTES,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            http_client: None,
         }
     }
 }
 
 impl CommonSettings {
+    /// The HTTP layer for a resolved base URL.
+    pub(crate) fn http(&self, base_url: String) -> crate::Result<crate::http::Http> {
+        crate::http::Http::new(self.config(base_url), self.http_client.clone())
+    }
+
     /// The immutable configuration for a resolved base URL.
     pub(crate) fn config(&self, base_url: String) -> ClientConfig {
         ClientConfig {
@@ -171,6 +179,17 @@ macro_rules! common_builder_setters {
         #[must_use]
         pub fn max_connections(mut self, n: usize) -> Self {
             self.common.max_connections = n.max(1);
+            self
+        }
+
+        /// Sends every request through this reqwest client (its TLS roots, proxy, default
+        /// headers, resolver) instead of one the crate builds; start it from
+        /// [`reqwest_client_builder`](crate::reqwest_client_builder). Its own connect timeout then
+        /// applies instead of the per-call `connect` bound; every other bound, the retries and
+        /// the `max_connections` slots work as usual.
+        #[must_use]
+        pub fn http_client(mut self, client: reqwest::Client) -> Self {
+            self.common.http_client = Some(client);
             self
         }
 

@@ -175,7 +175,9 @@ pub use compat::messages::{FORBIDDEN_MESSAGE, RATE_LIMITED_MESSAGE, UNAUTHORIZED
 pub use config::DEFAULT_BASE_URL;
 pub use error::{ApiError, Error, ErrorKind, Result, TimeoutPhase};
 pub use files::{Download, FileEntry, UploadResult};
-pub use http::{CallOptions, Idempotency, JsonResponse, RetryPolicy, Timeouts};
+pub use http::{
+    CallOptions, Idempotency, JsonResponse, RetryPolicy, Timeouts, reqwest_client_builder,
+};
 pub use mcp::{
     CallbackChain, CallbackContext, CallbackPolicy, CallbackReply, CallbackSender, ChainStep,
     extract_callback_context,

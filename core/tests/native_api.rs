@@ -347,3 +347,55 @@ mod blocking {
         )
     }
 }
+
+#[tokio::test]
+async fn a_callers_reqwest_client_carries_every_call() {
+    let emu = emulator().await;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "x-tenant",
+        reqwest::header::HeaderValue::from_static("acme"),
+    );
+    let own = poke::reqwest_client_builder()
+        .expect("builder")
+        .default_headers(headers)
+        .build()
+        .expect("reqwest client");
+    let poke = poke::Client::builder()
+        .api_key("k")
+        .base_url(emu.poke_api_url())
+        .http_client(own.clone())
+        .build()
+        .expect("client");
+    assert!(
+        poke.send_message("through my client")
+            .await
+            .expect("sent")
+            .success
+    );
+    let pokee = PokeeClient::builder()
+        .api_key("pk_native")
+        .base_url(emu.pokee_api_url())
+        .http_client(own)
+        .build()
+        .expect("pokee client");
+    pokee.list_sessions().await.expect("listed");
+    let seen = emu.requests();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    for request in &seen {
+        assert_eq!(request.header("x-tenant"), Some("acme"), "{}", request.path);
+        // The crate's own headers are still set on each request.
+        assert!(
+            request.header("authorization").is_some(),
+            "{}",
+            request.path
+        );
+        assert!(
+            request
+                .header("user-agent")
+                .is_some_and(|ua| ua.starts_with("poke-rust/")),
+            "{}",
+            request.path
+        );
+    }
+}

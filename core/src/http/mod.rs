@@ -34,6 +34,18 @@ pub use timeouts::Timeouts;
 #[cfg(feature = "rustls")]
 use tls::shared as shared_tls;
 
+/// A reqwest builder with the crate's TLS settings, to add your own (proxy, headers, roots)
+/// and pass to a builder's `http_client`. With the `rustls` feature reqwest has no crypto
+/// provider of its own, so a plain `reqwest::Client::builder()` panics unless the process
+/// installed one: start from this instead.
+///
+/// # Errors
+///
+/// [`Error::Config`](crate::Error::Config) when the TLS configuration cannot be built.
+pub fn reqwest_client_builder() -> Result<reqwest::ClientBuilder> {
+    client_builder()
+}
+
 /// A reqwest builder with the crate's TLS settings: the shared rustls configuration, or with
 /// native-tls alone reqwest's own (platform) settings.
 // Fallible only with rustls (the shared configuration can fail to build).
@@ -68,6 +80,8 @@ pub(crate) struct Http {
     pub config: Arc<ClientConfig>,
     /// Shared with the clients `with_own_pool` makes.
     shared: Arc<Shared>,
+    /// The client came from the caller (`http_client`): never rebuilt from the config.
+    custom: bool,
 }
 
 /// What a client and the clients made `with_own_pool` from it share.
@@ -80,9 +94,15 @@ struct Shared {
 }
 
 impl Http {
-    pub fn new(config: ClientConfig) -> Result<Self> {
+    pub fn new(config: ClientConfig, custom: Option<reqwest::Client>) -> Result<Self> {
+        let custom_given = custom.is_some();
+        let client = match custom {
+            Some(client) => client,
+            None => Self::reqwest_client(&config)?,
+        };
         Ok(Self {
-            client: Self::reqwest_client(&config)?,
+            client,
+            custom: custom_given,
             shared: Arc::new(Shared {
                 closed: AtomicBool::new(false),
                 pid: std::process::id(),
@@ -94,10 +114,17 @@ impl Http {
 
     /// The same settings (and `close()` state and slots) with a connection pool of its own.
     pub fn with_own_pool(&self) -> Result<Self> {
+        // A caller's client cannot be remade: its pool is shared instead.
+        let client = if self.custom {
+            self.client.clone()
+        } else {
+            Self::reqwest_client(&self.config)?
+        };
         Ok(Self {
-            client: Self::reqwest_client(&self.config)?,
+            client,
             config: self.config.clone(),
             shared: self.shared.clone(),
+            custom: self.custom,
         })
     }
 

@@ -107,10 +107,9 @@ impl PokeeClientBuilder {
                 )));
             }
         }
-        let config = self.common.config(base_url);
         Ok(PokeeClient {
             inner: Arc::new(Inner {
-                http: Http::new(config)?,
+                http: self.common.http(base_url)?,
                 api_key,
                 stream_read_idle: self.stream_read_idle,
                 transfer_read_idle: self.transfer_read_idle,
