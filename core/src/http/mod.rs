@@ -18,7 +18,7 @@ mod tls;
 mod watch;
 
 pub(crate) use api_error::Flavor;
-#[cfg(test)]
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) use api_error::build as build_api_error;
 pub(crate) use auth::bearer_header;
 pub(crate) use failure::map_body_error;
@@ -29,6 +29,7 @@ pub(crate) use response::{header, read_capped};
 pub(crate) use retry::backoff;
 pub use retry::{Idempotency, RetryPolicy};
 pub use retry_after::parse_retry_after;
+pub(crate) use retry_after::secs_or_max;
 pub use timeouts::Timeouts;
 pub(crate) use tls::shared as shared_tls;
 
@@ -126,12 +127,7 @@ impl Http {
             let request_id = header(&resp, "x-request-id");
             let headers = std::mem::take(resp.headers_mut());
             let body = read_capped(resp, cap).await?;
-            serde_json::from_slice::<serde::de::IgnoredAny>(&body).map_err(|e| Error::Decode {
-                api,
-                what: "JSON".into(),
-                detail: e.to_string(),
-                status,
-            })?;
+            check_json(&body, api, status)?;
             Ok(JsonResponse {
                 status,
                 body,
@@ -147,4 +143,16 @@ impl Http {
     pub fn close(&self) {
         self.shared.closed.store(true, Ordering::Relaxed);
     }
+}
+
+/// Checks that a 2xx body is one JSON value, without building it.
+pub(crate) fn check_json(body: &[u8], api: &'static str, status: u16) -> Result<()> {
+    serde_json::from_slice::<serde::de::IgnoredAny>(body)
+        .map(drop)
+        .map_err(|e| Error::Decode {
+            api,
+            what: "JSON".into(),
+            detail: e.to_string(),
+            status,
+        })
 }
