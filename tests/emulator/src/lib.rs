@@ -16,6 +16,7 @@
 
 mod actions;
 mod auth;
+mod budget;
 mod callbacks;
 mod control;
 mod faults;
