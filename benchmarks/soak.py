@@ -237,6 +237,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=500)
     parser.add_argument("--every", type=float, default=2.0, help="seconds between samples")
     parser.add_argument("--clients", default="python,rust")
+    parser.add_argument("--plot", default=str(ROOT / "benchmarks" / "soak.png"))
     parser.add_argument("--profile", default="release", help="cargo profile of the Rust client")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--emulator", help=argparse.SUPPRESS)
@@ -286,7 +287,7 @@ def main() -> None:
     out = ROOT / "benchmarks" / "results" / f"soak-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=1))
-    png = ROOT / "benchmarks" / "soak.png"
+    png = pathlib.Path(args.plot)
     plotted = plot(results, png)
     print(f"soak: results in {out}" + (f", plot {png}" if plotted else ""), file=sys.stderr)
     print(

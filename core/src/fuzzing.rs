@@ -105,6 +105,7 @@ fn body(chunks: Vec<Bytes>, reset: bool) -> ByteStream {
         Err(Error::Connection {
             reason: "reset by the fuzz server".into(),
             maybe_sent: true,
+            source: None,
         })
     });
     futures_util::stream::iter(chunks.into_iter().map(Ok).chain(broken)).boxed()
@@ -134,6 +135,7 @@ impl Reconnect for Scripted {
             Answer::Refused => Err(Error::Connection {
                 reason: "[Errno 111] Connection refused".into(),
                 maybe_sent: false,
+                source: None,
             }),
             Answer::Gone => Err(Error::Api(Box::new(build_api_error(
                 Flavor::Pokee,

@@ -405,7 +405,7 @@ fn hostile_child() {
     ) else {
         panic!("run by the hostile tests, with POKE_HOSTILE and POKE_HOSTILE_ADDR");
     };
-    let rt = poke::runtime::shared().expect("runtime");
+    let rt = poke::binding::runtime::shared().expect("runtime");
     // Everything but the call itself is in the baseline: runtime, TLS settings, a client.
     rt.block_on(async {
         let _ = poke::Client::builder()

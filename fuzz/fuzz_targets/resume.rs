@@ -154,14 +154,12 @@ fuzz_target!(|input: Input| {
         gave_up: Mutex::new(false),
     });
     // Enough attempts that the scripted replies alone never exhaust them.
-    let policy = ResumePolicy {
-        max_attempts_without_progress: u32::try_from(input.replies.len()).unwrap_or(0) + 2,
-        initial_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(8),
-        min_server_retry: Duration::from_millis(1),
-        max_server_retry: Duration::from_millis(300),
-        ..ResumePolicy::default()
-    };
+    let policy = ResumePolicy::default()
+        .with_max_attempts_without_progress(
+            u32::try_from(input.replies.len()).unwrap_or(0) + 2,
+        )
+        .with_delay(Duration::from_millis(1), Duration::from_millis(8))
+        .with_server_retry_bounds(Duration::from_millis(1), Duration::from_millis(300));
     let mut stream = poke::fuzzing::scripted_turn(first.0, first.1, fake.clone(), policy);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()

@@ -28,7 +28,7 @@ fuzz_target!(|input: &[u8]| {
     let ms = (flags & 1 == 1).then_some(ms);
     let header = (flags & 2 == 2).then_some(header);
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-    let got = poke::parse_retry_after(ms, header, now);
+    let got = poke::binding::parse_retry_after(ms, header, now);
 
     if let Some(v) = ms.and_then(number) {
         assert_eq!(got, Some(expected(v / 1000.0)), "retry-after-ms {ms:?}");

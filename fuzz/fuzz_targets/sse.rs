@@ -6,7 +6,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use poke::{SseDecoder, SseEvent, TurnEvent};
+use poke::TurnEvent;
+use poke::binding::{SseDecoder, SseEvent};
 
 fn decode(chunks: &[&[u8]]) -> (Vec<SseEvent>, SseDecoder) {
     let mut d = SseDecoder::new();

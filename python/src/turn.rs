@@ -7,7 +7,8 @@ use crate::errors::to_py_err;
 use crate::event::Event;
 use crate::records::{CancelResult, ReplayNotice, quote};
 use crate::runtime::{AbortOnDone, LoopWaker, block, runtime, settle};
-use poke::{Next, Ticket, TurnReader, TurnStream};
+use poke::TurnStream;
+use poke::binding::{Next, Ticket, TurnReader};
 use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration};
 use pyo3::prelude::*;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -30,7 +31,7 @@ pub(crate) struct TurnInner {
 
 impl TurnInner {
     pub(crate) fn new(session_id: String, stream: TurnStream) -> poke::Result<Self> {
-        let rt = poke::runtime::shared()?;
+        let rt = poke::binding::runtime::shared()?;
         let session_id = stream.session_id().map_or(session_id, str::to_owned);
         Ok(Self {
             reader: TurnReader::new(stream, rt.handle().clone(), Box::new(crate::event::batch)),

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 /// Which workspace paths a session may read and write (`""` is the whole workspace).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FileAccess {
     /// Readable roots, workspace-relative.
     #[serde(default)]
@@ -41,6 +42,7 @@ impl FileAccess {
 
 /// Body of `POST /v1/sessions`; every field is optional and `None` leaves the server default.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct CreateSession {
     /// `true` keeps the session until its TTL runs out instead of 5 minutes after a turn.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -72,18 +74,21 @@ impl CreateSession {
     }
 
     /// Sets `persistent`.
+    #[must_use]
     pub fn persistent(mut self, persistent: bool) -> Self {
         self.persistent = Some(persistent);
         self
     }
 
     /// Sets `ttl`, rounded down to whole seconds.
+    #[must_use]
     pub fn ttl(mut self, ttl: Duration) -> Self {
         self.ttl = Some(ttl.as_secs());
         self
     }
 
     /// Adds one metadata entry.
+    #[must_use]
     pub fn metadata(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         self.metadata
             .get_or_insert_with(Map::new)
@@ -92,18 +97,21 @@ impl CreateSession {
     }
 
     /// Sets the file scope.
+    #[must_use]
     pub fn file_access(mut self, access: FileAccess) -> Self {
         self.file_access = Some(access);
         self
     }
 
     /// Sets the model.
+    #[must_use]
     pub fn model(mut self, model: impl Into<String>) -> Self {
         self.model = Some(model.into());
         self
     }
 
     /// Adds one client tool definition.
+    #[must_use]
     pub fn tool(mut self, tool: Value) -> Self {
         self.tools.get_or_insert_with(Vec::new).push(tool);
         self
@@ -176,6 +184,7 @@ impl SessionRecord {
 
 /// Filters of `DELETE /v1/sessions`; both combine with AND, none deletes every session.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BulkDelete {
     /// `idle` deletes only sessions that are not busy.
     pub status: Option<String>,
@@ -190,12 +199,14 @@ impl BulkDelete {
     }
 
     /// Only sessions that are not busy.
+    #[must_use]
     pub fn idle(mut self) -> Self {
         self.status = Some("idle".into());
         self
     }
 
     /// Only sessions inactive for at least `age` (sent as whole seconds, at least `1s`).
+    #[must_use]
     pub fn older_than(mut self, age: Duration) -> Self {
         self.older_than = Some(format!("{}s", age.as_secs().max(1)));
         self

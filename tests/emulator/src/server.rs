@@ -56,6 +56,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .merge(inspector::router())
         .merge(poke_api::router())
         .merge(sessions::router())
+        .merge(crate::account::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
     // A request passes inspector guard → request id → journal → faults → idempotency →
