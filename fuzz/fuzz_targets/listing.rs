@@ -33,6 +33,7 @@ fuzz_target!(|input: &[u8]| {
         chunks.push(Err(poke::Error::Connection {
             reason: "reset".into(),
             maybe_sent: true,
+            source: None,
         }));
     }
     let rt = tokio::runtime::Builder::new_current_thread()
