@@ -70,6 +70,8 @@ fi
 # The packages as their users install them.
 run python-packages bash tests/consumer-python/run.sh
 run rust-package bash tests/consumer-rust/run.sh
+# 30 s per fuzz target (NOT RUN without a nightly toolchain and cargo-fuzz).
+run fuzz-smoke bash scripts/fuzz.sh smoke
 run scenarios python3 tests/scenarios/check.py --strict
 echo "=== summary"
 printf '%s\n' "${summary[@]}"

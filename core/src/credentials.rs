@@ -28,8 +28,12 @@ fn home_dir() -> Option<PathBuf> {
 ///
 /// A non-string token (e.g. a number) is used in its JSON text form, as the official SDK does.
 pub fn load_credentials_token() -> Option<String> {
-    let text = std::fs::read_to_string(credentials_path()?).ok()?;
-    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    token_from_text(&std::fs::read_to_string(credentials_path()?).ok()?)
+}
+
+/// The `token` of a credentials file's text, as [`load_credentials_token`] reads it.
+pub(crate) fn token_from_text(text: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
     let token = value.as_object()?.get("token")?;
     if !crate::compat::pyrepr::truthy(token) {
         return None;

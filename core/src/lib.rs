@@ -159,6 +159,9 @@ mod config;
 mod credentials;
 mod error;
 mod files;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod ids;
 mod mcp;

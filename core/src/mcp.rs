@@ -11,6 +11,8 @@ use crate::{Error, Result};
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
+/// Largest callback reply read; a longer one fails the post.
+const MAX_REPLY_BYTES: usize = 1024 * 1024;
 /// Longest wait after a 429 without `retryAfterMs`.
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
 
@@ -239,10 +241,17 @@ impl CallbackSender {
             .body(body)
             .send();
         let exchange = async {
-            let resp = send.await?;
+            let mut resp = send.await?;
             let status = resp.status().as_u16();
-            let bytes = resp.bytes().await?;
-            Ok::<_, reqwest::Error>((status, bytes))
+            // The reply is a small JSON object: a bigger one is not read into memory.
+            let mut bytes = Vec::new();
+            while let Some(chunk) = resp.chunk().await? {
+                if bytes.len() + chunk.len() > MAX_REPLY_BYTES {
+                    return Ok((status, None));
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok::<_, reqwest::Error>((status, Some(bytes)))
         };
         let (status, bytes) = match tokio::time::timeout(self.policy.post_timeout, exchange).await {
             Err(_) => {
@@ -257,7 +266,12 @@ impl CallbackSender {
                     e.without_url()
                 )));
             }
-            Ok(Ok(pair)) => pair,
+            Ok(Ok((status, None))) => {
+                return Attempt::Done(CallbackReply::Failed(format!(
+                    "HTTP {status} with a body over {MAX_REPLY_BYTES} bytes"
+                )));
+            }
+            Ok(Ok((status, Some(bytes)))) => (status, bytes),
         };
         let json: Option<serde_json::Map<String, serde_json::Value>> =
             serde_json::from_slice(&bytes).ok();
@@ -267,7 +281,7 @@ impl CallbackSender {
                     .and_then(|o| o.get("retryAfterMs"))
                     .and_then(serde_json::Value::as_f64)
                     .filter(|ms| ms.is_finite() && *ms >= 0.0)
-                    .map(|ms| Duration::from_secs_f64(ms / 1000.0)),
+                    .map(|ms| crate::http::secs_or_max(ms / 1000.0)),
             ),
             200..=299 => match json {
                 None => Attempt::Done(CallbackReply::Failed(format!(

@@ -132,3 +132,47 @@ fn extracts_context_from_headers() {
     assert!(poke::extract_callback_context([("other", "x")]).is_none());
     assert!(!format!("{ctx:?}").contains("\"t\""));
 }
+
+/// Fuzz finding (retry_after, same conversion): a `retryAfterMs` too long for a `Duration`
+/// panicked the sender; it is now the longest wait, capped by the policy.
+#[tokio::test]
+async fn absurd_retry_after_ms_is_capped_not_a_panic() {
+    let emu = Emulator::start(EmulatorConfig::default())
+        .await
+        .expect("emu");
+    let info = emu.new_callback_chain(None);
+    emu.add_fault(Fault {
+        path: PATH.into(),
+        status: Some(429),
+        body: Some(r#"{"retryAfterMs": 1e300}"#.into()),
+        times: 1,
+        ..Fault::default()
+    });
+    let policy = fast().with_max_retry_after(Duration::from_millis(10));
+    let mut chain = CallbackChain::new(sender(policy), &info.url, Secret::new(info.token));
+    assert_eq!(chain.send("a", true).await.expect("a"), ChainStep::Continue);
+    assert_eq!(emu.requests().len(), 2);
+}
+
+/// A callback reply bigger than 1 MiB is not read into memory: the post fails with a reason.
+#[tokio::test]
+async fn oversized_callback_reply_fails_the_post() {
+    let emu = Emulator::start(EmulatorConfig::default())
+        .await
+        .expect("emu");
+    let info = emu.new_callback_chain(None);
+    emu.add_fault(Fault {
+        path: PATH.into(),
+        status: Some(200),
+        body: Some(format!(r#"{{"nextToken": "{}"}}"#, "x".repeat(2 << 20))),
+        times: 1,
+        ..Fault::default()
+    });
+    let mut chain = CallbackChain::new(sender(fast()), &info.url, Secret::new(info.token));
+    match chain.send("a", true).await.expect("a") {
+        ChainStep::Stop { failure: Some(why) } => {
+            assert!(why.contains("over 1048576 bytes"), "{why}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}

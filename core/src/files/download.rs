@@ -113,7 +113,13 @@ impl PokeeClient {
         let mut first = origin.fetch(ranged.then_some(start)).await?;
         let body: ByteStream =
             std::mem::replace(&mut first.body, futures_util::stream::empty().boxed());
-        first.body = refuse_listing(path, first.content_type.as_deref(), body).await?;
+        first.body = refuse_listing(
+            path,
+            first.content_type.as_deref(),
+            body,
+            self.config().max_response_bytes,
+        )
+        .await?;
         let resumable = !ranged || first.start == start;
         Ok(Download {
             content_length: first.content_length,
@@ -192,12 +198,14 @@ impl Origin {
 }
 
 /// A directory answers with its JSON listing (spec E12): that is "is a directory", not a file
-/// to save. A JSON reply for a path not named `*.json` is read (it is small) and checked; any
-/// other body is passed on as it is.
-async fn refuse_listing(
+/// to save. A JSON reply for a path not named `*.json` is read up to `cap` bytes (a listing is
+/// a JSON reply, no bigger than one) and checked; any other body, or one past the cap, is
+/// passed on as it is, so an endless body never gathers in memory.
+pub(crate) async fn refuse_listing(
     path: &str,
     content_type: Option<&str>,
-    body: ByteStream,
+    mut body: ByteStream,
+    cap: u64,
 ) -> Result<ByteStream> {
     let json = content_type.is_some_and(|t| {
         t.trim()
@@ -207,25 +215,34 @@ async fn refuse_listing(
     if !json || path.to_ascii_lowercase().ends_with(".json") {
         return Ok(body);
     }
-    let chunks: Vec<Result<Bytes>> = body.collect().await;
+    // What was read is passed on as one chunk (it is held once), then the chunk that went
+    // past the cap or the failure that ended it, then the rest.
     let mut all = Vec::new();
-    for chunk in &chunks {
+    let mut last: Option<Result<Bytes>> = None;
+    while let Some(chunk) = body.next().await {
         match chunk {
-            Ok(c) => all.extend_from_slice(c),
-            Err(_) => break,
+            Ok(c) if all.len() as u64 + c.len() as u64 <= cap => all.extend_from_slice(&c),
+            other => {
+                last = Some(other);
+                break;
+            }
         }
     }
-    if serde_json::from_slice::<Vec<super::FileEntry>>(&all).is_ok() {
+    let past_cap = matches!(last, Some(Ok(_)));
+    if !past_cap && serde_json::from_slice::<Vec<super::FileEntry>>(&all).is_ok() {
         return Err(super::save::file_error(
             Path::new(path),
             &std::io::Error::from(std::io::ErrorKind::IsADirectory),
         ));
     }
-    Ok(futures_util::stream::iter(chunks).boxed())
+    let read = (!all.is_empty()).then(|| Ok(Bytes::from(all)));
+    Ok(futures_util::stream::iter(read.into_iter().chain(last))
+        .chain(body)
+        .boxed())
 }
 
 /// The start of `Content-Range: bytes <start>-<end>/<size>`.
-fn range_start(value: &str) -> Option<u64> {
+pub(crate) fn range_start(value: &str) -> Option<u64> {
     let spec = value.trim().strip_prefix("bytes")?.trim_start();
     spec.split('-').next()?.trim().parse().ok()
 }
@@ -310,6 +327,70 @@ fn resuming(first: ByteStream, origin: Option<Origin>, start: u64) -> ByteStream
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn chunks(parts: &[&'static [u8]]) -> ByteStream {
+        let parts: Vec<Result<Bytes>> = parts.iter().map(|p| Ok(Bytes::from_static(p))).collect();
+        futures_util::stream::iter(parts).boxed()
+    }
+
+    async fn gathered(body: ByteStream) -> Vec<u8> {
+        let mut out = Vec::new();
+        for c in body.collect::<Vec<_>>().await {
+            out.extend_from_slice(&c.unwrap_or_else(|e| panic!("{e}")));
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn a_listing_is_refused_and_anything_else_passes_unchanged() {
+        let listing: &[&[u8]] = &[b"[{\"name\":\"a\",", b"\"type\":\"file\"}]"];
+        let refused = refuse_listing("out/x.bin", Some("application/json"), chunks(listing), 64)
+            .await
+            .err();
+        assert!(
+            matches!(
+                refused,
+                Some(Error::File {
+                    kind: std::io::ErrorKind::IsADirectory,
+                    ..
+                })
+            ),
+            "{refused:?}"
+        );
+        for (path, ct) in [
+            ("out/x.json", Some("application/json")),
+            ("out/x.bin", None),
+        ] {
+            let body = refuse_listing(path, ct, chunks(listing), 64)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(gathered(body).await, listing.concat());
+        }
+        // Past the cap it is a file, whatever it holds.
+        let body = refuse_listing("out/x.bin", Some("application/json"), chunks(listing), 8)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(gathered(body).await, listing.concat());
+    }
+
+    /// Hostile-server finding: a JSON reply for a `.bin` path was gathered whole before the
+    /// listing check, so an endless one grew memory without bound (8 GiB for a 4 GiB body in
+    /// `tests/hostile.rs`). Now the check stops at the cap and the body streams on.
+    #[tokio::test]
+    async fn an_endless_json_body_is_not_gathered() {
+        let endless = futures_util::stream::repeat_with(|| Ok(Bytes::from_static(&[b' '; 1024])));
+        let body = refuse_listing("big.bin", Some("application/json"), endless.boxed(), 4096)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let first: Vec<_> = body.take(100).collect().await;
+        let sizes: Vec<usize> = first
+            .iter()
+            .map(|c| c.as_ref().map_or(0, Bytes::len))
+            .collect();
+        // The 4 KiB read for the check, then the body's own chunks.
+        assert_eq!(sizes[0], 4096);
+        assert!(sizes[1..].iter().all(|&n| n == 1024), "{sizes:?}");
+    }
 
     #[test]
     fn content_range_start() {

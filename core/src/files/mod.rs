@@ -7,6 +7,8 @@ mod save;
 mod upload;
 
 pub use download::Download;
+#[cfg(feature = "fuzzing")]
+pub(crate) use download::{range_start, refuse_listing};
 pub use path::download_destination;
 pub(crate) use path::encode_path;
 pub use records::{FileEntry, UploadResult};

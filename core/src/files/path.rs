@@ -119,4 +119,74 @@ mod tests {
         assert!(encode_path(&"a".repeat(1025), false).is_err());
         assert!(encode_path(&"a".repeat(1024), false).is_ok());
     }
+
+    /// The grammar of spec §6.5, written out on its own: 1 to 1024 bytes, relative, no
+    /// backslash or control character, `/`-separated segments that are neither empty nor
+    /// `.`/`..` (one trailing `/` allowed for a directory).
+    fn in_grammar(path: &str, trailing: bool) -> bool {
+        if path.is_empty() || path.len() > 1024 || path.starts_with('/') {
+            return false;
+        }
+        if path.contains('\\') || path.chars().any(char::is_control) {
+            return false;
+        }
+        let body = match path.strip_suffix('/') {
+            Some(b) if trailing => b,
+            _ => path,
+        };
+        body.split('/')
+            .all(|s| !s.is_empty() && s != "." && s != "..")
+    }
+
+    fn path_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            Just("a".to_owned()),
+            Just("b".to_owned()),
+            Just("/".to_owned()),
+            Just(".".to_owned()),
+            Just("..".to_owned()),
+            Just("\\".to_owned()),
+            Just("\0".to_owned()),
+            Just("\n".to_owned()),
+            Just("\u{85}".to_owned()),
+            Just(" ".to_owned()),
+            Just("%2e".to_owned()),
+            Just("é".to_owned()),
+            Just("🦀".to_owned()),
+            (1000usize..1030).prop_map(|n| "x".repeat(n)),
+        ];
+        proptest::collection::vec(piece, 0..12).prop_map(|v| v.concat())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
+
+        /// The validator accepts exactly its grammar, and what it accepts decodes back to the
+        /// path with unreserved characters, `%XX` and `/` only.
+        #[test]
+        fn accepts_exactly_its_grammar(path in path_text(), trailing in proptest::prelude::any::<bool>()) {
+            let got = encode_path(&path, trailing);
+            proptest::prop_assert_eq!(got.is_ok(), in_grammar(&path, trailing), "{:?}", path);
+            if let Ok(encoded) = got {
+                proptest::prop_assert!(encoded
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~%/".contains(&b)));
+                let mut decoded = Vec::new();
+                let bytes = encoded.as_bytes();
+                let mut i = 0;
+                while i < bytes.len() {
+                    if bytes[i] == b'%' {
+                        let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                        decoded.push(u8::from_str_radix(hex, 16).unwrap_or_default());
+                        i += 3;
+                    } else {
+                        decoded.push(bytes[i]);
+                        i += 1;
+                    }
+                }
+                proptest::prop_assert_eq!(decoded, path.as_bytes());
+            }
+        }
+    }
 }

@@ -67,4 +67,18 @@ mod tests {
         assert_eq!(e.kind, "symlink");
         assert_eq!(e.extra.get("target"), Some(&Value::from("y")));
     }
+
+    #[test]
+    fn numbers_of_unknown_fields_survive_a_round_trip() {
+        // Fuzz finding (json_replies): without exact float parsing this came back one ulp off.
+        let text = r#"{"path":"a","size":1,"tokens":1.0000001111111111e+33}"#;
+        let first: UploadResult = serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}"));
+        let again = serde_json::to_string(&first).unwrap_or_else(|e| panic!("{e}"));
+        let back: UploadResult = serde_json::from_str(&again).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, first);
+        assert_eq!(
+            first.extra["tokens"].as_f64(),
+            Some(1.000_000_111_111_111_1e33)
+        );
+    }
 }

@@ -19,7 +19,7 @@ mod tls;
 mod watch;
 
 pub(crate) use api_error::Flavor;
-#[cfg(test)]
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) use api_error::build as build_api_error;
 pub(crate) use auth::bearer_header;
 pub(crate) use failure::map_body_error;
@@ -30,6 +30,7 @@ pub(crate) use response::{header, read_capped};
 pub use retry::{Idempotency, RetryPolicy};
 pub(crate) use retry::{backoff, is_retryable};
 pub use retry_after::parse_retry_after;
+pub(crate) use retry_after::secs_or_max;
 pub use timeouts::Timeouts;
 #[cfg(feature = "rustls")]
 use tls::shared as shared_tls;
@@ -165,12 +166,7 @@ impl Http {
             let request_id = header(&resp, "x-request-id");
             let headers = std::mem::take(resp.headers_mut());
             let body = read_capped(resp, cap).await?;
-            serde_json::from_slice::<serde::de::IgnoredAny>(&body).map_err(|e| Error::Decode {
-                api,
-                what: "JSON".into(),
-                detail: e.to_string(),
-                status,
-            })?;
+            check_json(&body, api, status)?;
             Ok(JsonResponse {
                 status,
                 body,
@@ -185,5 +181,44 @@ impl Http {
     /// Refuses every later call on this client and its clones.
     pub fn close(&self) {
         self.shared.closed.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Checks that a 2xx body is one JSON value in UTF-8, without building it.
+///
+/// UTF-8 is checked first because skipping a string does not look inside it: `{"a":"\xE0"}`
+/// passed the skip alone and reached callers that count on text (found by the `json_replies`
+/// fuzz target; Python raised a bare `UnicodeDecodeError`).
+pub(crate) fn check_json(body: &[u8], api: &'static str, status: u16) -> Result<()> {
+    let decode = |detail: String| Error::Decode {
+        api,
+        what: "JSON".into(),
+        detail,
+        status,
+    };
+    let text = std::str::from_utf8(body).map_err(|e| decode(e.to_string()))?;
+    serde_json::from_str::<serde::de::IgnoredAny>(text)
+        .map(drop)
+        .map_err(|e| decode(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fuzz finding (json_replies): invalid UTF-8 inside a JSON string passed the check.
+    #[test]
+    fn the_reply_check_refuses_invalid_utf8_inside_strings() {
+        for bad in [&b"{\"a\":\"\xE0\"}"[..], b"[\"\xFF\"]", b"\"\xC3\""] {
+            let e = check_json(bad, "Pokee API", 200).err();
+            assert!(
+                matches!(&e, Some(Error::Decode { status: 200, detail, .. }) if detail.contains("utf-8")),
+                "{bad:?}: {e:?}"
+            );
+        }
+        for good in [&b"{\"a\":\"\xC3\xA9\"}"[..], b"1e400", b" [1] "] {
+            assert!(check_json(good, "Pokee API", 200).is_ok(), "{good:?}");
+        }
+        assert!(check_json(b"{", "Poke API", 201).is_err());
     }
 }

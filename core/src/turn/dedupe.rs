@@ -83,4 +83,74 @@ mod tests {
         assert!(seen.insert("11"));
         assert!(!seen.insert("x"));
     }
+
+    /// One step of a stream: a new id (numeric, counting up with gaps, or text), or a replay
+    /// of an earlier one.
+    #[derive(Debug, Clone)]
+    enum Step {
+        New { numeric: bool, gap: u64 },
+        Replay(proptest::sample::Index),
+    }
+
+    fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (any::<bool>(), 1u64..4).prop_map(|(numeric, gap)| Step::New { numeric, gap }),
+            any::<proptest::sample::Index>().prop_map(Step::Replay),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Ids as a server sends them (numeric ones count up; text ones are unique), with
+        /// replays mixed in: a new id is never dropped; a replayed numeric id always is; a
+        /// replayed text id is dropped while it is among the last `capacity` text ids kept.
+        #[test]
+        fn a_new_id_is_never_dropped(
+            capacity in 1usize..6,
+            steps in proptest::collection::vec(step(), 0..300),
+        ) {
+            let mut seen = SeenIds::new(capacity);
+            let mut sent: Vec<String> = Vec::new();
+            let mut next_number = 0u64;
+            let mut next_text = 0u64;
+            let mut window: VecDeque<String> = VecDeque::new();
+            for step in steps {
+                match step {
+                    Step::New { numeric, gap } => {
+                        let id = if numeric {
+                            next_number += gap;
+                            next_number.to_string()
+                        } else {
+                            next_text += 1;
+                            format!("evt_{next_text}")
+                        };
+                        proptest::prop_assert!(!seen.contains(&id), "{id} counted as seen");
+                        proptest::prop_assert!(seen.insert(&id), "new id {id} dropped");
+                        if !numeric {
+                            window.push_back(id.clone());
+                            if window.len() > capacity {
+                                window.pop_front();
+                            }
+                        }
+                        sent.push(id);
+                    }
+                    Step::Replay(i) if !sent.is_empty() => {
+                        let id = sent[i.index(sent.len())].clone();
+                        let numeric = id.parse::<u64>().is_ok();
+                        let kept = numeric || window.contains(&id);
+                        proptest::prop_assert_eq!(seen.contains(&id), kept);
+                        proptest::prop_assert_eq!(seen.insert(&id), !kept, "replay of {}", id);
+                        if !kept {
+                            // Forgotten, so delivered again and remembered anew.
+                            window.push_back(id);
+                            if window.len() > capacity {
+                                window.pop_front();
+                            }
+                        }
+                    }
+                    Step::Replay(_) => {}
+                }
+            }
+        }
+    }
 }

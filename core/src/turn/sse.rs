@@ -510,6 +510,39 @@ mod tests {
             }
         }
 
+        /// Any bytes, cut anywhere into any number of chunks: the same events, last id and
+        /// retry as the whole input at once.
+        #[test]
+        fn any_bytes_cut_anywhere_decode_the_same(
+            parts in proptest::collection::vec(
+                prop_oneof![
+                    Just(&b"\r"[..]), Just(&b"\n"[..]), Just(&b"\r\n"[..]), Just(&b":"[..]),
+                    Just(&b"data: "[..]), Just(&b"id: "[..]), Just(&b"event: "[..]),
+                    Just(&b"retry: "[..]), Just(&b"\0"[..]), Just(&b"\xEF\xBB\xBF"[..]),
+                    Just(&b"12"[..]), Just(&b"\xF0\x9F\xA6\x80"[..]), Just(&b"\xFF"[..]),
+                    Just(&b"x"[..]),
+                ],
+                0..80,
+            ),
+            cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..12),
+        ) {
+            let bytes: Vec<u8> = parts.concat();
+            let mut whole = SseDecoder::new();
+            let expected = whole.feed(&bytes);
+            let mut points: Vec<usize> = cuts.iter().map(|i| i.index(bytes.len() + 1)).collect();
+            points.extend([0, bytes.len()]);
+            points.sort_unstable();
+            let mut split = SseDecoder::new();
+            let mut got = Vec::new();
+            for w in points.windows(2) {
+                got.extend(split.feed(&bytes[w[0]..w[1]]));
+            }
+            prop_assert_eq!(got, expected);
+            prop_assert_eq!(split.last_event_id(), whole.last_event_id());
+            prop_assert_eq!(split.retry(), whole.retry());
+            prop_assert_eq!(split.buffered_len(), whole.buffered_len());
+        }
+
         #[test]
         fn sse_alphabet_soup_never_panics_and_is_chunking_invariant(
             parts in proptest::collection::vec(

@@ -378,3 +378,105 @@ async fn message_created_supplies_a_missing_response_id() {
         Some(Err(Error::Stream { last_event_id: Some(ref id), .. })) if id == "0"
     ));
 }
+
+/// A server that resumes after the `Last-Event-ID` it is given, re-sending `replay` events
+/// the client already has, from the same bytes as the first connection.
+struct Resumer {
+    frames: Vec<String>,
+    replay: usize,
+    asked: Mutex<Vec<Option<String>>>,
+}
+
+impl Reconnect for Resumer {
+    fn reconnect(
+        &self,
+        _response_id: Option<String>,
+        last_event_id: Option<String>,
+    ) -> BoxFuture<'static, Result<Opened>> {
+        let next = last_event_id
+            .as_deref()
+            .and_then(|id| id.parse::<usize>().ok())
+            .map_or(0, |i| i + 1);
+        if let Ok(mut asked) = self.asked.lock() {
+            asked.push(last_event_id);
+        }
+        let rest = self.frames[next.saturating_sub(self.replay)..].concat();
+        Box::pin(async move { events(body(vec![rest.into_bytes()], false)) })
+    }
+}
+
+/// The events of a whole turn, as the caller sees them.
+async fn drain(s: &mut TurnStream) -> Result<Vec<TurnEvent>> {
+    let mut out = Vec::new();
+    while let Some(item) = s.next().await {
+        out.push(item?);
+    }
+    Ok(out)
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+    /// A connection cut at any byte (mid-line, mid-CRLF, mid-character), read in any chunk
+    /// size, ending with a reset or a clean close, then resumed by a server that replays some
+    /// events: the caller gets exactly the turn's events, once each, in order.
+    #[test]
+    fn resume_from_any_cut_point_yields_exactly_the_original_events(
+        n in 2u64..16,
+        cut in proptest::prelude::any::<proptest::sample::Index>(),
+        chunk in 0usize..9,
+        replay in 0usize..4,
+        crlf in proptest::prelude::any::<bool>(),
+        reset in proptest::prelude::any::<bool>(),
+    ) {
+        let eol = if crlf { "\r\n" } else { "\n" };
+        // Multi-byte text in every event, so some cuts fall inside a character.
+        let frames: Vec<String> = turn(n)
+            .into_iter()
+            .map(|f| f.replace("}\n", ", \"t\": \"é🦀\"}\n").replace('\n', eol))
+            .collect();
+        let whole = frames.concat().into_bytes();
+        let at = cut.index(whole.len() + 1);
+        let first: Vec<Vec<u8>> = match chunk {
+            0 => vec![whole[..at].to_vec()],
+            k => whole[..at].chunks(k).map(<[u8]>::to_vec).collect(),
+        };
+        let resumer = Arc::new(Resumer {
+            frames: frames.clone(),
+            replay,
+            asked: Mutex::new(Vec::new()),
+        });
+        let mut s = TurnStream::new(TurnSetup {
+            body: Some(body(first, reset)),
+            response_id: Some("msg_1".into()),
+            last_event_id: None,
+            reconnect: Some(resumer.clone()),
+            policy: fast(),
+            read_idle: None,
+            control: None,
+            idempotency_key: None,
+            replayed: None,
+        });
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let got = rt.block_on(drain(&mut s)).unwrap_or_else(|e| panic!("{e}"));
+        let original: Vec<TurnEvent> = frames
+            .iter()
+            .flat_map(|f| SseDecoder::new().feed(f.as_bytes()))
+            .map(TurnEvent::from)
+            .collect();
+        proptest::prop_assert_eq!(original.len() as u64, n);
+        proptest::prop_assert_eq!(got, original);
+        proptest::prop_assert!(s.is_finished());
+        // One reconnect at most (the cut), and only when the cut came before the end.
+        let asked = resumer.asked.lock().map(|a| a.len()).unwrap_or(99);
+        proptest::prop_assert!(asked <= 1);
+        // The terminal event is dispatched by its blank line: the LF of LF endings, the CR of
+        // CRLF ones.
+        let complete = at == whole.len() || (crlf && at + 1 == whole.len());
+        proptest::prop_assert_eq!(asked == 0, complete);
+    }
+}

@@ -17,6 +17,7 @@
 mod account;
 mod actions;
 mod auth;
+mod budget;
 mod callbacks;
 mod control;
 mod faults;

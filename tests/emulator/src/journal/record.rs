@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use bytes::{Bytes, BytesMut};
@@ -113,6 +113,17 @@ pub(crate) async fn record(
                 "Failed to read request body",
             );
         }
+        Err(BodyError::Busy) => {
+            let mut response = error_json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service Unavailable",
+                "Too many request bodies are being read at once",
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return response;
+        }
     };
 
     if !journaled {
@@ -203,6 +214,7 @@ fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
 enum BodyError {
     TooLarge { seen: usize },
     Read,
+    Busy,
 }
 
 /// The `Content-Length` the client declared, if it is a number.
@@ -225,6 +237,7 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, BodyError> 
 
     let mut stream = body.into_data_stream();
     let mut buf = BytesMut::new();
+    let mut held = crate::budget::Held::default();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| BodyError::Read)?;
         if buf.len() + chunk.len() > MAX_BODY_BYTES {
@@ -241,6 +254,9 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, BodyError> 
             let _ = tokio::time::timeout(DRAIN_TIMEOUT, drain).await;
             return Err(BodyError::TooLarge { seen });
         }
+        held.grow(buf.len() + chunk.len())
+            .await
+            .map_err(|_| BodyError::Busy)?;
         buf.extend_from_slice(&chunk);
     }
     Ok(buf.freeze())

@@ -16,7 +16,7 @@ use serde_json::json;
 
 use super::errors::{
     api_error, bad_request, invalid_path, not_found, out_of_scope, payload_too_large,
-    session_not_found, unauthorized,
+    service_unavailable, session_not_found, unauthorized,
 };
 use super::paths::{ListAccess, normalize, percent_decode};
 use super::store::Store;
@@ -307,12 +307,14 @@ fn download(path: &str, data: Bytes, range: Option<&HeaderValue>) -> Response {
 enum UploadError {
     TooLarge,
     Read,
+    Busy,
 }
 
 /// Reads an upload body up to `limit` bytes without ever holding more.
 async fn read_upload(body: Body, limit: u64) -> Result<Bytes, UploadError> {
     let mut stream = body.into_data_stream();
     let mut buf = BytesMut::new();
+    let mut held = crate::budget::Held::default();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| UploadError::Read)?;
         if buf.len() as u64 + chunk.len() as u64 > limit {
@@ -329,6 +331,9 @@ async fn read_upload(body: Body, limit: u64) -> Result<Bytes, UploadError> {
             let _ = tokio::time::timeout(DRAIN_TIMEOUT, drain).await;
             return Err(UploadError::TooLarge);
         }
+        held.grow(buf.len() + chunk.len())
+            .await
+            .map_err(|_| UploadError::Busy)?;
         buf.extend_from_slice(&chunk);
     }
     Ok(buf.freeze())
@@ -367,6 +372,7 @@ async fn put_file(
             return payload_too_large(format!("upload exceeds the limit of {limit} bytes"));
         }
         Err(UploadError::Read) => return bad_request("failed to read the upload body"),
+        Err(UploadError::Busy) => return service_unavailable(),
     };
     let now = state.sessions.now();
     let mut store = state.sessions.store();
