@@ -52,7 +52,7 @@ run lint bash -c 'cargo fmt --all --check && .venv/bin/ruff check python tests e
 run clippy cargo clippy --workspace --all-targets --quiet -- -D warnings
 run docs env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet -p poke-sdk -p poke-sdk-emulator
 run rust rust_tests
-run rust-examples bash -c 'cargo run -q -p poke-sdk --example quickstart && cargo run -q -p poke-sdk --example sessions'
+run rust-examples bash -c 'cargo run -q -p poke-sdk --example quickstart && cargo run -q -p poke-sdk --example sessions && cargo run -q -p poke-sdk --example skills_responses'
 run python python_tests
 run types bash -c '.venv/bin/python -m mypy.stubtest poke && .venv/bin/python -m mypy --strict examples/'
 run inspector-browser bash tests/inspector/run.sh

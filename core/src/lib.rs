@@ -61,9 +61,11 @@ mod ids;
 mod mcp;
 mod poke_api;
 pub mod progress;
+mod responses;
 pub mod runtime;
 mod secret;
 mod sessions;
+mod skills;
 mod turn;
 
 pub use client::{Client, ClientBuilder, DEFAULT_MAX_RESPONSE_BYTES};
@@ -79,12 +81,19 @@ pub use mcp::{
     extract_callback_context,
 };
 pub use poke_api::{SendMessageResponse, Webhook};
+pub use responses::{
+    ContentPart, CreateResponse, DEFAULT_MAX_ROUNDS, FunctionCall, FunctionTool, InputItem,
+    MAX_TOOL_DESCRIPTION_BYTES, MAX_TOOL_NAME_CHARS, MAX_TOOLS, OutputItem, OutputMessage,
+    Reasoning, Response, ResponseError, ResponseEvent, ResponseEventKind, ResponseInput,
+    ResponseStream, ResponseUsage, ToolRun, check_tools,
+};
 pub use secret::Secret;
 pub use sessions::{
     BulkDelete, BulkDeleteResult, CancelResult, CreateSession, Credits, FileAccess, PokeeClient,
     PokeeClientBuilder, RateLimit, ReplayNotice, SessionRecord, ToolResultAck, Usage, UsageBucket,
     UsageWindow, WaitOptions,
 };
+pub use skills::{InstalledSkill, Skill, SkillSource, check_skill_name};
 pub use turn::{
     CancelHandle, Convert, MessageOptions, Next, Position, ReadEvent, ResumePolicy, SeenIds,
     SseDecoder, SseEvent, Ticket, TurnEvent, TurnEventKind, TurnHandle, TurnReader, TurnStream,
