@@ -995,6 +995,17 @@ public protocol EmulatorProtocol: AnyObject, Sendable {
     func reset() 
     
     /**
+     * The stateless responses kept for resume and cancel, and the queued scripts, as JSON.
+     */
+    func responsesJson() throws  -> String
+    
+    /**
+     * Queues a stateless-response script (the emulator's JSON format: `output`, `outcome`,
+     * `pace_ms`, `sleep_ms`, `usage`) for the next `POST /v1/responses`.
+     */
+    func scriptResponseJson(json: String) throws 
+    
+    /**
      * Queues a turn script (the emulator's JSON format, see its README) for the next turn of
      * `session_id`.
      */
@@ -1025,6 +1036,16 @@ public protocol EmulatorProtocol: AnyObject, Sendable {
      * Stops the server (open connections are dropped); safe to call twice.
      */
     func shutdown() 
+    
+    /**
+     * The bytes of one file of an installed skill, if there is one.
+     */
+    func skillFile(name: String, path: String)  -> Data?
+    
+    /**
+     * Every installed skill with its files, as a JSON array.
+     */
+    func skillsJson() throws  -> String
     
     /**
      * Every resumable turn (`response_id`, `session_id`, `status`, `events`, ...) as JSON.
@@ -1318,6 +1339,31 @@ open func reset()  {try! rustCall() {
 }
     
     /**
+     * The stateless responses kept for resume and cancel, and the queued scripts, as JSON.
+     */
+open func responsesJson()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePokeError_lift) {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_emulator_responses_json(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Queues a stateless-response script (the emulator's JSON format: `output`, `outcome`,
+     * `pace_ms`, `sleep_ms`, `usage`) for the next `POST /v1/responses`.
+     */
+open func scriptResponseJson(json: String)throws   {try rustCallWithError(FfiConverterTypePokeError_lift) {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_emulator_script_response_json(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(json),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * Queues a turn script (the emulator's JSON format, see its README) for the next turn of
      * `session_id`.
      */
@@ -1389,6 +1435,32 @@ open func shutdown()  {try! rustCall() {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * The bytes of one file of an installed skill, if there is one.
+     */
+open func skillFile(name: String, path: String) -> Data?  {
+    return try!  FfiConverterOptionData.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_emulator_skill_file(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),
+        FfiConverterString.lower(path),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Every installed skill with its files, as a JSON array.
+     */
+open func skillsJson()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePokeError_lift) {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_emulator_skills_json(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -1768,6 +1840,36 @@ public protocol PokeeClientProtocol: AnyObject, Sendable {
     func uploadFile(sessionId: String, path: String, src: String, listener: TransferProgressListener?) async throws  -> UploadResult
     
     /**
+     * Cancels a streamed response: `cancelling` or `already_complete`.
+     */
+    func cancelResponse(responseId: String) async throws  -> CancelResult
+    
+    /**
+     * One stateless call (`POST /v1/responses`), answered whole. A failed response comes
+     * back with status `failed` and its error message.
+     */
+    func createResponse(params: CreateResponseParams) async throws  -> Response
+    
+    /**
+     * Reopens a streamed response's events after `last_event_id` (from the start when
+     * null); only its creator may (`NotFound` otherwise).
+     */
+    func resumeResponse(responseId: String, lastEventId: String?) async throws  -> ResponseStream
+    
+    /**
+     * Runs the function-tool loop: sends the request, runs each function call through
+     * `handler`, sends the outputs with the whole history, and stops at a reply with no
+     * call, after at most `max_rounds` requests (default 10; `ToolRounds` beyond).
+     */
+    func runTools(params: CreateResponseParams, handler: ToolHandler, maxRounds: UInt32?) async throws  -> ToolRunResult
+    
+    /**
+     * The same call streamed: typed events, resumed after a drop. The `Idempotency-Key`
+     * (`idempotency_key`, else a fresh one) is reused on every retry.
+     */
+    func streamResponse(params: CreateResponseParams, idempotencyKey: String?) async throws  -> ResponseStream
+    
+    /**
      * The resolved base URL, without trailing slash.
      */
     func baseUrl()  -> String
@@ -1834,6 +1936,29 @@ public protocol PokeeClientProtocol: AnyObject, Sendable {
      * the first record and every one that differs from the one before.
      */
     func waitIdle(sessionId: String, options: WaitOptions?, listener: WaitProgressListener?) async throws  -> SessionRecord
+    
+    /**
+     * Uninstalls skill `name` (`NotFound` when there is none).
+     */
+    func deleteSkill(name: String) async throws 
+    
+    /**
+     * Installs or replaces skill `name` from the local `path`: a directory holding
+     * `SKILL.md` (zipped on the fly) or a `.zip` file. The name and a directory are checked
+     * before anything is sent; a bad bundle fails with `BadRequest`, an oversized one with
+     * `PayloadTooLarge`, and the installed skill stays as it was.
+     */
+    func installSkill(name: String, path: String, listener: TransferProgressListener?) async throws  -> InstalledSkill
+    
+    /**
+     * Installs or replaces skill `name` from zip bytes.
+     */
+    func installSkillBytes(name: String, zip: Data, listener: TransferProgressListener?) async throws  -> InstalledSkill
+    
+    /**
+     * The custom skills installed for the tenant (not the built-in ones).
+     */
+    func listSkills() async throws  -> [Skill]
     
 }
 /**
@@ -2000,6 +2125,106 @@ open func uploadFile(sessionId: String, path: String, src: String, listener: Tra
             completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeUploadResult_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Cancels a streamed response: `cancelling` or `already_complete`.
+     */
+open func cancelResponse(responseId: String)async throws  -> CancelResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_cancel_response(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(responseId)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCancelResult_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * One stateless call (`POST /v1/responses`), answered whole. A failed response comes
+     * back with status `failed` and its error message.
+     */
+open func createResponse(params: CreateResponseParams)async throws  -> Response  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_create_response(
+                        self.uniffiCloneHandle(),FfiConverterTypeCreateResponseParams_lower(params)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeResponse_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Reopens a streamed response's events after `last_event_id` (from the start when
+     * null); only its creator may (`NotFound` otherwise).
+     */
+open func resumeResponse(responseId: String, lastEventId: String? = nil)async throws  -> ResponseStream  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_resume_response(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(responseId),FfiConverterOptionString.lower(lastEventId)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_u64,
+            completeFunc: ffi_poke_ffi_rust_future_complete_u64,
+            freeFunc: ffi_poke_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeResponseStream_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Runs the function-tool loop: sends the request, runs each function call through
+     * `handler`, sends the outputs with the whole history, and stops at a reply with no
+     * call, after at most `max_rounds` requests (default 10; `ToolRounds` beyond).
+     */
+open func runTools(params: CreateResponseParams, handler: ToolHandler, maxRounds: UInt32? = nil)async throws  -> ToolRunResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_run_tools(
+                        self.uniffiCloneHandle(),FfiConverterTypeCreateResponseParams_lower(params),FfiConverterTypeToolHandler_lower(handler),FfiConverterOptionUInt32.lower(maxRounds)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeToolRunResult_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * The same call streamed: typed events, resumed after a drop. The `Idempotency-Key`
+     * (`idempotency_key`, else a fresh one) is reused on every retry.
+     */
+open func streamResponse(params: CreateResponseParams, idempotencyKey: String? = nil)async throws  -> ResponseStream  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_stream_response(
+                        self.uniffiCloneHandle(),FfiConverterTypeCreateResponseParams_lower(params),FfiConverterOptionString.lower(idempotencyKey)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_u64,
+            completeFunc: ffi_poke_ffi_rust_future_complete_u64,
+            freeFunc: ffi_poke_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeResponseStream_lift,
             errorHandler: FfiConverterTypePokeError_lift
         )
 }
@@ -2247,6 +2472,85 @@ open func waitIdle(sessionId: String, options: WaitOptions? = nil, listener: Wai
         )
 }
     
+    /**
+     * Uninstalls skill `name` (`NotFound` when there is none).
+     */
+open func deleteSkill(name: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_delete_skill(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(name)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_void,
+            completeFunc: ffi_poke_ffi_rust_future_complete_void,
+            freeFunc: ffi_poke_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Installs or replaces skill `name` from the local `path`: a directory holding
+     * `SKILL.md` (zipped on the fly) or a `.zip` file. The name and a directory are checked
+     * before anything is sent; a bad bundle fails with `BadRequest`, an oversized one with
+     * `PayloadTooLarge`, and the installed skill stays as it was.
+     */
+open func installSkill(name: String, path: String, listener: TransferProgressListener? = nil)async throws  -> InstalledSkill  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_install_skill(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(name),FfiConverterString.lower(path),FfiConverterOptionTypeTransferProgressListener.lower(listener)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeInstalledSkill_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Installs or replaces skill `name` from zip bytes.
+     */
+open func installSkillBytes(name: String, zip: Data, listener: TransferProgressListener? = nil)async throws  -> InstalledSkill  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_install_skill_bytes(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(name),FfiConverterData.lower(zip),FfiConverterOptionTypeTransferProgressListener.lower(listener)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeInstalledSkill_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * The custom skills installed for the tenant (not the built-in ones).
+     */
+open func listSkills()async throws  -> [Skill]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_list_skills(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeSkill.lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
 
     
 // The local Rust `Debug` implementation.
@@ -2312,6 +2616,505 @@ public func FfiConverterTypePokeeClient_lift(_ handle: UInt64) throws -> PokeeCl
 #endif
 public func FfiConverterTypePokeeClient_lower(_ value: PokeeClient) -> UInt64 {
     return FfiConverterTypePokeeClient.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The events of a streamed response, resumed automatically after a drop; each event exactly
+ * once and in order. `next()` returns null after the terminal event or after `close()`.
+ */
+public protocol ResponseStreamProtocol: AnyObject, Sendable {
+    
+    /**
+     * Asks the server to cancel the response; the stream then ends with
+     * `response.cancelled`.
+     */
+    func cancel() async throws  -> CancelResult
+    
+    /**
+     * Stops reading now (a pending `next()` returns null); the response goes on on the
+     * server. Kotlin calls this `closeStream()`.
+     */
+    func close() 
+    
+    /**
+     * Claims the event of `next_tracked(read_id)`: false if another read took it over.
+     */
+    func confirmRead(readId: UInt64)  -> Bool
+    
+    /**
+     * The `Idempotency-Key` the request was sent with (null for a resumed stream).
+     */
+    func idempotencyKey()  -> String?
+    
+    /**
+     * The id of the last event delivered, for a manual `resumeResponse`.
+     */
+    func lastEventId()  -> String?
+    
+    /**
+     * The next event, or null once the response is over (or the stream was closed).
+     */
+    func next() async throws  -> ResponseEvent?
+    
+    /**
+     * `next()` for readers that can be cancelled after the event left the stream but before
+     * they received it: confirm with `confirm_read(read_id)` (as `Turn.nextTracked`).
+     */
+    func nextTracked(readId: UInt64) async throws  -> ResponseEvent?
+    
+    /**
+     * The response id (`X-Response-Id`, else `response.created`'s).
+     */
+    func responseId()  -> String?
+    
+}
+/**
+ * The events of a streamed response, resumed automatically after a drop; each event exactly
+ * once and in order. `next()` returns null after the terminal event or after `close()`.
+ */
+open class ResponseStream: ResponseStreamProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_poke_ffi_fn_clone_responsestream(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_poke_ffi_fn_free_responsestream(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Asks the server to cancel the response; the stream then ends with
+     * `response.cancelled`.
+     */
+open func cancel()async throws  -> CancelResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_responsestream_cancel(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCancelResult_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Stops reading now (a pending `next()` returns null); the response goes on on the
+     * server. Kotlin calls this `closeStream()`.
+     */
+open func close()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_responsestream_close(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Claims the event of `next_tracked(read_id)`: false if another read took it over.
+     */
+open func confirmRead(readId: UInt64) -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_responsestream_confirm_read(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(readId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The `Idempotency-Key` the request was sent with (null for a resumed stream).
+     */
+open func idempotencyKey() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_responsestream_idempotency_key(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The id of the last event delivered, for a manual `resumeResponse`.
+     */
+open func lastEventId() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_responsestream_last_event_id(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The next event, or null once the response is over (or the stream was closed).
+     */
+open func next()async throws  -> ResponseEvent?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_responsestream_next(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeResponseEvent.lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * `next()` for readers that can be cancelled after the event left the stream but before
+     * they received it: confirm with `confirm_read(read_id)` (as `Turn.nextTracked`).
+     */
+open func nextTracked(readId: UInt64)async throws  -> ResponseEvent?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_responsestream_next_tracked(
+                        self.uniffiCloneHandle(),FfiConverterUInt64.lower(readId)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeResponseEvent.lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * The response id (`X-Response-Id`, else `response.created`'s).
+     */
+open func responseId() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_responsestream_response_id(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeResponseStream: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = ResponseStream
+
+    public static func lift(_ handle: UInt64) throws -> ResponseStream {
+        return ResponseStream(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: ResponseStream) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ResponseStream {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ResponseStream, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResponseStream_lift(_ handle: UInt64) throws -> ResponseStream {
+    return try FfiConverterTypeResponseStream.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResponseStream_lower(_ value: ResponseStream) -> UInt64 {
+    return FfiConverterTypeResponseStream.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Runs the functions of a tool loop, implemented in Kotlin or Swift. Called once per
+ * function call, off the runtime's threads; throwing stops the loop with that error.
+ */
+public protocol ToolHandler: AnyObject, Sendable {
+    
+    /**
+     * Runs function `name` with `arguments` (a JSON object as text) and returns its output
+     * text (often JSON).
+     */
+    func call(name: String, arguments: String, callId: String) throws  -> String
+    
+}
+/**
+ * Runs the functions of a tool loop, implemented in Kotlin or Swift. Called once per
+ * function call, off the runtime's threads; throwing stops the loop with that error.
+ */
+open class ToolHandlerImpl: ToolHandler, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_poke_ffi_fn_clone_toolhandler(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_poke_ffi_fn_free_toolhandler(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Runs function `name` with `arguments` (a JSON object as text) and returns its output
+     * text (often JSON).
+     */
+open func call(name: String, arguments: String, callId: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePokeError_lift) {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_toolhandler_call(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),
+        FfiConverterString.lower(arguments),
+        FfiConverterString.lower(callId),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceToolHandler {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceToolHandler = UniffiVTableCallbackInterfaceToolHandler(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeToolHandler.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface ToolHandler: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeToolHandler.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface ToolHandler: handle missing in uniffiClone")
+            }
+        },
+        call: { (
+            uniffiHandle: UInt64,
+            name: RustBuffer,
+            arguments: RustBuffer,
+            callId: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> String in
+                guard let uniffiObj = try? FfiConverterTypeToolHandler.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.call(
+                     name: try FfiConverterString.lift(name),
+                     arguments: try FfiConverterString.lift(arguments),
+                     callId: try FfiConverterString.lift(callId)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterString.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypePokeError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceToolHandler> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceToolHandler>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitToolHandler() {
+    uniffi_poke_ffi_fn_init_callback_vtable_toolhandler(UniffiCallbackInterfaceToolHandler.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeToolHandler: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<ToolHandler>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = ToolHandler
+
+    public static func lift(_ handle: UInt64) throws -> ToolHandler {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return ToolHandlerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: ToolHandler) -> UInt64 {
+         if let rustImpl = value as? ToolHandlerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ToolHandler {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ToolHandler, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeToolHandler_lift(_ handle: UInt64) throws -> ToolHandler {
+    return try FfiConverterTypeToolHandler.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeToolHandler_lower(_ value: ToolHandler) -> UInt64 {
+    return FfiConverterTypeToolHandler.lower(value)
 }
 
 
@@ -3470,6 +4273,125 @@ public func FfiConverterTypeCancelResult_lower(_ value: CancelResult) -> RustBuf
 
 
 /**
+ * What `createResponse`, `streamResponse` and `runTools` send.
+ */
+public struct CreateResponseParams: Equatable, Hashable {
+    /**
+     * One user message (or give `input_json`).
+     */
+    public let input: String?
+    /**
+     * The input items (OpenAI Responses items) as a JSON array; wins over `input`.
+     */
+    public let inputJson: String?
+    /**
+     * The model (tenant default when absent).
+     */
+    public let model: String?
+    /**
+     * System instructions.
+     */
+    public let instructions: String?
+    /**
+     * Functions the model may call (at most 128).
+     */
+    public let tools: [FunctionToolSpec]
+    /**
+     * `minimal`, `low`, `medium` or `high`.
+     */
+    public let reasoningEffort: String?
+    /**
+     * Other OpenAI Responses fields, as a JSON object.
+     */
+    public let extraJson: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * One user message (or give `input_json`).
+         */input: String? = nil, 
+        /**
+         * The input items (OpenAI Responses items) as a JSON array; wins over `input`.
+         */inputJson: String? = nil, 
+        /**
+         * The model (tenant default when absent).
+         */model: String? = nil, 
+        /**
+         * System instructions.
+         */instructions: String? = nil, 
+        /**
+         * Functions the model may call (at most 128).
+         */tools: [FunctionToolSpec] = [], 
+        /**
+         * `minimal`, `low`, `medium` or `high`.
+         */reasoningEffort: String? = nil, 
+        /**
+         * Other OpenAI Responses fields, as a JSON object.
+         */extraJson: String? = nil) {
+        self.input = input
+        self.inputJson = inputJson
+        self.model = model
+        self.instructions = instructions
+        self.tools = tools
+        self.reasoningEffort = reasoningEffort
+        self.extraJson = extraJson
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CreateResponseParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCreateResponseParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CreateResponseParams {
+        return
+            try CreateResponseParams(
+                input: FfiConverterOptionString.read(from: &buf), 
+                inputJson: FfiConverterOptionString.read(from: &buf), 
+                model: FfiConverterOptionString.read(from: &buf), 
+                instructions: FfiConverterOptionString.read(from: &buf), 
+                tools: FfiConverterSequenceTypeFunctionToolSpec.read(from: &buf), 
+                reasoningEffort: FfiConverterOptionString.read(from: &buf), 
+                extraJson: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CreateResponseParams, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.input, into: &buf)
+        FfiConverterOptionString.write(value.inputJson, into: &buf)
+        FfiConverterOptionString.write(value.model, into: &buf)
+        FfiConverterOptionString.write(value.instructions, into: &buf)
+        FfiConverterSequenceTypeFunctionToolSpec.write(value.tools, into: &buf)
+        FfiConverterOptionString.write(value.reasoningEffort, into: &buf)
+        FfiConverterOptionString.write(value.extraJson, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreateResponseParams_lift(_ buf: RustBuffer) throws -> CreateResponseParams {
+    return try FfiConverterTypeCreateResponseParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreateResponseParams_lower(_ value: CreateResponseParams) -> RustBuffer {
+    return FfiConverterTypeCreateResponseParams.lower(value)
+}
+
+
+/**
  * What `createSession` sends; a missing value leaves the server's default.
  */
 public struct CreateSessionParams: Equatable, Hashable {
@@ -3918,6 +4840,95 @@ public func FfiConverterTypeFileEntry_lower(_ value: FileEntry) -> RustBuffer {
 
 
 /**
+ * A function the model may call, in OpenAI's flat form.
+ */
+public struct FunctionToolSpec: Equatable, Hashable {
+    /**
+     * The function's name (1 to 64 characters).
+     */
+    public let name: String
+    /**
+     * What it does, for the model (at most 16 KiB).
+     */
+    public let description: String?
+    /**
+     * A JSON schema of its arguments object, as JSON text.
+     */
+    public let parametersJson: String?
+    /**
+     * OpenAI's `strict` flag.
+     */
+    public let strict: Bool?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The function's name (1 to 64 characters).
+         */name: String, 
+        /**
+         * What it does, for the model (at most 16 KiB).
+         */description: String? = nil, 
+        /**
+         * A JSON schema of its arguments object, as JSON text.
+         */parametersJson: String? = nil, 
+        /**
+         * OpenAI's `strict` flag.
+         */strict: Bool? = nil) {
+        self.name = name
+        self.description = description
+        self.parametersJson = parametersJson
+        self.strict = strict
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FunctionToolSpec: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFunctionToolSpec: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FunctionToolSpec {
+        return
+            try FunctionToolSpec(
+                name: FfiConverterString.read(from: &buf), 
+                description: FfiConverterOptionString.read(from: &buf), 
+                parametersJson: FfiConverterOptionString.read(from: &buf), 
+                strict: FfiConverterOptionBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FunctionToolSpec, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.description, into: &buf)
+        FfiConverterOptionString.write(value.parametersJson, into: &buf)
+        FfiConverterOptionBool.write(value.strict, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFunctionToolSpec_lift(_ buf: RustBuffer) throws -> FunctionToolSpec {
+    return try FfiConverterTypeFunctionToolSpec.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFunctionToolSpec_lower(_ value: FunctionToolSpec) -> RustBuffer {
+    return FfiConverterTypeFunctionToolSpec.lower(value)
+}
+
+
+/**
  * One HTTP header (request headers for `extractCallbackContext`, the emulator's journal).
  */
 public struct HttpHeader: Equatable, Hashable {
@@ -3983,6 +4994,95 @@ public func FfiConverterTypeHttpHeader_lift(_ buf: RustBuffer) throws -> HttpHea
 #endif
 public func FfiConverterTypeHttpHeader_lower(_ value: HttpHeader) -> RustBuffer {
     return FfiConverterTypeHttpHeader.lower(value)
+}
+
+
+/**
+ * The answer of an install.
+ */
+public struct InstalledSkill: Equatable, Hashable {
+    /**
+     * The skill's name.
+     */
+    public let name: String
+    /**
+     * Its regular files, relative to the skill root, sorted.
+     */
+    public let files: [String]
+    /**
+     * Unpacked size of every file, in bytes.
+     */
+    public let totalBytes: UInt64
+    /**
+     * Size of its `SKILL.md`, in bytes.
+     */
+    public let skillMdSize: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The skill's name.
+         */name: String, 
+        /**
+         * Its regular files, relative to the skill root, sorted.
+         */files: [String], 
+        /**
+         * Unpacked size of every file, in bytes.
+         */totalBytes: UInt64, 
+        /**
+         * Size of its `SKILL.md`, in bytes.
+         */skillMdSize: UInt64) {
+        self.name = name
+        self.files = files
+        self.totalBytes = totalBytes
+        self.skillMdSize = skillMdSize
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension InstalledSkill: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeInstalledSkill: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> InstalledSkill {
+        return
+            try InstalledSkill(
+                name: FfiConverterString.read(from: &buf), 
+                files: FfiConverterSequenceString.read(from: &buf), 
+                totalBytes: FfiConverterUInt64.read(from: &buf), 
+                skillMdSize: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: InstalledSkill, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterSequenceString.write(value.files, into: &buf)
+        FfiConverterUInt64.write(value.totalBytes, into: &buf)
+        FfiConverterUInt64.write(value.skillMdSize, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInstalledSkill_lift(_ buf: RustBuffer) throws -> InstalledSkill {
+    return try FfiConverterTypeInstalledSkill.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInstalledSkill_lower(_ value: InstalledSkill) -> RustBuffer {
+    return FfiConverterTypeInstalledSkill.lower(value)
 }
 
 
@@ -4497,6 +5597,563 @@ public func FfiConverterTypeRequestOptions_lower(_ value: RequestOptions) -> Rus
 
 
 /**
+ * A stateless response.
+ */
+public struct Response: Equatable, Hashable {
+    /**
+     * The response id (`resp_…`).
+     */
+    public let id: String
+    /**
+     * `completed`, `failed`, `cancelled`, or anything newer.
+     */
+    public let status: String
+    /**
+     * The model that answered.
+     */
+    public let model: String?
+    /**
+     * Creation time, Unix seconds.
+     */
+    public let createdAt: Double?
+    /**
+     * The output items, in order.
+     */
+    public let output: [ResponseOutputItem]
+    /**
+     * The text of every message item, joined.
+     */
+    public let outputText: String
+    /**
+     * Token counts, on completion.
+     */
+    public let usage: ResponseUsage?
+    /**
+     * Why it failed, when it did.
+     */
+    public let errorMessage: String?
+    /**
+     * The whole response as JSON (fields this version does not model included).
+     */
+    public let json: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The response id (`resp_…`).
+         */id: String, 
+        /**
+         * `completed`, `failed`, `cancelled`, or anything newer.
+         */status: String, 
+        /**
+         * The model that answered.
+         */model: String?, 
+        /**
+         * Creation time, Unix seconds.
+         */createdAt: Double?, 
+        /**
+         * The output items, in order.
+         */output: [ResponseOutputItem], 
+        /**
+         * The text of every message item, joined.
+         */outputText: String, 
+        /**
+         * Token counts, on completion.
+         */usage: ResponseUsage?, 
+        /**
+         * Why it failed, when it did.
+         */errorMessage: String?, 
+        /**
+         * The whole response as JSON (fields this version does not model included).
+         */json: String) {
+        self.id = id
+        self.status = status
+        self.model = model
+        self.createdAt = createdAt
+        self.output = output
+        self.outputText = outputText
+        self.usage = usage
+        self.errorMessage = errorMessage
+        self.json = json
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Response: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeResponse: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Response {
+        return
+            try Response(
+                id: FfiConverterString.read(from: &buf), 
+                status: FfiConverterString.read(from: &buf), 
+                model: FfiConverterOptionString.read(from: &buf), 
+                createdAt: FfiConverterOptionDouble.read(from: &buf), 
+                output: FfiConverterSequenceTypeResponseOutputItem.read(from: &buf), 
+                outputText: FfiConverterString.read(from: &buf), 
+                usage: FfiConverterOptionTypeResponseUsage.read(from: &buf), 
+                errorMessage: FfiConverterOptionString.read(from: &buf), 
+                json: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Response, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.model, into: &buf)
+        FfiConverterOptionDouble.write(value.createdAt, into: &buf)
+        FfiConverterSequenceTypeResponseOutputItem.write(value.output, into: &buf)
+        FfiConverterString.write(value.outputText, into: &buf)
+        FfiConverterOptionTypeResponseUsage.write(value.usage, into: &buf)
+        FfiConverterOptionString.write(value.errorMessage, into: &buf)
+        FfiConverterString.write(value.json, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResponse_lift(_ buf: RustBuffer) throws -> Response {
+    return try FfiConverterTypeResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResponse_lower(_ value: Response) -> RustBuffer {
+    return FfiConverterTypeResponse.lower(value)
+}
+
+
+/**
+ * One event of a streamed response, with OpenAI's fields.
+ */
+public struct ResponseEvent: Equatable, Hashable {
+    /**
+     * The event's `id:` (its sequence number as text).
+     */
+    public let id: String?
+    /**
+     * The event's name, e.g. `response.output_text.delta`.
+     */
+    public let event: String
+    /**
+     * The event's type.
+     */
+    public let kind: ResponseEventKind
+    /**
+     * `sequence_number`.
+     */
+    public let sequenceNumber: UInt64?
+    /**
+     * The item the event is about.
+     */
+    public let itemId: String?
+    /**
+     * The item's place in the output.
+     */
+    public let outputIndex: UInt64?
+    /**
+     * The part's place in the item.
+     */
+    public let contentIndex: UInt64?
+    /**
+     * The next piece of text or arguments (the `.delta` events).
+     */
+    public let delta: String?
+    /**
+     * The whole text of a part (`response.output_text.done`).
+     */
+    public let text: String?
+    /**
+     * The whole arguments of a call (`response.function_call_arguments.done`).
+     */
+    public let arguments: String?
+    /**
+     * The item of `response.output_item.added` / `.done`.
+     */
+    public let item: ResponseOutputItem?
+    /**
+     * The snapshot of the lifecycle events (created, in progress, terminal).
+     */
+    public let response: Response?
+    /**
+     * Why the response failed (`response.failed`).
+     */
+    public let errorMessage: String?
+    /**
+     * True for the event that ends the stream.
+     */
+    public let isTerminal: Bool
+    /**
+     * The payload exactly as received.
+     */
+    public let raw: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The event's `id:` (its sequence number as text).
+         */id: String?, 
+        /**
+         * The event's name, e.g. `response.output_text.delta`.
+         */event: String, 
+        /**
+         * The event's type.
+         */kind: ResponseEventKind, 
+        /**
+         * `sequence_number`.
+         */sequenceNumber: UInt64?, 
+        /**
+         * The item the event is about.
+         */itemId: String?, 
+        /**
+         * The item's place in the output.
+         */outputIndex: UInt64?, 
+        /**
+         * The part's place in the item.
+         */contentIndex: UInt64?, 
+        /**
+         * The next piece of text or arguments (the `.delta` events).
+         */delta: String?, 
+        /**
+         * The whole text of a part (`response.output_text.done`).
+         */text: String?, 
+        /**
+         * The whole arguments of a call (`response.function_call_arguments.done`).
+         */arguments: String?, 
+        /**
+         * The item of `response.output_item.added` / `.done`.
+         */item: ResponseOutputItem?, 
+        /**
+         * The snapshot of the lifecycle events (created, in progress, terminal).
+         */response: Response?, 
+        /**
+         * Why the response failed (`response.failed`).
+         */errorMessage: String?, 
+        /**
+         * True for the event that ends the stream.
+         */isTerminal: Bool, 
+        /**
+         * The payload exactly as received.
+         */raw: String) {
+        self.id = id
+        self.event = event
+        self.kind = kind
+        self.sequenceNumber = sequenceNumber
+        self.itemId = itemId
+        self.outputIndex = outputIndex
+        self.contentIndex = contentIndex
+        self.delta = delta
+        self.text = text
+        self.arguments = arguments
+        self.item = item
+        self.response = response
+        self.errorMessage = errorMessage
+        self.isTerminal = isTerminal
+        self.raw = raw
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ResponseEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeResponseEvent: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ResponseEvent {
+        return
+            try ResponseEvent(
+                id: FfiConverterOptionString.read(from: &buf), 
+                event: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeResponseEventKind.read(from: &buf), 
+                sequenceNumber: FfiConverterOptionUInt64.read(from: &buf), 
+                itemId: FfiConverterOptionString.read(from: &buf), 
+                outputIndex: FfiConverterOptionUInt64.read(from: &buf), 
+                contentIndex: FfiConverterOptionUInt64.read(from: &buf), 
+                delta: FfiConverterOptionString.read(from: &buf), 
+                text: FfiConverterOptionString.read(from: &buf), 
+                arguments: FfiConverterOptionString.read(from: &buf), 
+                item: FfiConverterOptionTypeResponseOutputItem.read(from: &buf), 
+                response: FfiConverterOptionTypeResponse.read(from: &buf), 
+                errorMessage: FfiConverterOptionString.read(from: &buf), 
+                isTerminal: FfiConverterBool.read(from: &buf), 
+                raw: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ResponseEvent, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.id, into: &buf)
+        FfiConverterString.write(value.event, into: &buf)
+        FfiConverterTypeResponseEventKind.write(value.kind, into: &buf)
+        FfiConverterOptionUInt64.write(value.sequenceNumber, into: &buf)
+        FfiConverterOptionString.write(value.itemId, into: &buf)
+        FfiConverterOptionUInt64.write(value.outputIndex, into: &buf)
+        FfiConverterOptionUInt64.write(value.contentIndex, into: &buf)
+        FfiConverterOptionString.write(value.delta, into: &buf)
+        FfiConverterOptionString.write(value.text, into: &buf)
+        FfiConverterOptionString.write(value.arguments, into: &buf)
+        FfiConverterOptionTypeResponseOutputItem.write(value.item, into: &buf)
+        FfiConverterOptionTypeResponse.write(value.response, into: &buf)
+        FfiConverterOptionString.write(value.errorMessage, into: &buf)
+        FfiConverterBool.write(value.isTerminal, into: &buf)
+        FfiConverterString.write(value.raw, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResponseEvent_lift(_ buf: RustBuffer) throws -> ResponseEvent {
+    return try FfiConverterTypeResponseEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResponseEvent_lower(_ value: ResponseEvent) -> RustBuffer {
+    return FfiConverterTypeResponseEvent.lower(value)
+}
+
+
+/**
+ * One output item: a `message` (`role`, `text`), a `function_call` (`call_id`, `name`,
+ * `arguments`), or anything newer (see `json`).
+ */
+public struct ResponseOutputItem: Equatable, Hashable {
+    /**
+     * `message`, `function_call`, or anything newer.
+     */
+    public let kind: String
+    /**
+     * The item's id.
+     */
+    public let id: String?
+    /**
+     * `in_progress`, `completed`, ...
+     */
+    public let status: String?
+    /**
+     * A message's role.
+     */
+    public let role: String?
+    /**
+     * A message's text (its `output_text` parts).
+     */
+    public let text: String?
+    /**
+     * A function call's id, to answer it with.
+     */
+    public let callId: String?
+    /**
+     * A function call's function.
+     */
+    public let name: String?
+    /**
+     * A function call's arguments object, as JSON text.
+     */
+    public let arguments: String?
+    /**
+     * The item as JSON (to send it back as input).
+     */
+    public let json: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `message`, `function_call`, or anything newer.
+         */kind: String, 
+        /**
+         * The item's id.
+         */id: String?, 
+        /**
+         * `in_progress`, `completed`, ...
+         */status: String?, 
+        /**
+         * A message's role.
+         */role: String?, 
+        /**
+         * A message's text (its `output_text` parts).
+         */text: String?, 
+        /**
+         * A function call's id, to answer it with.
+         */callId: String?, 
+        /**
+         * A function call's function.
+         */name: String?, 
+        /**
+         * A function call's arguments object, as JSON text.
+         */arguments: String?, 
+        /**
+         * The item as JSON (to send it back as input).
+         */json: String) {
+        self.kind = kind
+        self.id = id
+        self.status = status
+        self.role = role
+        self.text = text
+        self.callId = callId
+        self.name = name
+        self.arguments = arguments
+        self.json = json
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ResponseOutputItem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeResponseOutputItem: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ResponseOutputItem {
+        return
+            try ResponseOutputItem(
+                kind: FfiConverterString.read(from: &buf), 
+                id: FfiConverterOptionString.read(from: &buf), 
+                status: FfiConverterOptionString.read(from: &buf), 
+                role: FfiConverterOptionString.read(from: &buf), 
+                text: FfiConverterOptionString.read(from: &buf), 
+                callId: FfiConverterOptionString.read(from: &buf), 
+                name: FfiConverterOptionString.read(from: &buf), 
+                arguments: FfiConverterOptionString.read(from: &buf), 
+                json: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ResponseOutputItem, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterOptionString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.role, into: &buf)
+        FfiConverterOptionString.write(value.text, into: &buf)
+        FfiConverterOptionString.write(value.callId, into: &buf)
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.arguments, into: &buf)
+        FfiConverterString.write(value.json, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResponseOutputItem_lift(_ buf: RustBuffer) throws -> ResponseOutputItem {
+    return try FfiConverterTypeResponseOutputItem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResponseOutputItem_lower(_ value: ResponseOutputItem) -> RustBuffer {
+    return FfiConverterTypeResponseOutputItem.lower(value)
+}
+
+
+/**
+ * Token counts of a response.
+ */
+public struct ResponseUsage: Equatable, Hashable {
+    /**
+     * Prompt tokens.
+     */
+    public let inputTokens: UInt64
+    /**
+     * Generated tokens.
+     */
+    public let outputTokens: UInt64
+    /**
+     * Both.
+     */
+    public let totalTokens: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Prompt tokens.
+         */inputTokens: UInt64, 
+        /**
+         * Generated tokens.
+         */outputTokens: UInt64, 
+        /**
+         * Both.
+         */totalTokens: UInt64) {
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.totalTokens = totalTokens
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ResponseUsage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeResponseUsage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ResponseUsage {
+        return
+            try ResponseUsage(
+                inputTokens: FfiConverterUInt64.read(from: &buf), 
+                outputTokens: FfiConverterUInt64.read(from: &buf), 
+                totalTokens: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ResponseUsage, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.inputTokens, into: &buf)
+        FfiConverterUInt64.write(value.outputTokens, into: &buf)
+        FfiConverterUInt64.write(value.totalTokens, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResponseUsage_lift(_ buf: RustBuffer) throws -> ResponseUsage {
+    return try FfiConverterTypeResponseUsage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResponseUsage_lower(_ value: ResponseUsage) -> RustBuffer {
+    return FfiConverterTypeResponseUsage.lower(value)
+}
+
+
+/**
  * How a dropped turn stream is resumed; a missing value keeps the core's default
  * (5 reconnects without progress, backoff 0.5 s doubling to 10 s).
  */
@@ -4845,6 +6502,85 @@ public func FfiConverterTypeSessionRecord_lower(_ value: SessionRecord) -> RustB
 
 
 /**
+ * One custom skill of the listing.
+ */
+public struct Skill: Equatable, Hashable {
+    /**
+     * The skill's name.
+     */
+    public let name: String
+    /**
+     * Size of its `SKILL.md`, in bytes.
+     */
+    public let skillMdSize: UInt64
+    /**
+     * When it was installed, Unix seconds.
+     */
+    public let modified: Double?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The skill's name.
+         */name: String, 
+        /**
+         * Size of its `SKILL.md`, in bytes.
+         */skillMdSize: UInt64, 
+        /**
+         * When it was installed, Unix seconds.
+         */modified: Double?) {
+        self.name = name
+        self.skillMdSize = skillMdSize
+        self.modified = modified
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Skill: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSkill: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Skill {
+        return
+            try Skill(
+                name: FfiConverterString.read(from: &buf), 
+                skillMdSize: FfiConverterUInt64.read(from: &buf), 
+                modified: FfiConverterOptionDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Skill, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterUInt64.write(value.skillMdSize, into: &buf)
+        FfiConverterOptionDouble.write(value.modified, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSkill_lift(_ buf: RustBuffer) throws -> Skill {
+    return try FfiConverterTypeSkill.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSkill_lower(_ value: Skill) -> RustBuffer {
+    return FfiConverterTypeSkill.lower(value)
+}
+
+
+/**
  * Time bounds in seconds; a missing value keeps the core's default (connect 5 s, total
  * 60 s, no read-idle bound).
  */
@@ -4990,6 +6726,85 @@ public func FfiConverterTypeToolResultAck_lift(_ buf: RustBuffer) throws -> Tool
 #endif
 public func FfiConverterTypeToolResultAck_lower(_ value: ToolResultAck) -> RustBuffer {
     return FfiConverterTypeToolResultAck.lower(value)
+}
+
+
+/**
+ * What `runTools` produced.
+ */
+public struct ToolRunResult: Equatable, Hashable {
+    /**
+     * The last response: the one that asked for no function call.
+     */
+    public let response: Response
+    /**
+     * The conversation as a JSON array of input items.
+     */
+    public let historyJson: String
+    /**
+     * Requests made.
+     */
+    public let rounds: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The last response: the one that asked for no function call.
+         */response: Response, 
+        /**
+         * The conversation as a JSON array of input items.
+         */historyJson: String, 
+        /**
+         * Requests made.
+         */rounds: UInt32) {
+        self.response = response
+        self.historyJson = historyJson
+        self.rounds = rounds
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ToolRunResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeToolRunResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ToolRunResult {
+        return
+            try ToolRunResult(
+                response: FfiConverterTypeResponse.read(from: &buf), 
+                historyJson: FfiConverterString.read(from: &buf), 
+                rounds: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ToolRunResult, into buf: inout [UInt8]) {
+        FfiConverterTypeResponse.write(value.response, into: &buf)
+        FfiConverterString.write(value.historyJson, into: &buf)
+        FfiConverterUInt32.write(value.rounds, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeToolRunResult_lift(_ buf: RustBuffer) throws -> ToolRunResult {
+    return try FfiConverterTypeToolRunResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeToolRunResult_lower(_ value: ToolRunResult) -> RustBuffer {
+    return FfiConverterTypeToolRunResult.lower(value)
 }
 
 
@@ -6118,6 +7933,17 @@ enum PokeError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */msg: String
     )
     /**
+     * A tool loop (`runTools`) still got function calls after its last allowed round.
+     */
+    case ToolRounds(
+        /**
+         * The message.
+         */msg: String, 
+        /**
+         * The rounds made.
+         */rounds: UInt32
+    )
+    /**
      * A bug or an error the bindings do not know yet (a newer core); report it.
      */
     case Internal(
@@ -6223,7 +8049,11 @@ public struct FfiConverterTypePokeError: FfiConverterRustBuffer {
         case 11: return .Cancelled(
             msg: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .Internal(
+        case 12: return .ToolRounds(
+            msg: try FfiConverterString.read(from: &buf), 
+            rounds: try FfiConverterUInt32.read(from: &buf)
+            )
+        case 13: return .Internal(
             msg: try FfiConverterString.read(from: &buf)
             )
 
@@ -6307,8 +8137,14 @@ public struct FfiConverterTypePokeError: FfiConverterRustBuffer {
             FfiConverterString.write(msg, into: &buf)
             
         
-        case let .Internal(msg):
+        case let .ToolRounds(msg,rounds):
             writeInt(&buf, Int32(12))
+            FfiConverterString.write(msg, into: &buf)
+            FfiConverterUInt32.write(rounds, into: &buf)
+            
+        
+        case let .Internal(msg):
+            writeInt(&buf, Int32(13))
             FfiConverterString.write(msg, into: &buf)
             
         }
@@ -6329,6 +8165,211 @@ public func FfiConverterTypePokeError_lift(_ buf: RustBuffer) throws -> PokeErro
 public func FfiConverterTypePokeError_lower(_ value: PokeError) -> RustBuffer {
     return FfiConverterTypePokeError.lower(value)
 }
+
+
+/**
+ * The event types of a streamed response; anything newer is `Other` (see `event`).
+ */
+
+public enum ResponseEventKind: Equatable, Hashable {
+    
+    /**
+     * `response.created`.
+     */
+    case created
+    /**
+     * `response.in_progress`.
+     */
+    case inProgress
+    /**
+     * `response.output_item.added`.
+     */
+    case outputItemAdded
+    /**
+     * `response.output_item.done`.
+     */
+    case outputItemDone
+    /**
+     * `response.content_part.added`.
+     */
+    case contentPartAdded
+    /**
+     * `response.content_part.done`.
+     */
+    case contentPartDone
+    /**
+     * `response.output_text.delta`.
+     */
+    case outputTextDelta
+    /**
+     * `response.output_text.done`.
+     */
+    case outputTextDone
+    /**
+     * `response.function_call_arguments.delta`.
+     */
+    case functionCallArgumentsDelta
+    /**
+     * `response.function_call_arguments.done`.
+     */
+    case functionCallArgumentsDone
+    /**
+     * `response.completed`: terminal.
+     */
+    case completed
+    /**
+     * `response.failed`: terminal.
+     */
+    case failed
+    /**
+     * `response.cancelled`: terminal.
+     */
+    case cancelled
+    /**
+     * `response.incomplete`: terminal.
+     */
+    case incomplete
+    /**
+     * An event type this version does not know.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ResponseEventKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeResponseEventKind: FfiConverterRustBuffer {
+    typealias SwiftType = ResponseEventKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ResponseEventKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .created
+        
+        case 2: return .inProgress
+        
+        case 3: return .outputItemAdded
+        
+        case 4: return .outputItemDone
+        
+        case 5: return .contentPartAdded
+        
+        case 6: return .contentPartDone
+        
+        case 7: return .outputTextDelta
+        
+        case 8: return .outputTextDone
+        
+        case 9: return .functionCallArgumentsDelta
+        
+        case 10: return .functionCallArgumentsDone
+        
+        case 11: return .completed
+        
+        case 12: return .failed
+        
+        case 13: return .cancelled
+        
+        case 14: return .incomplete
+        
+        case 15: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ResponseEventKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .created:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .inProgress:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .outputItemAdded:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .outputItemDone:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .contentPartAdded:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .contentPartDone:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .outputTextDelta:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .outputTextDone:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .functionCallArgumentsDelta:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .functionCallArgumentsDone:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .completed:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .failed:
+            writeInt(&buf, Int32(12))
+        
+        
+        case .cancelled:
+            writeInt(&buf, Int32(13))
+        
+        
+        case .incomplete:
+            writeInt(&buf, Int32(14))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(15))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResponseEventKind_lift(_ buf: RustBuffer) throws -> ResponseEventKind {
+    return try FfiConverterTypeResponseEventKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResponseEventKind_lower(_ value: ResponseEventKind) -> RustBuffer {
+    return FfiConverterTypeResponseEventKind.lower(value)
+}
+
 
 
 /**
@@ -7003,6 +9044,102 @@ fileprivate struct FfiConverterOptionTypeRequestOptions: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeResponse: FfiConverterRustBuffer {
+    typealias SwiftType = Response?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeResponse.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeResponse.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeResponseEvent: FfiConverterRustBuffer {
+    typealias SwiftType = ResponseEvent?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeResponseEvent.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeResponseEvent.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeResponseOutputItem: FfiConverterRustBuffer {
+    typealias SwiftType = ResponseOutputItem?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeResponseOutputItem.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeResponseOutputItem.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeResponseUsage: FfiConverterRustBuffer {
+    typealias SwiftType = ResponseUsage?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeResponseUsage.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeResponseUsage.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeResumeOptions: FfiConverterRustBuffer {
     typealias SwiftType = ResumeOptions?
 
@@ -7198,6 +9335,31 @@ fileprivate struct FfiConverterSequenceTypeFileEntry: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeFunctionToolSpec: FfiConverterRustBuffer {
+    typealias SwiftType = [FunctionToolSpec]
+
+    public static func write(_ value: [FunctionToolSpec], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFunctionToolSpec.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [FunctionToolSpec] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [FunctionToolSpec]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFunctionToolSpec.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer {
     typealias SwiftType = [HttpHeader]
 
@@ -7223,6 +9385,31 @@ fileprivate struct FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeResponseOutputItem: FfiConverterRustBuffer {
+    typealias SwiftType = [ResponseOutputItem]
+
+    public static func write(_ value: [ResponseOutputItem], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeResponseOutputItem.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ResponseOutputItem] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ResponseOutputItem]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeResponseOutputItem.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeSessionRecord: FfiConverterRustBuffer {
     typealias SwiftType = [SessionRecord]
 
@@ -7240,6 +9427,31 @@ fileprivate struct FfiConverterSequenceTypeSessionRecord: FfiConverterRustBuffer
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeSessionRecord.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSkill: FfiConverterRustBuffer {
+    typealias SwiftType = [Skill]
+
+    public static func write(_ value: [Skill], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSkill.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Skill] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Skill]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSkill.read(from: &buf))
         }
         return seq
     }
@@ -7408,6 +9620,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_poke_ffi_checksum_method_emulator_reset() != 54469) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_poke_ffi_checksum_method_emulator_responses_json() != 3507) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_emulator_script_response_json() != 51629) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_poke_ffi_checksum_method_emulator_script_turn_json() != 41856) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -7424,6 +9642,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_method_emulator_shutdown() != 45239) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_emulator_skill_file() != 4321) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_emulator_skills_json() != 3158) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_method_emulator_turns_json() != 41120) {
@@ -7447,6 +9671,33 @@ private let initializationResult: InitializationResult = {
     if (uniffi_poke_ffi_checksum_method_callbackchain_send() != 53786) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_poke_ffi_checksum_method_responsestream_cancel() != 56654) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_responsestream_close() != 35667) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_responsestream_confirm_read() != 50501) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_responsestream_idempotency_key() != 2753) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_responsestream_last_event_id() != 56294) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_responsestream_next() != 47164) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_responsestream_next_tracked() != 59410) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_responsestream_response_id() != 42896) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_toolhandler_call() != 47430) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_poke_ffi_checksum_method_pokeeclient_delete_file() != 48963) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -7460,6 +9711,21 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_method_pokeeclient_upload_file() != 55345) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_cancel_response() != 12522) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_create_response() != 25055) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_resume_response() != 65385) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_run_tools() != 4483) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_stream_response() != 10027) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_method_pokeeclient_base_url() != 8471) {
@@ -7499,6 +9765,18 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_method_pokeeclient_wait_idle() != 4941) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_delete_skill() != 30200) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_install_skill() != 33564) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_install_skill_bytes() != 35080) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_list_skills() != 41172) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_method_turn_cancel() != 10888) {
@@ -7547,6 +9825,7 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitToolHandler()
     uniffiCallbackInitTransferProgressListener()
     uniffiCallbackInitWaitProgressListener()
     return InitializationResult.ok
