@@ -68,7 +68,8 @@ final class SkillsResponsesTests: XCTestCase {
         for bad in ["", "Bad", "custom-x", "-x", String(repeating: "a", count: 65)] {
             let e = await pokeError { try await c.installSkillBytes(name: bad, zip: Data(zipOf([("SKILL.md", "x")]))) }
             XCTAssertEqual(inputField(e), "name")
-            XCTAssertEqual(inputField(await pokeError { try await c.deleteSkill(name: bad) }), "name")
+            let err1 = await pokeError { try await c.deleteSkill(name: bad) }
+            XCTAssertEqual(inputField(err1), "name")
         }
         XCTAssertTrue(apiRequests().isEmpty)
     }
@@ -88,7 +89,8 @@ final class SkillsResponsesTests: XCTestCase {
             XCTAssertEqual(apiKind(e), kind)
             XCTAssertEqual(try emulator.skillsJson(), before)
         }
-        XCTAssertEqual(apiKind(await pokeError { try await c.deleteSkill(name: "unknown") }), .notFound)
+        let err2 = await pokeError { try await c.deleteSkill(name: "unknown") }
+        XCTAssertEqual(apiKind(err2), .notFound)
     }
 
     func testWholeAndStreamedResponsesAreTyped() async throws {
@@ -126,31 +128,41 @@ final class SkillsResponsesTests: XCTestCase {
         XCTAssertEqual(first?.kind, .created)
         let rid = try XCTUnwrap(stream.responseId())
         let other = try pokee(key: "pk_someone_else")
-        XCTAssertEqual(apiKind(await pokeError { try await other.resumeResponse(responseId: rid) }), .notFound)
-        XCTAssertEqual(apiKind(await pokeError { try await other.cancelResponse(responseId: rid) }), .notFound)
-        XCTAssertEqual(try await stream.cancel().status, "cancelling")
+        let err3 = await pokeError { try await other.resumeResponse(responseId: rid) }
+        XCTAssertEqual(apiKind(err3), .notFound)
+        let err4 = await pokeError { try await other.cancelResponse(responseId: rid) }
+        XCTAssertEqual(apiKind(err4), .notFound)
+        let got5 = try await stream.cancel()
+        XCTAssertEqual(got5.status, "cancelling")
         var last: ResponseEvent?
         for try await event in stream.events() { last = event }
         XCTAssertEqual(last?.kind, .cancelled)
-        XCTAssertEqual(try await c.cancelResponse(responseId: rid).status, "already_complete")
-        XCTAssertEqual(apiKind(await pokeError { try await c.cancelResponse(responseId: "resp_000000000000000000000000") }), .notFound)
-        XCTAssertEqual(inputField(await pokeError { try await c.resumeResponse(responseId: "..") }), "response_id")
+        let got6 = try await c.cancelResponse(responseId: rid)
+        XCTAssertEqual(got6.status, "already_complete")
+        let err7 = await pokeError { try await c.cancelResponse(responseId: "resp_000000000000000000000000") }
+        XCTAssertEqual(apiKind(err7), .notFound)
+        let err8 = await pokeError { try await c.resumeResponse(responseId: "..") }
+        XCTAssertEqual(inputField(err8), "response_id")
     }
 
     func testBadRequestsAreRefusedTyped() async throws {
         let c = try pokee()
         let many = (0..<129).map { FunctionToolSpec(name: "t\($0)") }
-        XCTAssertEqual(inputField(await pokeError { try await c.createResponse(params: CreateResponseParams(input: "x", tools: many)) }), "tools")
+        let err9 = await pokeError { try await c.createResponse(params: CreateResponseParams(input: "x", tools: many)) }
+        XCTAssertEqual(inputField(err9), "tools")
         let longName = [FunctionToolSpec(name: String(repeating: "n", count: 65))]
-        XCTAssertEqual(inputField(await pokeError { try await c.streamResponse(params: CreateResponseParams(input: "x", tools: longName)) }), "tools")
-        XCTAssertNotNil(inputField(await pokeError { try await c.createResponse(params: CreateResponseParams(inputJson: "[not json")) }))
+        let err10 = await pokeError { try await c.streamResponse(params: CreateResponseParams(input: "x", tools: longName)) }
+        XCTAssertEqual(inputField(err10), "tools")
+        let err11 = await pokeError { try await c.createResponse(params: CreateResponseParams(inputJson: "[not json")) }
+        XCTAssertNotNil(inputField(err11))
         XCTAssertTrue(apiRequests().isEmpty)
         for params in [
             CreateResponseParams(inputJson: "[3]"),
             CreateResponseParams(input: "x", model: "no-such-model"),
             CreateResponseParams(input: "x", reasoningEffort: "extreme"),
         ] {
-            XCTAssertEqual(apiKind(await pokeError { try await c.createResponse(params: params) }), .badRequest)
+            let err12 = await pokeError { try await c.createResponse(params: params) }
+            XCTAssertEqual(apiKind(err12), .badRequest)
         }
     }
 

@@ -33,7 +33,8 @@ final class StatelessScenarioTests: XCTestCase {
         XCTAssertEqual(installed.files, ["SKILL.md", "scripts/hello.py"])
         let last = try XCTUnwrap(progress.calls.all.last)
         XCTAssertEqual(last.0, last.1)
-        XCTAssertEqual(try await c.listSkills().map(\.name), ["greeter"])
+        let got13 = try await c.listSkills()
+        XCTAssertEqual(got13.map(\.name), ["greeter"])
 
         let replaced = try await c.installSkillBytes(name: "greeter", zip: Data(zipOf([("SKILL.md", "# v2")])))
         XCTAssertEqual(replaced.files, ["SKILL.md"])
@@ -50,7 +51,8 @@ final class StatelessScenarioTests: XCTestCase {
         XCTAssertEqual(emulator.requests().count, sent)
 
         try await c.deleteSkill(name: "greeter")
-        XCTAssertEqual(apiKind(await pokeError { try await c.deleteSkill(name: "greeter") }), .notFound)
+        let err14 = await pokeError { try await c.deleteSkill(name: "greeter") }
+        XCTAssertEqual(apiKind(err14), .notFound)
     }
 
     func test_scenario_stateless_stream_resume() async throws {
