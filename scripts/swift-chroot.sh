@@ -1,18 +1,28 @@
 #!/usr/bin/env bash
-# Runs the Swift package's XCTest suite in a Debian 13 "trixie" chroot, whose `swiftlang`
-# package is Swift 6.0.3 with Foundation and XCTest (this machine kind is Debian 12: no Swift).
+# Runs Swift in a Debian 13 "trixie" chroot, whose `swiftlang` package is Swift 6.0.3 with
+# Foundation and XCTest (this machine kind is Debian 12: no Swift).
 #
 #   scripts/swift-chroot.sh probe              # exit 0 when the chroot exists or can be made,
 #                                              # else print why on one line and exit 3
 #   scripts/swift-chroot.sh setup              # make the chroot once (reused afterwards)
 #   scripts/swift-chroot.sh version            # the chroot's `swift --version` line
 #   scripts/swift-chroot.sh test <lib dir> [<log file>]
-#                                              # copy the package and libpoke_ffi.so in, then
-#                                              # `swift build --build-tests` + `swift test --skip-build`
+#       copy the package (the root Package.swift and bindings/swift) and the native libraries
+#       libpoke_ffi.so and libpoke_testing.so in, then `swift build --build-tests` +
+#       `swift test --skip-build` with our compiler flags (below); $POKE_SWIFT_FILTER, when set,
+#       is passed to `swift test --filter`
+#   scripts/swift-chroot.sh consumer <lib dir> <dir> [<log file>]
+#       copy <dir> (holding `poke/`, the package, and `app/`, a package using it by path) in,
+#       then build and test `app` the same way
+#
+# Compiler flags (both commands): -swift-version 6 -strict-concurrency=complete
+# -warnings-as-errors. Warnings are errors so that an incremental build, which recompiles
+# only what changed and so repeats no old warning, can never hide one: a warning anywhere in
+# our sources fails the build.
 #
 # The chroot lives in $POKE_SWIFT_CACHE (default /var/cache/poke-swift), outside every clone,
 # so CI makes it once (~3 min, 2.8 GB) and later runs reuse it together with SwiftPM's scratch
-# directory kept inside it (incremental builds: only files whose bytes changed are copied in).
+# directories kept inside it (incremental builds: only files whose bytes changed are copied in).
 # Needs root; debootstrap is installed with apt-get when missing; the Debian mirror is the
 # first deb.debian.org-style URI in /etc/apt/sources.list* ($POKE_DEBIAN_MIRROR overrides).
 # /proc is mounted only while SwiftPM runs (the swift binaries find libswiftCore.so through
@@ -24,7 +34,7 @@ root="$cache/trixie"
 ready="$root/.poke-swift-ready"
 suite=trixie
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-pkg="$here/../bindings/swift"
+repo="$(cd "$here/.." && pwd)"
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'swift-chroot: %s\n' "$*" >&2; exit 1; }
@@ -156,26 +166,58 @@ sync_tree() { # <src> <dst>
   done < <(cd "$dst" && find . -mindepth 1 -depth -print0)
 }
 
-run_tests() { # <lib dir> [<log file>]
-  local libdir=$1 log=${2:-}
-  [[ -f "$ready" ]] || setup
-  [[ -f "$libdir/libpoke_ffi.so" ]] || die "no $libdir/libpoke_ffi.so"
-  sync_tree "$(cd "$pkg" && pwd)" "$root/build/poke-swift"
+# The files of the Swift package (the root manifest and bindings/swift) in <dst>, laid out as
+# in the repository.
+stage_package() { # <dst>
+  mkdir -p "$1/bindings"
+  cmp -s "$repo/Package.swift" "$1/Package.swift" || cp "$repo/Package.swift" "$1/Package.swift"
+  sync_tree "$repo/bindings/swift" "$1/bindings/swift"
+}
+
+stage_libs() { # <lib dir>
+  local lib
   mkdir -p "$root/build/lib" "$root/build/no-config"
-  cmp -s "$libdir/libpoke_ffi.so" "$root/build/lib/libpoke_ffi.so" ||
-    cp "$libdir/libpoke_ffi.so" "$root/build/lib/libpoke_ffi.so"
+  for lib in libpoke_ffi.so libpoke_testing.so; do
+    [[ -f "$1/$lib" ]] || die "no $1/$lib (cargo build --release --no-default-features -p poke-ffi -p poke-ffi-testing)"
+    cmp -s "$1/$lib" "$root/build/lib/$lib" || cp "$1/$lib" "$root/build/lib/$lib"
+  done
+}
+
+# Builds and tests the package in <dir> (a path inside the chroot) with SwiftPM's scratch
+# directory <scratch>; output to <log>.
+swift_in_chroot() { # <dir> <scratch> <log>
+  local dir=$1 scratch=$2 out=$3 rc=0
+  local flags=(-Xlinker -L/build/lib -Xlinker -rpath -Xlinker /build/lib
+    -Xswiftc -swift-version -Xswiftc 6 -Xswiftc -strict-concurrency=complete
+    -Xswiftc -warnings-as-errors)
   mount_proc "$root"
-  local link=(-Xlinker -L/build/lib -Xlinker -rpath -Xlinker /build/lib)
-  local rc=0 out=${log:-$cache/swift-test.log}
   # Tests choose every key and URL themselves: no host credentials or config leak in.
   in_chroot "$root" "$out" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root LANG=C.UTF-8 \
-    LD_LIBRARY_PATH=/build/lib XDG_CONFIG_HOME=/build/no-config \
-    sh -c 'cd /build/poke-swift &&
-      swift build --build-tests --scratch-path /build/scratch "$@" &&
-      swift test --skip-build --scratch-path /build/scratch "$@"' swift "${link[@]}" || rc=$?
+    LD_LIBRARY_PATH=/build/lib XDG_CONFIG_HOME=/build/no-config FILTER="${POKE_SWIFT_FILTER:-}" \
+    sh -c 'cd "$1" && scratch=$2 && shift 2 &&
+      swift build --build-tests --scratch-path "$scratch" "$@" &&
+      swift test --skip-build --scratch-path "$scratch" ${FILTER:+--filter "$FILTER"} "$@"' \
+    swift "$dir" "$scratch" "${flags[@]}" || rc=$?
   unmount_all
   cat "$out"
   return "$rc"
+}
+
+run_tests() { # <lib dir> [<log file>]
+  local log=${2:-$cache/swift-test.log}
+  [[ -f "$ready" ]] || setup
+  stage_libs "$1"
+  stage_package "$root/build/poke"
+  swift_in_chroot /build/poke /build/scratch-poke "$log"
+}
+
+run_consumer() { # <lib dir> <dir> [<log file>]
+  local log=${3:-$cache/swift-consumer.log}
+  [[ -f "$ready" ]] || setup
+  [[ -d "$2/poke" && -d "$2/app" ]] || die "$2 must hold poke/ and app/"
+  stage_libs "$1"
+  sync_tree "$(cd "$2" && pwd)" "$root/build/consumer"
+  swift_in_chroot /build/consumer/app /build/scratch-consumer "$log"
 }
 
 case "${1:-}" in
@@ -187,6 +229,9 @@ case "${1:-}" in
   test)
     [[ $# -ge 2 ]] || die "usage: $0 test <lib dir> [<log file>]"
     with_lock run_tests "$2" "${3:-}" ;;
-  -h | --help | '') sed -n '2,20p' "$0" ;;
+  consumer)
+    [[ $# -ge 3 ]] || die "usage: $0 consumer <lib dir> <dir> [<log file>]"
+    with_lock run_consumer "$2" "$3" "${4:-}" ;;
+  -h | --help | '') sed -n '2,32p' "$0" ;;
   *) die "unknown command: $1" ;;
 esac

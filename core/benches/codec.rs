@@ -7,7 +7,8 @@
 
 use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use poke::{JsonResponse, JsonStyle, SendMessageResponse, Webhook, encode_json};
+use poke::binding::{JsonStyle, encode_json};
+use poke::{JsonResponse, SendMessageResponse, Webhook};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, USER_AGENT};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -86,6 +87,8 @@ fn encoding(c: &mut Criterion) {
 /// What `transport.rs` does per call before anything is sent: parse the URL, build the bearer
 /// header, a UUIDv4 idempotency key, and the reqwest request with its headers and body.
 fn request_building(c: &mut Criterion) {
+    #[cfg(feature = "rustls")]
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();
     let base = "http://127.0.0.1:8080/api/v1";
     let key = "pk_live_0123456789abcdef0123456789abcdef";

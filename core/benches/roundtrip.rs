@@ -31,7 +31,7 @@ fn roundtrip(c: &mut Criterion) {
     let client = poke::Client::builder()
         .api_key("bench-key")
         .base_url(emu.poke_api_url())
-        .sdk(poke::SdkLang::Python, "0.0.0")
+        .sdk(poke::binding::SdkLang::Python, "0.0.0")
         .build()
         .unwrap();
     rt.block_on(client.send_message(SHORT)).unwrap();
@@ -56,7 +56,7 @@ fn roundtrip(c: &mut Criterion) {
     let lane_client = poke::Client::builder()
         .api_key("bench-key")
         .base_url(emu.poke_api_url())
-        .sdk(poke::SdkLang::Python, "0.0.0")
+        .sdk(poke::binding::SdkLang::Python, "0.0.0")
         .build()
         .unwrap();
     lane.block_on(lane_client.send_message(SHORT)).unwrap();

@@ -7,7 +7,8 @@
 //! of every payload pays. Each reports bytes/s and events/s.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use poke::{SseDecoder, TurnEvent};
+use poke::TurnEvent;
+use poke::binding::SseDecoder;
 use std::hint::black_box;
 
 const EVENTS: usize = 200_000;
@@ -38,7 +39,7 @@ fn recorded_stream() -> Vec<u8> {
     out.into_bytes()
 }
 
-fn decode_all(stream: &[u8], mut each: impl FnMut(poke::SseEvent)) -> usize {
+fn decode_all(stream: &[u8], mut each: impl FnMut(poke::binding::SseEvent)) -> usize {
     let mut decoder = SseDecoder::new();
     let mut n = 0;
     for chunk in stream.chunks(CHUNK) {

@@ -1,7 +1,7 @@
 //! Send a message, create a webhook and fire it, against the bundled emulator (no account,
 //! no network). Run with `cargo run -p poke-sdk --example quickstart`.
 
-use poke::{Client, SendMessageResponse, Webhook};
+use poke::Client;
 use poke_emulator::{Emulator, EmulatorConfig};
 
 #[tokio::main]
@@ -13,25 +13,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .base_url(emulator.poke_api_url())
         .build()?;
 
-    let reply: SendMessageResponse = client
-        .send_message("Summarize my unread emails")
-        .await?
-        .json()?;
+    let reply = client.send_message("Summarize my unread emails").await?;
     println!(
         "send_message   -> success={} message={:?}",
         reply.success, reply.message
     );
 
-    let hook: Webhook = client
+    let hook = client
         .create_webhook("When a deploy fails", "Send me a summary of the error")
-        .await?
-        .json()?;
+        .await?;
     println!("create_webhook -> {} {}", hook.trigger_id, hook.webhook_url);
 
     let data = serde_json::json!({"event": "deploy_failed", "repo": "my-app"});
-    let fired = client
-        .send_webhook(&hook.webhook_url, Some(&hook.webhook_token), &data)
-        .await?;
-    println!("send_webhook   -> {}", String::from_utf8_lossy(&fired.body));
+    let fired = client.send_webhook(&hook, &data).await?;
+    println!("send_webhook   -> success={}", fired.success);
     Ok(())
 }

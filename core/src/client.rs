@@ -5,7 +5,7 @@ use crate::config::{
     ClientConfig, CommonSettings, SdkLang, common_builder_setters, resolve_base_url,
 };
 use crate::credentials::resolve_api_key;
-use crate::http::Http;
+use crate::http::{CallOptions, Http};
 use crate::secret::Secret;
 use crate::{Error, Result};
 use std::fmt;
@@ -18,6 +18,8 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 32 * 1024 * 1024;
 pub struct Client {
     pub(crate) http: Http,
     pub(crate) api_key: Secret,
+    /// The options of every call made through this handle ([`Client::with_options`]).
+    pub(crate) opts: CallOptions,
 }
 
 impl fmt::Debug for Client {
@@ -45,6 +47,7 @@ impl ClientBuilder {
         Ok(Client {
             http: Http::new(self.common.config(base_url))?,
             api_key,
+            opts: CallOptions::default(),
         })
     }
 }
@@ -67,7 +70,19 @@ impl Client {
         Ok(Self {
             http: self.http.with_own_pool()?,
             api_key: self.api_key.clone(),
+            opts: self.opts.clone(),
         })
+    }
+
+    /// The same client (sharing its connections) whose calls all use `opts`: time bounds,
+    /// retries. `client.with_options(CallOptions::new().timeout(d)).send_message("hi")` is a
+    /// call with its own bound.
+    pub fn with_options(&self, opts: CallOptions) -> Client {
+        Client {
+            http: self.http.clone(),
+            api_key: self.api_key.clone(),
+            opts,
+        }
     }
 
     /// Closes the client: later calls on it (and its clones) fail with [`Error::Closed`].
@@ -80,12 +95,14 @@ impl Client {
         &self.http.config.base_url
     }
 
-    /// The resolved API key.
+    /// The resolved API key (for the bindings).
+    #[doc(hidden)]
     pub fn api_key(&self) -> &Secret {
         &self.api_key
     }
 
-    /// The configuration in effect.
+    /// The configuration in effect (for the bindings).
+    #[doc(hidden)]
     pub fn config(&self) -> &ClientConfig {
         &self.http.config
     }
@@ -106,7 +123,9 @@ impl Client {
             })
     }
 
-    /// The headers the official SDK would send with `token` (or the API key).
+    /// The headers the official SDK would send with `token` (or the API key): they carry the
+    /// secret, so they are for the bindings only.
+    #[doc(hidden)]
     pub fn headers(&self, token: Option<&str>) -> Vec<(String, String)> {
         let token = token
             .filter(|t| !t.is_empty())

@@ -174,8 +174,9 @@ macro_rules! common_builder_setters {
         }
 
         /// Declares the host language and its package version (sets `User-Agent` and, for
-        /// Python, the JSON style of request bodies).
-        pub fn sdk(mut self, lang: $crate::SdkLang, version: impl Into<String>) -> Self {
+        /// Python, the JSON style of request bodies). For the bindings.
+        #[doc(hidden)]
+        pub fn sdk(mut self, lang: $crate::binding::SdkLang, version: impl Into<String>) -> Self {
             self.common.lang = lang;
             self.common.version = version.into();
             self

@@ -15,10 +15,13 @@ pub enum Error {
     /// The connection failed (refused, DNS, TLS, reset, closed without a reply).
     #[error("Network error: {reason}")]
     Connection {
-        /// What failed, in the style of the OS message (`[Errno 111] Connection refused`).
+        /// What failed, in a few words (`Connection refused (os error 111)`).
         reason: String,
         /// False when the failure happened before the request could reach the server.
         maybe_sent: bool,
+        /// The underlying failure, when there is one.
+        #[source]
+        source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>,
     },
     /// A time bound expired; `phase` says which.
     #[error("{}", timeout_message(*.phase, *.limit, *.after))]
@@ -49,8 +52,19 @@ pub enum Error {
         limit: u64,
     },
     /// No API key was found in any source.
-    #[error("No API key found. Pass api_key=, set POKE_API_KEY, or log in with the Poke CLI.")]
+    #[error(
+        "no API key found: pass one when creating the client, set POKE_API_KEY, or log in with `poke login`"
+    )]
     MissingApiKey,
+    /// A setting the client cannot work without was neither given to its builder nor found in
+    /// the environment.
+    #[error("no {what} found: pass one when creating the client or set {env}")]
+    MissingSetting {
+        /// What is missing, e.g. `Pokee API key`.
+        what: &'static str,
+        /// The environment variable that would provide it.
+        env: &'static str,
+    },
     /// Invalid configuration.
     #[error("{0}")]
     Config(String),
@@ -261,6 +275,32 @@ impl Error {
             *after = elapsed;
         }
         self
+    }
+
+    /// True for a time bound that expired (any phase).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Self::Timeout { .. })
+    }
+
+    /// True when no connection could be made (refused, DNS, TLS, connect timeout): the
+    /// request never reached the server.
+    pub fn is_connect(&self) -> bool {
+        matches!(
+            self,
+            Self::Connection {
+                maybe_sent: false,
+                ..
+            } | Self::Timeout {
+                phase: TimeoutPhase::Connect | TimeoutPhase::Pool,
+                ..
+            }
+        )
+    }
+
+    /// True when the same call may succeed later: network failures, timeouts of a phase,
+    /// 408, 429 and 5xx answers (or the server's `x-should-retry: true`).
+    pub fn is_retryable(&self) -> bool {
+        crate::http::is_retryable(self)
     }
 
     /// The HTTP status when the server answered, `None` for local and network failures.

@@ -16,6 +16,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(8);
 
 /// Limits of the callback sender.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct CallbackPolicy {
     /// Posts of one callback at most, the first included (429s are retried up to this).
     pub max_attempts: u32,
@@ -27,6 +28,38 @@ pub struct CallbackPolicy {
     pub max_retry_after: Duration,
     /// Bound on one post (connect, send, reply).
     pub post_timeout: Duration,
+}
+
+impl CallbackPolicy {
+    /// Posts one callback at most `n` times, the first included (at least 1).
+    pub fn with_max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = n.max(1);
+        self
+    }
+
+    /// Bounds the time spent on one callback, retries included.
+    pub fn with_max_total(mut self, total: Duration) -> Self {
+        self.max_total = total;
+        self
+    }
+
+    /// Sets the first wait after a 429 without `retryAfterMs` (doubled each time, up to 8 s).
+    pub fn with_default_backoff(mut self, backoff: Duration) -> Self {
+        self.default_backoff = backoff;
+        self
+    }
+
+    /// Caps the `retryAfterMs` honoured.
+    pub fn with_max_retry_after(mut self, max: Duration) -> Self {
+        self.max_retry_after = max;
+        self
+    }
+
+    /// Bounds one post (connect, send, reply).
+    pub fn with_post_timeout(mut self, timeout: Duration) -> Self {
+        self.post_timeout = timeout;
+        self
+    }
 }
 
 impl Default for CallbackPolicy {
@@ -106,10 +139,15 @@ struct CallbackBody<'a, T: ?Sized> {
 }
 
 impl CallbackSender {
+    /// A sender with these limits.
+    pub fn new(policy: CallbackPolicy) -> Result<Self> {
+        Self::for_sdk(SdkLang::Rust, env!("CARGO_PKG_VERSION"), policy)
+    }
+
     /// A sender for the given host language (User-Agent, JSON style) and limits.
-    pub fn new(lang: SdkLang, version: &str, policy: CallbackPolicy) -> Result<Self> {
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured(crate::http::shared_tls()?)
+    #[doc(hidden)]
+    pub fn for_sdk(lang: SdkLang, version: &str, policy: CallbackPolicy) -> Result<Self> {
+        let client = crate::http::client_builder()?
             .connect_timeout(policy.post_timeout.min(Duration::from_secs(5)))
             // A redirect would turn the POST into a GET that still carries the token.
             .redirect(reqwest::redirect::Policy::none())

@@ -32,6 +32,14 @@ pub struct Webhook {
     pub webhook_token: Secret,
 }
 
+/// Reply of a fired webhook.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[non_exhaustive]
+pub struct WebhookResponse {
+    /// True when Poke accepted the event.
+    pub success: bool,
+}
+
 impl<'de> Deserialize<'de> for Secret {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         String::deserialize(d).map(Secret::new)
@@ -64,13 +72,71 @@ impl Client {
         }
     }
 
-    /// Sends `{"message": message}` to `POST /inbound/api-message`.
-    pub async fn send_message<T: Serialize + ?Sized>(&self, message: &T) -> Result<JsonResponse> {
-        self.send_message_with(message, &CallOptions::default())
+    /// Sends a message to Poke (`POST /inbound/api-message`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`](crate::Error::Api) when Poke refuses it (401 bad key, 429 rate limited,
+    /// ...), [`Error::Connection`](crate::Error::Connection) or
+    /// [`Error::Timeout`](crate::Error::Timeout) when it could not be delivered,
+    /// [`Error::Decode`](crate::Error::Decode) when the reply is not the documented shape.
+    pub async fn send_message(&self, message: &str) -> Result<SendMessageResponse> {
+        self.send_message_with(message, &self.opts).await?.json()
+    }
+
+    /// Creates a webhook trigger (`POST /api-keys/webhook`): when `condition` happens, Poke
+    /// does `action`. Fire it with [`Client::send_webhook`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::send_message`].
+    pub async fn create_webhook(&self, condition: &str, action: &str) -> Result<Webhook> {
+        self.create_webhook_with(condition, action, &self.opts)
+            .await?
+            .json()
+    }
+
+    /// Fires a webhook made by [`Client::create_webhook`]: POSTs `data` to its URL with its
+    /// token.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::send_message`]; [`Error::InvalidInput`](crate::Error::InvalidInput) when
+    /// `data` cannot be encoded as JSON.
+    pub async fn send_webhook<T: Serialize + ?Sized>(
+        &self,
+        webhook: &Webhook,
+        data: &T,
+    ) -> Result<WebhookResponse> {
+        self.send_webhook_to(&webhook.webhook_url, &webhook.webhook_token, data)
             .await
     }
 
-    /// [`Client::send_message`] with per-call options.
+    /// Fires a webhook from its stored URL and token.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::send_webhook`]; [`Error::InvalidInput`](crate::Error::InvalidInput) for an
+    /// empty token (the API key is never sent to a webhook URL).
+    pub async fn send_webhook_to<T: Serialize + ?Sized>(
+        &self,
+        webhook_url: &str,
+        webhook_token: &Secret,
+        data: &T,
+    ) -> Result<WebhookResponse> {
+        if webhook_token.is_empty() {
+            return Err(crate::Error::InvalidInput {
+                field: "webhook_token",
+                reason: "must not be empty".into(),
+            });
+        }
+        self.send_webhook_with(webhook_url, Some(webhook_token), data, &self.opts)
+            .await?
+            .json()
+    }
+
+    /// Sends `{"message": message}` and returns the reply as received (the bindings).
+    #[doc(hidden)]
     pub async fn send_message_with<T: Serialize + ?Sized>(
         &self,
         message: &T,
@@ -83,17 +149,8 @@ impl Client {
             .await
     }
 
-    /// Creates a webhook trigger with `POST /api-keys/webhook`.
-    pub async fn create_webhook<C, A>(&self, condition: &C, action: &A) -> Result<JsonResponse>
-    where
-        C: Serialize + ?Sized,
-        A: Serialize + ?Sized,
-    {
-        self.create_webhook_with(condition, action, &CallOptions::default())
-            .await
-    }
-
-    /// [`Client::create_webhook`] with per-call options.
+    /// Creates a webhook trigger and returns the reply as received (the bindings).
+    #[doc(hidden)]
     pub async fn create_webhook_with<C, A>(
         &self,
         condition: &C,
@@ -111,20 +168,9 @@ impl Client {
             .await
     }
 
-    /// Fires a webhook: POSTs `data` to `webhook_url` with the webhook token.
-    ///
-    /// An empty token falls back to the API key, as the official SDK does.
-    pub async fn send_webhook<T: Serialize + ?Sized>(
-        &self,
-        webhook_url: &str,
-        webhook_token: Option<&Secret>,
-        data: &T,
-    ) -> Result<JsonResponse> {
-        self.send_webhook_with(webhook_url, webhook_token, data, &CallOptions::default())
-            .await
-    }
-
-    /// [`Client::send_webhook`] with per-call options.
+    /// Fires a webhook and returns the reply as received (the bindings). An empty token falls
+    /// back to the API key, as the official Python SDK does.
+    #[doc(hidden)]
     pub async fn send_webhook_with<T: Serialize + ?Sized>(
         &self,
         webhook_url: &str,

@@ -57,7 +57,7 @@ fn forking_child() {
     let Ok(url) = std::env::var("POKE_FORK_TEST_URL") else {
         return;
     };
-    let rt = poke::runtime::shared().expect("runtime");
+    let rt = poke::binding::runtime::shared().expect("runtime");
     let inherited = client(&url);
     rt.block_on(inherited.send_message("before the fork"))
         .expect("parent call");
@@ -93,7 +93,7 @@ fn forking_child() {
 }
 
 fn grandchild(url: &str, inherited: &Client) -> Result<(), String> {
-    let rt = poke::runtime::shared().map_err(|e| e.to_string())?;
+    let rt = poke::binding::runtime::shared().map_err(|e| e.to_string())?;
     match rt.block_on(inherited.send_message("inherited")) {
         Err(Error::Forked) => {}
         other => return Err(format!("inherited client: {other:?}")),

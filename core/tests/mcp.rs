@@ -1,21 +1,19 @@
 //! The MCP callback chain against the emulator's callback endpoint.
 
-use poke::{CallbackChain, CallbackPolicy, CallbackSender, ChainStep, SdkLang, Secret};
+use poke::{CallbackChain, CallbackPolicy, CallbackSender, ChainStep, Secret};
 use poke_emulator::{Emulator, EmulatorConfig, Fault};
 use std::time::Duration;
 
 const PATH: &str = "/api/v1/mcp/callback";
 
 fn sender(policy: CallbackPolicy) -> CallbackSender {
-    CallbackSender::new(SdkLang::Rust, "test", policy).expect("sender")
+    CallbackSender::new(policy).expect("sender")
 }
 
 fn fast() -> CallbackPolicy {
-    CallbackPolicy {
-        default_backoff: Duration::from_millis(5),
-        post_timeout: Duration::from_secs(2),
-        ..CallbackPolicy::default()
-    }
+    CallbackPolicy::default()
+        .with_default_backoff(Duration::from_millis(5))
+        .with_post_timeout(Duration::from_secs(2))
 }
 
 #[tokio::test]
@@ -104,10 +102,7 @@ async fn stall_and_errors_stop_with_a_reason() {
         stall_ms: Some(5_000),
         ..Fault::default()
     });
-    let policy = CallbackPolicy {
-        post_timeout: Duration::from_millis(200),
-        ..fast()
-    };
+    let policy = fast().with_post_timeout(Duration::from_millis(200));
     let mut chain = CallbackChain::new(sender(policy), &info.url, Secret::new(info.token.clone()));
     assert!(matches!(
         chain.send("a", true).await.expect("a"),

@@ -16,10 +16,9 @@ fn client(emu: &Emulator) -> Client {
     Client::builder()
         .api_key("test-key")
         .base_url(emu.poke_api_url())
-        .retry_policy(RetryPolicy {
-            initial_backoff: Duration::from_millis(5),
-            ..RetryPolicy::default()
-        })
+        .retry_policy(
+            RetryPolicy::default().with_backoff(Duration::from_millis(5), Duration::from_secs(8)),
+        )
         .build()
         .expect("client builds")
 }
@@ -43,9 +42,8 @@ fn header<'a>(req: &'a poke_emulator::RecordedRequest, name: &str) -> Option<&'a
 #[tokio::test]
 async fn send_message_wire_format() {
     let emu = emulator().await;
-    let reply = client(&emu).send_message("héllo").await.expect("sent");
-    let parsed: poke::SendMessageResponse = reply.json().expect("typed");
-    assert!(parsed.success);
+    let reply: poke::SendMessageResponse = client(&emu).send_message("héllo").await.expect("sent");
+    assert!(reply.success);
     let reqs = emu.requests();
     assert_eq!(reqs.len(), 1);
     assert_eq!(reqs[0].method, "POST");
@@ -64,7 +62,7 @@ async fn python_style_json_when_driven_by_python() {
     let c = Client::builder()
         .api_key("k")
         .base_url(emu.poke_api_url())
-        .sdk(poke::SdkLang::Python, "9.9.9")
+        .sdk(poke::binding::SdkLang::Python, "9.9.9")
         .build()
         .expect("client");
     c.send_message("héllo").await.expect("sent");
@@ -84,19 +82,32 @@ async fn webhook_round_trip() {
     let hook: Webhook = c
         .create_webhook("When a deploy fails", "Summarize")
         .await
-        .expect("created")
-        .json()
-        .expect("typed");
+        .expect("created");
     assert!(hook.webhook_url.starts_with(&emu.url()));
     assert!(!format!("{hook:?}").contains(hook.webhook_token.expose()));
     let data = serde_json::json!({"event": "deploy_failed", "n": 9007199254740993u64});
-    c.send_webhook(&hook.webhook_url, Some(&hook.webhook_token), &data)
-        .await
-        .expect("fired");
+    let fired = c.send_webhook(&hook, &data).await.expect("fired");
+    assert!(fired.success);
     let fires = emu.webhook_fires();
     assert_eq!(fires.len(), 1);
     assert_eq!(fires[0]["data"], data);
     assert_eq!(fires[0]["triggerId"], hook.trigger_id);
+    // Rust never falls back to the API key for a webhook (the Python package does, as 0.2.1).
+    let err = c
+        .send_webhook_to(&hook.webhook_url, &Secret::new(""), &data)
+        .await
+        .expect_err("an empty token is refused");
+    assert!(
+        matches!(
+            err,
+            Error::InvalidInput {
+                field: "webhook_token",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(emu.webhook_fires().len(), 1, "nothing was sent");
 }
 
 #[tokio::test]
@@ -200,9 +211,17 @@ async fn connection_refused_is_a_network_error() {
         .build()
         .expect("client");
     let err = c.send_message("x").await.expect_err("refused");
+    assert!(err.is_connect(), "{err:?}");
     assert_eq!(
         err.to_string(),
-        "Network error: [Errno 111] Connection refused"
+        "Network error: Connection refused (os error 111)"
+    );
+    let cause = std::error::Error::source(&err).expect("the underlying failure is kept");
+    assert!(!cause.to_string().is_empty());
+    assert_eq!(
+        poke::binding::python_text(&err),
+        "Network error: [Errno 111] Connection refused",
+        "the drop-in Python package keeps 0.2.1's wording"
     );
 }
 
@@ -221,11 +240,7 @@ async fn control_characters_rejected_before_io() {
     assert!(!format!("{c:?}").contains("pk_canary"));
     let bad = Secret::new("t\n");
     let err = c
-        .send_webhook(
-            &format!("{}/inbound/webhook", emu.poke_api_url()),
-            Some(&bad),
-            &1,
-        )
+        .send_webhook_to(&format!("{}/inbound/webhook", emu.poke_api_url()), &bad, &1)
         .await
         .expect_err("rejected");
     assert!(matches!(err, Error::InvalidInput { .. }));

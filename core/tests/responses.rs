@@ -24,10 +24,9 @@ fn client(emu: &Emulator, key: &str) -> PokeeClient {
     PokeeClient::builder()
         .api_key(key)
         .base_url(emu.pokee_api_url())
-        .resume_policy(ResumePolicy {
-            initial_delay: Duration::from_millis(5),
-            ..ResumePolicy::default()
-        })
+        .resume_policy(
+            ResumePolicy::default().with_delay(Duration::from_millis(5), Duration::from_secs(10)),
+        )
         .build()
         .expect("client")
 }
@@ -246,10 +245,7 @@ async fn cancel_foreign_and_unknown_ids() {
 #[tokio::test]
 async fn idempotency_key_is_reused_and_replays() {
     let (emu, c) = setup().await;
-    let opts = CallOptions {
-        idempotency_key: Some("stateless-key-1".into()),
-        ..CallOptions::default()
-    };
+    let opts = CallOptions::new().idempotency_key("stateless-key-1");
     let keyed = c.with_options(opts);
     let first = collect(
         keyed

@@ -15,11 +15,11 @@ async fn run_matrix(duplicates: bool) {
     let client = PokeeClient::builder()
         .api_key("k")
         .base_url(emu.pokee_api_url())
-        .resume_policy(ResumePolicy {
-            initial_delay: Duration::from_millis(1),
-            min_server_retry: Duration::from_millis(1),
-            ..ResumePolicy::default()
-        })
+        .resume_policy(
+            ResumePolicy::default()
+                .with_delay(Duration::from_millis(1), Duration::from_secs(10))
+                .with_server_retry_bounds(Duration::from_millis(1), Duration::from_secs(60)),
+        )
         .build()
         .expect("client");
     let session = client

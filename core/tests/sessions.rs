@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use poke::{
-    BulkDelete, CreateSession, Error, ErrorKind, FileAccess, MessageOptions, PokeeClient,
+    BulkDelete, CallOptions, CreateSession, Error, ErrorKind, FileAccess, PokeeClient,
     ResumePolicy, RetryPolicy, TurnEventKind, WaitOptions,
 };
 use serde_json::{Value, json};
@@ -364,18 +364,15 @@ impl Harness {
         let client = PokeeClient::builder()
             .api_key(KEY)
             .base_url(format!("http://{addr}/"))
-            .retry_policy(RetryPolicy {
-                initial_backoff: Duration::from_millis(1),
-                max_backoff: Duration::from_millis(2),
-                ..RetryPolicy::default()
-            })
-            .resume_policy(ResumePolicy {
-                initial_delay: Duration::from_millis(1),
-                max_delay: Duration::from_millis(2),
-                min_server_retry: Duration::from_millis(1),
-                max_server_retry: Duration::from_millis(2),
-                ..ResumePolicy::default()
-            })
+            .retry_policy(
+                RetryPolicy::default()
+                    .with_backoff(Duration::from_millis(1), Duration::from_millis(2)),
+            )
+            .resume_policy(
+                ResumePolicy::default()
+                    .with_delay(Duration::from_millis(1), Duration::from_millis(2))
+                    .with_server_retry_bounds(Duration::from_millis(1), Duration::from_millis(2)),
+            )
             .build()
             .expect("client");
         Self { state, client }
@@ -460,14 +457,8 @@ async fn create_then_stream_with_drops_resumes_and_delivers_each_event_once() {
 
         let mut stream = h
             .client
-            .send_message_with(
-                &session.id,
-                "Build a deck",
-                &MessageOptions {
-                    idempotency_key: Some("key-1".into()),
-                    ..MessageOptions::default()
-                },
-            )
+            .with_options(CallOptions::new().idempotency_key("key-1"))
+            .send_message(&session.id, "Build a deck")
             .await
             .expect("send");
         assert_eq!(stream.response_id().as_deref(), Some(RID));
@@ -927,11 +918,8 @@ async fn wait_idle_reports_each_changed_record_then_returns_the_idle_one() {
             .client
             .wait_idle(
                 SID,
-                WaitOptions {
-                    poll_interval: Duration::from_millis(1),
-                    max_interval: Duration::from_millis(2),
-                    deadline: None,
-                },
+                WaitOptions::default()
+                    .with_poll_interval(Duration::from_millis(1), Duration::from_millis(2)),
                 |rec| {
                     seen.push(
                         rec.progress("temasek_status")
@@ -957,8 +945,19 @@ async fn missing_configuration_is_a_clear_error() {
             .base_url("http://127.0.0.1:1")
             .build()
             .expect_err("no key");
+        assert!(matches!(
+            err,
+            Error::MissingSetting {
+                env: "POKEE_KEY",
+                ..
+            }
+        ));
         assert_eq!(
             err.to_string(),
+            "no Pokee API key found: pass one when creating the client or set POKEE_KEY"
+        );
+        assert_eq!(
+            poke::binding::python_text(&err),
             "No Pokee API key found. Pass api_key= or set POKEE_KEY."
         );
     }
@@ -967,7 +966,16 @@ async fn missing_configuration_is_a_clear_error() {
             .api_key(KEY)
             .build()
             .expect_err("no url");
-        assert!(matches!(err, Error::Config(_)), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                Error::MissingSetting {
+                    env: "POKEE_API",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
         assert!(!format!("{err:?}").contains(KEY));
     }
 }

@@ -91,11 +91,12 @@ fn timeout_of(err: &Error) -> (TimeoutPhase, Duration, Duration) {
 async fn connect_bound_fires_alone_during_a_stalled_tls_handshake() {
     let (addr, _) = server(Behaviour::Silent).await;
     let c = poke_client(format!("https://{addr}"), Timeouts::none(), 0);
-    let opts = CallOptions {
-        timeouts: Some(Timeouts::none().with_connect(BOUND)),
-        ..CallOptions::default()
-    };
-    let err = c.send_message_with("x", &opts).await.expect_err("stalls");
+    let opts = CallOptions::new().timeouts(Timeouts::none().with_connect(BOUND));
+    let err = c
+        .with_options(opts)
+        .send_message("x")
+        .await
+        .expect_err("stalls");
     let (phase, limit, after) = timeout_of(&err);
     assert_eq!(phase, TimeoutPhase::Connect, "{err}");
     assert_eq!(limit, BOUND);
@@ -112,11 +113,12 @@ async fn connect_bound_fires_alone_during_a_stalled_tls_handshake() {
 async fn read_bound_fires_alone_when_no_reply_comes() {
     let (addr, hits) = server(Behaviour::NoReply).await;
     let c = poke_client(format!("http://{addr}"), Timeouts::none(), 0);
-    let opts = CallOptions {
-        timeouts: Some(Timeouts::none().with_read(BOUND)),
-        ..CallOptions::default()
-    };
-    let err = c.send_message_with("x", &opts).await.expect_err("stalls");
+    let opts = CallOptions::new().timeouts(Timeouts::none().with_read(BOUND));
+    let err = c
+        .with_options(opts)
+        .send_message("x")
+        .await
+        .expect_err("stalls");
     let (phase, limit, after) = timeout_of(&err);
     assert_eq!(phase, TimeoutPhase::ReadIdle, "{err}");
     assert_eq!(limit, BOUND);
@@ -166,11 +168,12 @@ async fn pool_bound_fires_alone_while_every_slot_is_taken() {
     let first = tokio::spawn(async move { holder.send_message("holds the slot").await });
     // The first call takes the only slot before the second asks for one.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let opts = CallOptions {
-        timeouts: Some(Timeouts::none().with_pool(BOUND)),
-        ..CallOptions::default()
-    };
-    let err = c.send_message_with("x", &opts).await.expect_err("no slot");
+    let opts = CallOptions::new().timeouts(Timeouts::none().with_pool(BOUND));
+    let err = c
+        .with_options(opts)
+        .send_message("x")
+        .await
+        .expect_err("no slot");
     let (phase, limit, _) = timeout_of(&err);
     assert_eq!(phase, TimeoutPhase::Pool, "{err}");
     assert_eq!(limit, BOUND);
@@ -186,11 +189,12 @@ async fn pool_bound_fires_alone_while_every_slot_is_taken() {
 async fn total_bounds_a_stalled_call_and_is_not_retried() {
     let (addr, hits) = server(Behaviour::NoReply).await;
     let c = poke_client(format!("http://{addr}"), Timeouts::none(), 3);
-    let opts = CallOptions {
-        timeouts: Some(Timeouts::total_secs(0.3)),
-        ..CallOptions::default()
-    };
-    let err = c.send_message_with("x", &opts).await.expect_err("stalls");
+    let opts = CallOptions::new().timeouts(Timeouts::total_secs(0.3));
+    let err = c
+        .with_options(opts)
+        .send_message("x")
+        .await
+        .expect_err("stalls");
     let (phase, _, after) = timeout_of(&err);
     assert_eq!(phase, TimeoutPhase::Total);
     assert!(after >= BOUND);

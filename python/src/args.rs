@@ -145,9 +145,9 @@ pub(crate) fn call_options(
     max_retries: Option<i64>,
     idempotency_key: Option<String>,
 ) -> PyResult<poke::CallOptions> {
-    Ok(poke::CallOptions {
-        timeouts: timeouts(timeout)?,
-        max_retries: retries(max_retries)?,
-        idempotency_key,
-    })
+    let mut opts = poke::CallOptions::new();
+    opts.timeouts = timeouts(timeout)?;
+    opts.max_retries = retries(max_retries)?;
+    opts.idempotency_key = idempotency_key;
+    Ok(opts)
 }

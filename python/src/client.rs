@@ -6,8 +6,9 @@ use crate::args::{self, call_options};
 use crate::convert::to_json_arg;
 use crate::errors::to_py_err;
 use crate::runtime::{awaitable, block, interrupted};
-use poke::blocking::Lanes;
-use poke::{CallOptions, JsonResponse, SdkLang, Secret};
+use poke::binding::Lanes;
+use poke::binding::SdkLang;
+use poke::{CallOptions, JsonResponse, Secret};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::future::Future;
@@ -364,7 +365,7 @@ calls!(
 #[pyfunction]
 #[pyo3(signature = (api_key=None))]
 pub(crate) fn resolve_api_key(api_key: Option<String>) -> PyResult<String> {
-    poke::resolve_api_key(api_key.as_deref())
+    poke::binding::resolve_api_key(api_key.as_deref())
         .map(|k| k.expose().to_owned())
         .map_err(to_py_err)
 }
@@ -373,11 +374,11 @@ pub(crate) fn resolve_api_key(api_key: Option<String>) -> PyResult<String> {
 #[pyfunction]
 #[pyo3(signature = (base_url=None))]
 pub(crate) fn resolve_base_url(base_url: Option<String>) -> String {
-    poke::resolve_base_url(base_url.as_deref())
+    poke::binding::resolve_base_url(base_url.as_deref())
 }
 
 /// The token of the `poke login` credentials file, or `None`.
 #[pyfunction]
 pub(crate) fn load_credentials_token() -> Option<String> {
-    poke::load_credentials_token()
+    poke::binding::load_credentials_token()
 }

@@ -1,5 +1,6 @@
 //! Core errors to the exception classes of `poke._exceptions` (one match, nothing else).
 
+use poke::binding::python_text;
 use poke::{Error, ErrorKind, TimeoutPhase};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -45,7 +46,7 @@ fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
         let kind = format!("{kind:?}");
         let made = module
             .getattr("_file_error")?
-            .call1((e.to_string(), *errno, kind, path))?;
+            .call1((python_text(e), *errno, kind, path))?;
         return Ok(PyErr::from_value(made));
     }
     let kwargs = PyDict::new(py);
@@ -64,7 +65,7 @@ fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
         kwargs.set_item("last_event_id", last_event_id.as_deref())?;
     }
     let class = module.getattr(class_for(e))?;
-    let instance = class.call((e.to_string(), e.status()), Some(&kwargs))?;
+    let instance = class.call((python_text(e), e.status()), Some(&kwargs))?;
     Ok(PyErr::from_value(instance))
 }
 

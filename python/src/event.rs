@@ -106,7 +106,7 @@ impl Event {
     }
 }
 
-impl poke::ReadEvent for Event {
+impl poke::binding::ReadEvent for Event {
     fn event_id(&self) -> Option<&str> {
         self.id_str()
     }

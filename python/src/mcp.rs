@@ -3,7 +3,8 @@
 use crate::convert::to_raw_json;
 use crate::errors::{invalid_request, to_py_err};
 use crate::runtime::awaitable;
-use poke::{CallbackPolicy, CallbackSender, ChainStep, SdkLang, Secret};
+use poke::binding::SdkLang;
+use poke::{CallbackPolicy, CallbackSender, ChainStep, Secret};
 use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use std::sync::{Arc, RwLock};
@@ -15,7 +16,7 @@ fn sender() -> PyResult<CallbackSender> {
     if let Some(s) = SENDER.read().ok().and_then(|g| g.clone()) {
         return Ok(s);
     }
-    let s = CallbackSender::new(
+    let s = CallbackSender::for_sdk(
         SdkLang::Python,
         env!("CARGO_PKG_VERSION"),
         CallbackPolicy::default(),
@@ -58,8 +59,8 @@ pub(crate) fn set_callback_policy(
     if let Some(v) = post_timeout {
         p.post_timeout = secs("post_timeout", v)?;
     }
-    let s =
-        CallbackSender::new(SdkLang::Python, env!("CARGO_PKG_VERSION"), p).map_err(to_py_err)?;
+    let s = CallbackSender::for_sdk(SdkLang::Python, env!("CARGO_PKG_VERSION"), p)
+        .map_err(to_py_err)?;
     if let Ok(mut g) = SENDER.write() {
         *g = Some(s);
     }

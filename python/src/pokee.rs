@@ -14,9 +14,10 @@ use crate::records::{
 use crate::runtime::interrupted;
 use crate::turn::TurnCore;
 use futures_util::StreamExt;
-use poke::blocking::Lanes;
-use poke::progress::Reporter;
-use poke::{BulkDelete, CreateSession, PokeeClient, SdkLang, WaitOptions};
+use poke::binding::Lanes;
+use poke::binding::SdkLang;
+use poke::binding::progress::Reporter;
+use poke::{BulkDelete, CreateSession, PokeeClient, WaitOptions};
 use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
@@ -239,10 +240,10 @@ impl PokeeCore {
         if let Some(age) = older_than.filter(|v| !v.is_none()) {
             // Duration text (`90s`, `1h30m`) goes as it is; numbers and timedeltas are seconds.
             filter = match age.extract::<String>() {
-                Ok(text) => BulkDelete {
-                    older_than: Some(text),
-                    ..filter
-                },
+                Ok(text) => {
+                    filter.older_than = Some(text);
+                    filter
+                }
                 Err(_) => filter.older_than(args::duration("older_than", age)?),
             };
         }
@@ -355,10 +356,8 @@ impl PokeeCore {
         max_interval: Option<&Bound<'_, PyAny>>,
         on_progress: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Call> {
-        let mut opts = WaitOptions {
-            deadline: args::opt_duration("timeout", timeout)?,
-            ..WaitOptions::default()
-        };
+        let mut opts = WaitOptions::default();
+        opts.deadline = args::opt_duration("timeout", timeout)?;
         if let Some(d) = args::opt_duration("poll_interval", poll_interval)? {
             opts.poll_interval = d;
         }
@@ -417,7 +416,7 @@ impl PokeeCore {
         timeout: Option<&Bound<'_, PyAny>>,
         max_retries: Option<i64>,
     ) -> PyResult<Call> {
-        let dest = poke::download_destination(&path, dest.as_deref());
+        let dest = poke::binding::download_destination(&path, dest.as_deref());
         let on_progress = on_progress.map(Bound::unbind);
         let c = self.with(timeout, max_retries)?;
         let lanes = self.lanes.clone();

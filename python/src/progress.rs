@@ -7,7 +7,7 @@
 //! waker, so no runtime thread calls into Python.
 
 use crate::runtime::LoopWaker;
-use poke::progress::{Delivery, Reporter};
+use poke::binding::progress::{Delivery, Reporter};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use std::future::Future;
@@ -84,7 +84,7 @@ where
     Fut: Future<Output = poke::Result<T>>,
 {
     let (reporter, delivery): (Reporter<M>, Delivery<M>) =
-        poke::progress::channel(callback.is_some());
+        poke::binding::progress::channel(callback.is_some());
     let op = op(reporter);
     match callback {
         None => delivery.run(op, |_| async { Ok::<(), PyErr>(()) }).await,

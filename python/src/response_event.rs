@@ -21,7 +21,7 @@ pub(crate) fn batch(events: Vec<poke::TurnEvent>) -> Vec<ResponseEvent> {
         .collect()
 }
 
-impl poke::ReadEvent for ResponseEvent {
+impl poke::binding::ReadEvent for ResponseEvent {
     fn event_id(&self) -> Option<&str> {
         self.0.id()
     }

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 /// The core's process runtime, made anew in a forked child.
 pub(crate) fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
-    poke::runtime::shared().map_err(to_py_err)
+    poke::binding::runtime::shared().map_err(to_py_err)
 }
 
 /// Checks for a pending signal (Ctrl-C) from a thread that released the GIL.
@@ -34,7 +34,7 @@ pub(crate) fn block<T: Send>(
 ) -> PyResult<T> {
     let rt = runtime()?;
     crate::logging::refresh(py);
-    let out = py.detach(|| poke::runtime::block_on_interruptible(rt, fut, interrupted));
+    let out = py.detach(|| poke::binding::runtime::block_on_interruptible(rt, fut, interrupted));
     crate::logging::flush(py);
     out?.map_err(to_py_err)
 }
@@ -240,7 +240,7 @@ impl LoopWaker {
                             .call_method1(pyo3::intern!(py, "call_soon_threadsafe"), (drain,));
                     });
                 };
-                match poke::runtime::shared() {
+                match poke::binding::runtime::shared() {
                     Ok(rt) => drop(rt.spawn_blocking(send)),
                     Err(_) => send(),
                 }

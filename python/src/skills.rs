@@ -5,7 +5,7 @@ use crate::call::{Call, Mode};
 use crate::pokee::PokeeCore;
 use crate::progress::{self, Callback};
 use crate::skill_records::{InstalledSkill, Skill};
-use poke::progress::Reporter;
+use poke::binding::progress::Reporter;
 use poke::{PokeeClient, SkillSource};
 use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;

@@ -7,7 +7,8 @@ use crate::errors::to_py_err;
 use crate::event::Event;
 use crate::records::{CancelResult, ReplayNotice, quote};
 use crate::runtime::{AbortOnDone, LoopWaker, block, runtime, settle};
-use poke::{Next, Ticket, TurnReader, TurnStream};
+use poke::TurnStream;
+use poke::binding::{Next, Ticket, TurnReader};
 use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration};
 use pyo3::prelude::*;
 use pyo3::{PyClass, PyClassInitializer};
@@ -32,7 +33,7 @@ pub(crate) struct TurnInner<E = Event> {
 
 impl TurnInner {
     pub(crate) fn new(session_id: String, stream: TurnStream) -> poke::Result<Self> {
-        let rt = poke::runtime::shared()?;
+        let rt = poke::binding::runtime::shared()?;
         let session_id = stream.session_id().map_or(session_id, str::to_owned);
         Ok(Self {
             reader: TurnReader::new(stream, rt.handle().clone(), Box::new(crate::event::batch)),
@@ -43,11 +44,14 @@ impl TurnInner {
 
 /// What a reader's events must be: readable by the core's reader, and Python objects.
 pub(crate) trait PyEvent:
-    poke::ReadEvent + Clone + PyClass + Sync + Into<PyClassInitializer<Self>>
+    poke::binding::ReadEvent + Clone + PyClass + Sync + Into<PyClassInitializer<Self>>
 {
 }
 
-impl<E: poke::ReadEvent + Clone + PyClass + Sync + Into<PyClassInitializer<E>>> PyEvent for E {}
+impl<E: poke::binding::ReadEvent + Clone + PyClass + Sync + Into<PyClassInitializer<E>>> PyEvent
+    for E
+{
+}
 
 impl<E: PyEvent> TurnInner<E> {
     /// A reader of `stream` converting its batches with `convert`; `label` is what `repr`
@@ -55,9 +59,9 @@ impl<E: PyEvent> TurnInner<E> {
     pub(crate) fn with_convert(
         label: String,
         stream: TurnStream,
-        convert: poke::Convert<E>,
+        convert: poke::binding::Convert<E>,
     ) -> poke::Result<Self> {
-        let rt = poke::runtime::shared()?;
+        let rt = poke::binding::runtime::shared()?;
         Ok(Self {
             reader: TurnReader::new(stream, rt.handle().clone(), convert),
             session_id: label,

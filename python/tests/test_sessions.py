@@ -43,7 +43,7 @@ def test_missing_configuration_is_a_clear_error(emulator):
         poke.Pokee(base_url=emulator.pokee_api_url)
     with pytest.raises(poke.PokeError, match="POKEE_API"):
         poke.Pokee(api_key=KEY)
-    with pytest.raises(poke.PokeError, match="Invalid Pokee API URL"):
+    with pytest.raises(poke.PokeError, match="invalid Pokee API URL"):
         poke.Pokee(api_key=KEY, base_url="ftp://x")
 
 

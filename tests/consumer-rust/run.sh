@@ -2,7 +2,8 @@
 # The Rust crates as a user gets them: `cargo package` and `cargo publish --dry-run` of
 # poke-sdk-emulator and poke-sdk (each verified by building the packaged sources), then this
 # consumer crate, outside the workspace, builds against the unpacked .crate files by path and
-# runs the quickstart and one streamed turn (cargo test).
+# runs the quickstart, one streamed turn and the shared scenario list (cargo test), recording
+# the scenarios for tests/scenarios/check.py.
 #
 #   tests/consumer-rust/run.sh
 #
@@ -42,11 +43,21 @@ step "consumer crate (outside the workspace) against the unpacked crates: cargo 
 mkdir -p "$work/app"
 cp -R "$here/Cargo.toml" "$here/src" "$here/tests" "$work/app/"
 cp "$root/Cargo.lock" "$work/app/Cargo.lock"
-(cd "$work/app" && CARGO_TARGET_DIR="$target" cargo test 2>&1 | quiet | tee "$work/test.log")
-grep -q '^test result: ok. 2 passed' "$work/test.log" || { echo "the consumer's tests did not pass" >&2; exit 1; }
+rc=0
+(cd "$work/app" && CARGO_TARGET_DIR="$target" cargo test 2>&1 | quiet | tee "$work/test.log") || rc=$?
+if [[ -n "${POKE_SCENARIO_RESULTS:-}" ]]; then
+  python3 "$root/tests/scenarios/record.py" Rust --libtest "$work/test.log" \
+    --note "cargo test in a crate outside the workspace, against the packaged crates"
+fi
+if ((rc != 0)) || grep -q '^test result: FAILED' "$work/test.log"; then
+  echo "the consumer's tests failed" >&2
+  exit 1
+fi
+passed="$(awk '/^test result: ok/ {n += $4} END {print n + 0}' "$work/test.log")"
+((passed > 2)) || { echo "the consumer's tests did not run (passed: $passed)" >&2; exit 1; }
 # The library it built came from the unpacked .crate, not from the repository's core/.
 manifest="$(cd "$work/app" && cargo metadata --format-version 1 |
   python3 -c 'import json, sys; print(next(p["manifest_path"] for p in json.load(sys.stdin)["packages"] if p["name"] == "poke-sdk"))')"
 [[ "$manifest" == "$work/crates/poke-sdk-$version/Cargo.toml" ]] || { echo "poke-sdk came from $manifest" >&2; exit 1; }
-printf '%s\n' "crate package: poke-sdk-$version.crate + poke-sdk-emulator-$version.crate (cargo package + cargo publish --dry-run ok); a crate outside the workspace built against them by path: quickstart + streamed turn, 2 tests passed" |
+printf '%s\n' "crate package: poke-sdk-$version.crate + poke-sdk-emulator-$version.crate (cargo package + cargo publish --dry-run ok); a crate outside the workspace built against them by path: quickstart, streamed turn and the scenario list, $passed tests passed" |
   tee -a "${POKE_NOTES:-/dev/null}"

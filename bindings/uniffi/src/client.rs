@@ -26,7 +26,7 @@ pub enum HostLanguage {
     Swift,
 }
 
-impl From<HostLanguage> for poke::SdkLang {
+impl From<HostLanguage> for poke::binding::SdkLang {
     fn from(lang: HostLanguage) -> Self {
         match lang {
             HostLanguage::Kotlin => Self::Kotlin,
@@ -173,7 +173,8 @@ pub struct HttpHeader {
 /// A Poke API client. One per app is enough: calls share its connection pool.
 ///
 /// Kotlin: every call is a `suspend fun`; Swift: `async throws`. Cancelling the coroutine
-/// drops the request; Swift's `Task.cancel()` only takes effect when the call returns.
+/// drops the request; so does cancelling the Swift `Task` (the Swift package's call helper
+/// cancels the Rust future: scripts/swift-bindings.py).
 #[derive(uniffi::Object)]
 #[uniffi::export(Debug, Display)]
 pub struct PokeClient {
@@ -333,11 +334,11 @@ fn to_call_options(options: Option<RequestOptions>) -> Result<CallOptions, PokeE
     let Some(o) = options else {
         return Ok(CallOptions::default());
     };
-    Ok(CallOptions {
-        timeouts: o.timeouts.as_ref().map(to_core_timeouts).transpose()?,
-        max_retries: o.max_retries,
-        idempotency_key: o.idempotency_key,
-    })
+    let mut opts = CallOptions::new();
+    opts.timeouts = o.timeouts.as_ref().map(to_core_timeouts).transpose()?;
+    opts.max_retries = o.max_retries;
+    opts.idempotency_key = o.idempotency_key;
+    Ok(opts)
 }
 
 #[cfg(test)]

@@ -243,6 +243,7 @@ impl From<poke::Error> for PokeError {
             },
             E::MissingApiKey => Self::MissingApiKey { msg },
             E::Config(_) => Self::Config { msg },
+            E::MissingSetting { .. } => Self::Config { msg },
             E::InvalidInput { field, .. } => Self::InvalidInput {
                 msg,
                 field: field.to_owned(),

@@ -4,7 +4,7 @@
 use crate::error::PokeError;
 use crate::listener::{self, TransferProgressListener};
 use crate::sessions::PokeeClient;
-use poke::progress::Reporter;
+use poke::binding::progress::Reporter;
 use std::sync::Arc;
 
 /// One entry of a directory listing.

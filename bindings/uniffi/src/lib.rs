@@ -18,7 +18,7 @@
 //!
 //! Every `#[uniffi::export]` with an `async fn` names `async_runtime = "tokio"` (the
 //! `export_lint` test enforces it). A call is a future: cancelling the Kotlin coroutine drops
-//! it. The one background task is a turn's read-ahead (`poke::TurnReader`), which
+//! it. The one background task is a turn's read-ahead (`poke::binding::TurnReader`), which
 //! `Turn.close()` stops (and dropping the `Turn` too).
 
 uniffi::setup_scaffolding!("poke");

@@ -12,7 +12,7 @@
 
 use crate::error::PokeError;
 use crate::sessions::SessionRecord;
-use poke::progress::Reporter;
+use poke::binding::progress::Reporter;
 use std::future::Future;
 
 /// Receives the session records that `PokeeClient.waitIdle` polls: the first one, then each
@@ -43,7 +43,7 @@ where
     F: FnOnce(Reporter<M>) -> Fut,
     Fut: Future<Output = poke::Result<T>>,
 {
-    let (reporter, delivery) = poke::progress::channel(listener.is_some());
+    let (reporter, delivery) = poke::binding::progress::channel(listener.is_some());
     let op = op(reporter);
     let outcome = match &listener {
         None => {

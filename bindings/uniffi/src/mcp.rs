@@ -68,7 +68,7 @@ impl CallbackSender {
             .transpose()?
             .unwrap_or_default();
         Ok(Arc::new(Self {
-            inner: poke::CallbackSender::new(language.into(), VERSION, policy)?,
+            inner: poke::CallbackSender::for_sdk(language.into(), VERSION, policy)?,
         }))
     }
 }

@@ -321,7 +321,7 @@ impl From<poke::ResponseEvent> for ResponseEvent {
     }
 }
 
-impl poke::ReadEvent for ResponseEvent {
+impl poke::binding::ReadEvent for ResponseEvent {
     fn event_id(&self) -> Option<&str> {
         self.id.as_deref()
     }
@@ -335,14 +335,14 @@ impl poke::ReadEvent for ResponseEvent {
 /// once and in order. `next()` returns null after the terminal event or after `close()`.
 #[derive(uniffi::Object)]
 pub struct ResponseStream {
-    reader: poke::TurnReader<ResponseEvent>,
+    reader: poke::binding::TurnReader<ResponseEvent>,
 }
 
 impl ResponseStream {
     fn new(stream: poke::ResponseStream) -> Result<Arc<Self>, PokeError> {
         let runtime = match tokio::runtime::Handle::try_current() {
             Ok(handle) => handle,
-            Err(_) => poke::runtime::shared()?.handle().clone(),
+            Err(_) => poke::binding::runtime::shared()?.handle().clone(),
         };
         let convert = Box::new(|batch: Vec<poke::TurnEvent>| {
             batch
@@ -351,7 +351,7 @@ impl ResponseStream {
                 .collect()
         });
         Ok(Arc::new(Self {
-            reader: poke::TurnReader::new(stream.into_turn_stream(), runtime, convert),
+            reader: poke::binding::TurnReader::new(stream.into_turn_stream(), runtime, convert),
         }))
     }
 }
@@ -444,10 +444,9 @@ impl PokeeClient {
     ) -> Result<Arc<ResponseStream>, PokeError> {
         let request = params.into_core()?;
         let client = match idempotency_key {
-            Some(key) => self.inner.with_options(poke::CallOptions {
-                idempotency_key: Some(key),
-                ..self.inner.options().clone()
-            }),
+            Some(key) => self
+                .inner
+                .with_options(self.inner.options().clone().idempotency_key(key)),
             None => self.inner.clone(),
         };
         ResponseStream::new(client.stream_response(&request).await?)

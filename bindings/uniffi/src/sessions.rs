@@ -8,7 +8,7 @@ use crate::client::{HostLanguage, Timeouts, VERSION, common_options, secs, to_co
 use crate::error::{PokeError, invalid_input};
 use crate::listener::{self, WaitProgressListener};
 use crate::stream::{CancelResult, Turn};
-use poke::progress::Reporter;
+use poke::binding::progress::Reporter;
 use serde_json::{Map, Value};
 use std::fmt;
 use std::sync::Arc;
@@ -468,10 +468,8 @@ impl PokeeClient {
         message: String,
         idempotency_key: Option<String>,
     ) -> Result<Arc<Turn>, PokeError> {
-        let opts = poke::MessageOptions {
-            idempotency_key,
-            ..poke::MessageOptions::default()
-        };
+        let mut opts = poke::CallOptions::new();
+        opts.idempotency_key = idempotency_key;
         let stream = self
             .inner
             .send_message_with(&session_id, &message, &opts)

@@ -5,7 +5,7 @@
 use crate::error::PokeError;
 use crate::listener::{self, TransferProgressListener};
 use crate::sessions::PokeeClient;
-use poke::progress::Reporter;
+use poke::binding::progress::Reporter;
 use std::sync::Arc;
 
 /// One custom skill of the listing.

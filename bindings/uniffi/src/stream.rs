@@ -2,7 +2,7 @@
 //!
 //! The core's `TurnReader` reads ahead, resumes drops, deduplicates, orders events and keeps
 //! what a cancelled tracked read received; this object only converts its events. Hand-written
-//! sugar turns it into a Kotlin `Flow` and a Swift `AsyncThrowingStream`.
+//! sugar turns it into a Kotlin `Flow` and a Swift `AsyncSequence`.
 
 use crate::error::PokeError;
 use crate::sessions::json_text;
@@ -145,15 +145,15 @@ pub struct ReplayNotice {
 /// in order. `next()` returns null after the terminal event or after `close()`.
 ///
 /// Kotlin: `turn.asFlow()`; Swift: `for try await event in turn.events()`. The core reads
-/// ahead (`poke::TurnReader`), so a `next()` only waits when no event is ready.
+/// ahead (`poke::binding::TurnReader`), so a `next()` only waits when no event is ready.
 #[derive(uniffi::Object)]
 pub struct Turn {
-    reader: poke::TurnReader<TurnEvent>,
+    reader: poke::binding::TurnReader<TurnEvent>,
     session_id: String,
     replayed: Option<ReplayNotice>,
 }
 
-impl poke::ReadEvent for TurnEvent {
+impl poke::binding::ReadEvent for TurnEvent {
     fn event_id(&self) -> Option<&str> {
         self.id.as_deref()
     }
@@ -170,7 +170,7 @@ impl Turn {
     ) -> Result<Arc<Self>, PokeError> {
         let runtime = match tokio::runtime::Handle::try_current() {
             Ok(handle) => handle,
-            Err(_) => poke::runtime::shared()?.handle().clone(),
+            Err(_) => poke::binding::runtime::shared()?.handle().clone(),
         };
         let replayed = stream.replayed().map(|n| ReplayNotice {
             response_id: n.response_id.clone(),
@@ -180,7 +180,7 @@ impl Turn {
         let convert =
             Box::new(|batch: Vec<poke::TurnEvent>| batch.into_iter().map(Into::into).collect());
         Ok(Arc::new(Self {
-            reader: poke::TurnReader::new(stream, runtime, convert),
+            reader: poke::binding::TurnReader::new(stream, runtime, convert),
             session_id,
             replayed,
         }))

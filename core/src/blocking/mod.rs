@@ -1,10 +1,47 @@
-//! Blocking calls for callers without an async runtime (the bindings' synchronous clients).
+//! Blocking clients, for code without an async runtime (feature `blocking`).
 //!
-//! - [`Lanes`]: current-thread runtimes lent to one blocking call at a time, each with a
-//!   client of its own, so the calling thread drives every step of its call itself;
-//! - [`crate::runtime::block_on_interruptible`] on [`crate::runtime::shared`] for everything
-//!   else.
+//! Each call runs on a runtime the crate starts once per process; calling from inside an async
+//! runtime is refused with [`Error::Config`](crate::Error::Config) (it would block that
+//! runtime's thread): use the async clients there.
+//!
+//! ```
+//! # let rt = tokio::runtime::Runtime::new().unwrap();
+//! # let emulator = rt.block_on(poke_emulator::Emulator::start(Default::default())).unwrap();
+//! # let url = emulator.pokee_api_url();
+//! let pokee = poke::blocking::PokeeClient::new(
+//!     poke::PokeeClient::builder().api_key("pk_demo").base_url(url).build()?,
+//! );
+//! let record = pokee.create_session(&poke::CreateSession::new())?;
+//! let session = pokee.session(&record.id);
+//! for event in session.send_message("Summarize the quarter")? {
+//!     if let poke::EventPayload::TextDelta { content, .. } = event?.payload() {
+//!         print!("{content}");
+//!     }
+//! }
+//! session.delete()?;
+//! # Ok::<(), poke::Error>(())
+//! ```
 
+mod clients;
 mod lanes;
+mod turn;
 
+pub use clients::{Client, PokeeClient, Session};
+#[doc(hidden)]
 pub use lanes::Lanes;
+pub use turn::Turn;
+
+use crate::error::{Error, Result};
+use std::future::Future;
+
+/// Runs `fut` to completion on the process's runtime, from a thread that is not driving one.
+fn wait<T>(fut: impl Future<Output = Result<T>>) -> Result<T> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Err(Error::Config(
+            "a poke::blocking call was made inside an async runtime, whose thread it would \
+             block: use the async client there"
+                .into(),
+        ));
+    }
+    crate::runtime::shared()?.block_on(fut)
+}

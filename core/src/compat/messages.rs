@@ -1,6 +1,58 @@
 //! The official Python SDK's verbatim error messages for the Poke API (spec §3.5).
 
 use super::pyrepr::{py_str, truthy};
+use crate::error::Error;
+
+/// The message of 0.2.1 for a missing key.
+const MISSING_KEY: &str =
+    "No API key found. Pass api_key=, set POKE_API_KEY, or log in with the Poke CLI.";
+
+/// An error's message as the official Python SDK words it (`Network error: [Errno 111]
+/// Connection refused`): the drop-in package shows these; Rust, Kotlin and Swift show
+/// `Display`.
+pub fn python_text(e: &Error) -> String {
+    match e {
+        Error::Connection { reason, source, .. } => {
+            let cause = source
+                .as_deref()
+                .map(|s| s as &(dyn std::error::Error + 'static));
+            format!("Network error: {}", python_reason(reason, cause))
+        }
+        Error::MissingApiKey => MISSING_KEY.to_owned(),
+        Error::MissingSetting { what, env } => {
+            let arg = if env.ends_with("_KEY") {
+                "api_key"
+            } else {
+                "base_url"
+            };
+            format!("No {what} found. Pass {arg}= or set {env}.")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A network failure as Python's socket errors word it: `[Errno N] text` where the OS gave a
+/// code, `http.client`'s wording for a connection closed without a reply.
+fn python_reason(reason: &str, cause: Option<&(dyn std::error::Error + 'static)>) -> String {
+    let mut cur = cause;
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if let Some(code) = io.raw_os_error() {
+                let text = std::io::Error::from_raw_os_error(code).to_string();
+                let text = text.split(" (os error").next().unwrap_or(&text).to_owned();
+                return format!("[Errno {code}] {text}");
+            }
+        }
+        if err
+            .to_string()
+            .contains("connection closed before message completed")
+        {
+            return "Remote end closed connection without response".into();
+        }
+        cur = err.source();
+    }
+    reason.to_owned()
+}
 
 /// Message of the official SDK for 401.
 pub const UNAUTHORIZED_MESSAGE: &str =

@@ -2,5 +2,5 @@
 //! (Python's `json.dumps` bytes, `str()` of JSON values, the verbatim error messages).
 
 pub(crate) mod json_style;
-pub(crate) mod messages;
+pub mod messages;
 pub(crate) mod pyrepr;

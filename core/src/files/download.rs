@@ -154,6 +154,7 @@ impl Origin {
             timeouts: Some(client.transfer_timeouts()),
             max_retries: client.opts.max_retries,
             idempotency_key: None,
+            total: None,
         };
         let idle = client.transfer_timeouts().read;
         client

@@ -44,11 +44,12 @@ impl Download {
     }
 
     /// [`Download::save_to`] with every write made by the task that awaits this future, as
-    /// plain blocking writes of 1 MiB, and no other thread involved.
+    /// plain blocking writes of 1 MiB, and no other thread involved (the blocking clients).
     ///
     /// This is the fastest way when the runtime is a current-thread one that the calling
     /// thread drives for this download alone (as a blocking client does: one thread reads
     /// the socket and writes the file). On a runtime shared with other tasks, use `save_to`.
+    #[doc(hidden)]
     pub async fn save_to_inline(
         self,
         dest: impl AsRef<Path>,
@@ -95,6 +96,7 @@ impl Download {
             return Err(Error::Connection {
                 reason: format!("download ended after {done} of {total} bytes"),
                 maybe_sent: true,
+                source: None,
             });
         }
         if told != done {

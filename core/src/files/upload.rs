@@ -103,6 +103,7 @@ impl StreamSource for Upload {
             From::Bytes(_) => Error::Connection {
                 reason: e.to_string(),
                 maybe_sent: true,
+                source: None,
             },
         }
     }
@@ -171,6 +172,7 @@ impl PokeeClient {
             timeouts: Some(self.transfer_timeouts()),
             max_retries: self.opts.max_retries,
             idempotency_key: None,
+            total: None,
         };
         self.call_json_with(
             self.request(Method::PUT, url, body, Idempotency::Safe),

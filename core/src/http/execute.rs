@@ -130,7 +130,7 @@ impl Http {
             None if req.method != reqwest::Method::GET => Some(crate::ids::uuid_v4().to_string()),
             None => None,
         };
-        let timeouts = opts.timeouts.unwrap_or(self.config.timeouts);
+        let timeouts = opts.resolve(self.config.timeouts);
         Ok(Prepared {
             req,
             url,

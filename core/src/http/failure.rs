@@ -1,13 +1,19 @@
-//! Transport failures (reqwest errors) as the crate's errors, worded like Python's socket errors.
+//! Transport failures (reqwest errors) as the crate's errors, keeping the cause as `source`.
 
 use super::connector::ConnectTimedOut;
 use crate::error::{Error, TimeoutPhase};
+use std::sync::Arc;
 
 /// A failure while reading a response body.
 pub(crate) fn map_body_error(e: reqwest::Error) -> Error {
+    connection(e, true)
+}
+
+fn connection(e: reqwest::Error, maybe_sent: bool) -> Error {
     Error::Connection {
         reason: reason_of(&e),
-        maybe_sent: true,
+        maybe_sent,
+        source: Some(Arc::new(e)),
     }
 }
 
@@ -18,10 +24,7 @@ pub(crate) fn map_reqwest(e: reqwest::Error) -> Error {
         return Error::timeout(TimeoutPhase::Connect, limit);
     }
     if e.is_connect() {
-        return Error::Connection {
-            reason: reason_of(&e),
-            maybe_sent: false,
-        };
+        return connection(e, false);
     }
     if e.is_builder() {
         return Error::InvalidInput {
@@ -29,32 +32,20 @@ pub(crate) fn map_reqwest(e: reqwest::Error) -> Error {
             reason: reason_of(&e),
         };
     }
-    Error::Connection {
-        reason: reason_of(&e),
-        maybe_sent: true,
-    }
+    connection(e, true)
 }
 
-/// The innermost cause, worded like Python's socket errors where there is an OS error code.
+/// What failed, in a few words: the innermost cause (`Connection refused (os error 111)`).
 fn reason_of(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut innermost: &(dyn std::error::Error + 'static) = e;
-    let mut cur = Some(e);
-    while let Some(err) = cur {
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            if let Some(code) = io.raw_os_error() {
-                let text = std::io::Error::from_raw_os_error(code).to_string();
-                let text = text.split(" (os error").next().unwrap_or(&text).to_owned();
-                return format!("[Errno {code}] {text}");
-            }
-        }
-        let text = err.to_string();
-        if text.contains("connection closed before message completed") {
-            return "Remote end closed connection without response".into();
-        }
-        innermost = err;
-        cur = err.source();
+    let mut innermost = e;
+    while let Some(cause) = innermost.source() {
+        innermost = cause;
     }
-    innermost.to_string()
+    let text = innermost.to_string();
+    if text.contains("connection closed before message completed") {
+        return "the server closed the connection without a response".into();
+    }
+    text
 }
 
 /// The connect bound, when the connector gave up on it.

@@ -14,6 +14,7 @@ mod response;
 mod retry;
 mod retry_after;
 mod timeouts;
+#[cfg(feature = "rustls")]
 mod tls;
 mod watch;
 
@@ -26,11 +27,21 @@ pub(crate) use idle::IdleBody;
 pub(crate) use request::{Body, Request, StreamSource};
 pub use request::{CallOptions, JsonResponse};
 pub(crate) use response::{header, read_capped};
-pub(crate) use retry::backoff;
 pub use retry::{Idempotency, RetryPolicy};
+pub(crate) use retry::{backoff, is_retryable};
 pub use retry_after::parse_retry_after;
 pub use timeouts::Timeouts;
-pub(crate) use tls::shared as shared_tls;
+#[cfg(feature = "rustls")]
+use tls::shared as shared_tls;
+
+/// A reqwest builder with the crate's TLS settings: the shared rustls configuration, or with
+/// native-tls alone reqwest's own (platform) settings.
+pub(crate) fn client_builder() -> Result<reqwest::ClientBuilder> {
+    let builder = reqwest::Client::builder();
+    #[cfg(feature = "rustls")]
+    let builder = builder.tls_backend_preconfigured(shared_tls()?);
+    Ok(builder)
+}
 
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
@@ -89,8 +100,7 @@ impl Http {
     }
 
     fn reqwest_client(config: &ClientConfig) -> Result<reqwest::Client> {
-        reqwest::Client::builder()
-            .tls_backend_preconfigured(shared_tls()?)
+        client_builder()?
             .connector_layer(connector::ConnectBound {
                 default: config.timeouts.connect,
             })

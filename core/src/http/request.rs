@@ -9,9 +9,12 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 use std::sync::Arc;
+use std::time::Duration;
 
-/// Per-call overrides of the client's settings.
-#[derive(Debug, Clone, Default)]
+/// Per-call overrides of the client's settings, used through `with_options` on a client:
+/// `client.with_options(CallOptions::new().timeout(Duration::from_secs(5)))`.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct CallOptions {
     /// Replaces the client's time bounds for this call.
     pub timeouts: Option<Timeouts>,
@@ -19,6 +22,49 @@ pub struct CallOptions {
     pub max_retries: Option<u32>,
     /// The `Idempotency-Key` to send (a fresh UUIDv4 otherwise, reused on every attempt).
     pub idempotency_key: Option<String>,
+    /// Bounds the whole call, retries included, on top of `timeouts` (or the client's).
+    pub total: Option<Duration>,
+}
+
+impl CallOptions {
+    /// No overrides: the client's settings apply.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Bounds the whole call (retries included) to `total`; the other phases keep their
+    /// bounds.
+    pub fn timeout(mut self, total: Duration) -> Self {
+        self.total = Some(total);
+        self
+    }
+
+    /// Replaces the client's time bounds for this call.
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = Some(timeouts);
+        self
+    }
+
+    /// Replaces the client's retry count for this call (`0`: one attempt).
+    pub fn max_retries(mut self, n: u32) -> Self {
+        self.max_retries = Some(n);
+        self
+    }
+
+    /// Sends this `Idempotency-Key` (on every attempt) instead of a fresh one.
+    pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.idempotency_key = Some(key.into());
+        self
+    }
+
+    /// The bounds of this call over `base`, the bounds it would have without options.
+    pub(crate) fn resolve(&self, base: Timeouts) -> Timeouts {
+        let bounds = self.timeouts.unwrap_or(base);
+        match self.total {
+            Some(total) => bounds.with_total(total),
+            None => bounds,
+        }
+    }
 }
 
 /// A request body.

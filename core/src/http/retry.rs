@@ -5,6 +5,7 @@ use std::time::Duration;
 
 /// How a client retries failed requests.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Retries after the first attempt (`0` behaves like the official SDK).
     pub max_retries: u32,
@@ -14,6 +15,32 @@ pub struct RetryPolicy {
     pub max_backoff: Duration,
     /// Longest server-requested wait honoured; a longer `Retry-After` fails at once instead.
     pub max_retry_after: Duration,
+}
+
+impl RetryPolicy {
+    /// No retries: one attempt, as the official SDK makes.
+    pub fn none() -> Self {
+        Self::default().with_max_retries(0)
+    }
+
+    /// Sets the number of retries after the first attempt.
+    pub fn with_max_retries(mut self, n: u32) -> Self {
+        self.max_retries = n;
+        self
+    }
+
+    /// Sets the first backoff delay (doubled each retry) and its cap.
+    pub fn with_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.initial_backoff = initial;
+        self.max_backoff = max.max(initial);
+        self
+    }
+
+    /// Sets the longest `Retry-After` honoured; a longer one fails at once.
+    pub fn with_max_retry_after(mut self, max: Duration) -> Self {
+        self.max_retry_after = max;
+        self
+    }
 }
 
 impl Default for RetryPolicy {
@@ -118,6 +145,16 @@ impl RetryPolicy {
 pub(crate) fn backoff(initial: Duration, max: Duration, step: u32, jitter: f64) -> Duration {
     let base = initial.saturating_mul(1u32 << step.min(20)).min(max);
     base.mul_f64(1.0 - 0.25 * jitter.clamp(0.0, 1.0))
+}
+
+/// [`crate::Error::is_retryable`]: what the policy would retry for a call that may be repeated.
+pub(crate) fn is_retryable(e: &Error) -> bool {
+    let policy = RetryPolicy {
+        max_retries: 1,
+        max_retry_after: Duration::MAX,
+        ..RetryPolicy::default()
+    };
+    classify(e).is_some_and(|o| policy.decide(Idempotency::Keyed, o, 0, 0.0) != Decision::Return)
 }
 
 /// How the retry policy sees an error.

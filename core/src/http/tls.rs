@@ -25,7 +25,7 @@ pub(crate) fn shared() -> Result<rustls::ClientConfig> {
 fn build() -> std::result::Result<rustls::ClientConfig, rustls::Error> {
     let provider = CryptoProvider::get_default()
         .cloned()
-        .unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
+        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
     let verifier = Arc::new(LazyVerifier {
         provider: provider.clone(),
         platform: OnceLock::new(),

@@ -17,11 +17,6 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Message shown when no key is configured.
-const MISSING_KEY: &str = "No Pokee API key found. Pass api_key= or set POKEE_KEY.";
-/// Message shown when no base URL is configured.
-const MISSING_URL: &str = "No Pokee API URL found. Pass base_url= or set POKEE_API.";
-
 /// A Pokee Enterprise client; cloning is cheap and shares the connection pool.
 #[derive(Clone)]
 pub struct PokeeClient {
@@ -90,17 +85,22 @@ impl PokeeClientBuilder {
     /// Resolves the key and base URL and builds the client.
     pub fn build(self) -> Result<PokeeClient> {
         let key_arg = self.common.api_key.as_ref().map(Secret::expose);
-        let api_key = resolve_key(key_arg, "POKEE_KEY", false)
-            .ok_or_else(|| Error::Config(MISSING_KEY.into()))?;
+        let api_key = resolve_key(key_arg, "POKEE_KEY", false).ok_or(Error::MissingSetting {
+            what: "Pokee API key",
+            env: "POKEE_KEY",
+        })?;
         let base_url = resolve_url(self.common.base_url.as_deref(), "POKEE_API", "");
         if base_url.is_empty() {
-            return Err(Error::Config(MISSING_URL.into()));
+            return Err(Error::MissingSetting {
+                what: "Pokee API URL",
+                env: "POKEE_API",
+            });
         }
         match reqwest::Url::parse(&base_url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => {}
             _ => {
                 return Err(Error::Config(format!(
-                    "Invalid Pokee API URL {base_url:?}: expected http:// or https://"
+                    "invalid Pokee API URL {base_url:?}: expected http:// or https://"
                 )));
             }
         }
@@ -194,6 +194,7 @@ impl PokeeClient {
     }
 
     /// The configuration of JSON calls.
+    #[doc(hidden)]
     pub fn config(&self) -> &ClientConfig {
         &self.inner.http.config
     }
@@ -225,15 +226,14 @@ impl PokeeClient {
 
     /// The bounds of a file transfer: no total, the transfer idle bound on reads and writes.
     pub(crate) fn transfer_timeouts(&self) -> crate::http::Timeouts {
-        if let Some(t) = self.opts.timeouts {
-            return t;
-        }
         let idle = self.inner.transfer_read_idle;
-        self.config()
-            .timeouts
-            .with_read(idle)
-            .with_write(idle)
-            .with_total(None)
+        self.opts.resolve(
+            self.config()
+                .timeouts
+                .with_read(idle)
+                .with_write(idle)
+                .with_total(None),
+        )
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
@@ -406,7 +406,7 @@ mod tests {
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        assert!(err.contains("Invalid Pokee API URL"), "{err}");
+        assert!(err.contains("invalid Pokee API URL"), "{err}");
         let client = PokeeClient::builder()
             .api_key("pk_canary_secret")
             .base_url("http://127.0.0.1:9/")

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 /// Which workspace paths a session may read and write (`""` is the whole workspace).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct FileAccess {
     /// Readable roots, workspace-relative.
     #[serde(default)]
@@ -41,6 +42,7 @@ impl FileAccess {
 
 /// Body of `POST /v1/sessions`; every field is optional and `None` leaves the server default.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct CreateSession {
     /// `true` keeps the session until its TTL runs out instead of 5 minutes after a turn.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -176,6 +178,7 @@ impl SessionRecord {
 
 /// Filters of `DELETE /v1/sessions`; both combine with AND, none deletes every session.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BulkDelete {
     /// `idle` deletes only sessions that are not busy.
     pub status: Option<String>,

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 /// How [`PokeeClient::wait_idle`] polls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct WaitOptions {
     /// First wait between two reads (default 1 s).
     pub poll_interval: Duration,
@@ -23,6 +24,21 @@ impl Default for WaitOptions {
             max_interval: Duration::from_secs(10),
             deadline: None,
         }
+    }
+}
+
+impl WaitOptions {
+    /// Polls every `interval`, doubling up to `max` (at least `interval`).
+    pub fn with_poll_interval(mut self, interval: Duration, max: Duration) -> Self {
+        self.poll_interval = interval;
+        self.max_interval = max.max(interval);
+        self
+    }
+
+    /// Gives up with a [`TimeoutPhase::Wait`] timeout after `deadline`.
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
     }
 }
 

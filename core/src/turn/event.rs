@@ -167,6 +167,12 @@ impl TurnEvent {
         })
     }
 
+    /// The payload as a Rust type: `match event.payload() { EventPayload::TextDelta { content,
+    /// .. } => ..., _ => ... }`.
+    pub fn payload(&self) -> super::payload::EventPayload {
+        super::payload::EventPayload::of(self)
+    }
+
     /// The event's type.
     pub fn kind(&self) -> TurnEventKind {
         TurnEventKind::parse(&self.event)

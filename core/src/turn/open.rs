@@ -13,11 +13,6 @@ use futures_util::stream::StreamExt;
 use reqwest::Method;
 use std::sync::Arc;
 
-/// Options of [`PokeeClient::send_message_with`]: the `Idempotency-Key` (a fresh UUIDv4
-/// otherwise; re-sending the same message with the same key replays the turn instead of
-/// starting another), and the time bounds and retries of opening the stream.
-pub type MessageOptions = CallOptions;
-
 /// What opening an event stream produced.
 pub(crate) enum Opened {
     /// An SSE body.
@@ -50,11 +45,12 @@ impl PokeeClient {
 
     /// [`PokeeClient::send_message`] with options (a caller-chosen idempotency key, time
     /// bounds and retries for opening the stream).
+    #[doc(hidden)]
     pub async fn send_message_with(
         &self,
         session_id: &str,
         message: &str,
-        opts: &MessageOptions,
+        opts: &CallOptions,
     ) -> Result<TurnStream> {
         let url = self.session_url(session_id, "/messages")?;
         let key = opts
@@ -90,16 +86,12 @@ impl PokeeClient {
         response_id: &str,
         last_event_id: Option<&str>,
     ) -> Result<TurnStream> {
-        self.resume_with(
-            session_id,
-            response_id,
-            last_event_id,
-            &CallOptions::default(),
-        )
-        .await
+        self.resume_with(session_id, response_id, last_event_id, &self.opts.clone())
+            .await
     }
 
     /// [`PokeeClient::resume`] with time bounds and retries for opening the stream.
+    #[doc(hidden)]
     pub async fn resume_with(
         &self,
         session_id: &str,
@@ -136,6 +128,7 @@ impl PokeeClient {
     }
 
     /// [`PokeeClient::cancel`] with per-call options.
+    #[doc(hidden)]
     pub async fn cancel_with(
         &self,
         session_id: &str,
@@ -223,12 +216,13 @@ impl PokeeClient {
             .with_read(self.inner.stream_read_idle)
             .with_total(None);
         let opts = CallOptions {
-            timeouts: Some(opts.timeouts.unwrap_or(stream_bounds)),
+            timeouts: Some(opts.resolve(stream_bounds)),
             max_retries: opts.max_retries,
             idempotency_key: match opening {
                 Opening::Send { key, .. } => Some(key.clone()),
                 Opening::Resume { .. } => None,
             },
+            total: None,
         };
         let max_bytes = self.config().max_response_bytes;
         self.inner

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 /// When and how often a dropped turn stream is resumed.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct ResumePolicy {
     /// Reconnects in a row that deliver nothing new before giving up; `0` never resumes.
     pub max_attempts_without_progress: u32,
@@ -33,6 +34,32 @@ impl Default for ResumePolicy {
 }
 
 impl ResumePolicy {
+    /// Gives up after `n` reconnects in a row that deliver nothing new (`0` never resumes).
+    pub fn with_max_attempts_without_progress(mut self, n: u32) -> Self {
+        self.max_attempts_without_progress = n;
+        self
+    }
+
+    /// Sets the first reconnect delay (doubled on each reconnect without progress) and its cap.
+    pub fn with_delay(mut self, initial: Duration, max: Duration) -> Self {
+        self.initial_delay = initial;
+        self.max_delay = max.max(initial);
+        self
+    }
+
+    /// Clamps the server's `retry:` / `Retry-After` hints to `min..=max`.
+    pub fn with_server_retry_bounds(mut self, min: Duration, max: Duration) -> Self {
+        self.min_server_retry = min;
+        self.max_server_retry = max.max(min);
+        self
+    }
+
+    /// Remembers this many recent event ids to drop replays (at least 1).
+    pub fn with_dedupe_capacity(mut self, n: usize) -> Self {
+        self.dedupe_capacity = n.max(1);
+        self
+    }
+
     /// A policy that never reconnects: a drop ends the stream with [`Error::Stream`](crate::Error::Stream).
     pub fn never() -> Self {
         Self {

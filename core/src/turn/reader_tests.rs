@@ -120,6 +120,7 @@ async fn a_failure_comes_once_after_the_events_then_the_end() {
             Err(Error::Connection {
                 reason: "reset".into(),
                 maybe_sent: true,
+                source: None,
             }),
         ])
         .boxed(),

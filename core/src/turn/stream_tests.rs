@@ -28,6 +28,7 @@ fn body(parts: Vec<Vec<u8>>, fail: bool) -> ByteStream {
         items.push(Err(Error::Connection {
             reason: "reset".into(),
             maybe_sent: true,
+            source: None,
         }));
     }
     futures_util::stream::iter(items).boxed()
@@ -81,6 +82,7 @@ impl Reconnect for Fake {
                 Err(Error::Connection {
                     reason: "script exhausted".into(),
                     maybe_sent: false,
+                    source: None,
                 })
             });
         Box::pin(async move { next })
@@ -279,6 +281,7 @@ async fn transient_reconnect_failures_are_retried() {
     let refused = Err(Error::Connection {
         reason: "refused".into(),
         maybe_sent: false,
+        source: None,
     });
     let fake = Fake::new(vec![
         api503,

@@ -10,8 +10,8 @@ pub struct Quickstart {
     pub sent: bool,
     /// `send_message`'s `message`.
     pub reply: Option<String>,
-    /// The HTTP status of `send_webhook`.
-    pub webhook_status: u16,
+    /// `send_webhook`'s `success`.
+    pub webhook_success: bool,
 }
 
 /// Sends a message, creates a webhook and fires it.
@@ -20,22 +20,16 @@ pub async fn quickstart(api_key: &str, base_url: &str) -> poke::Result<Quickstar
         .api_key(api_key)
         .base_url(base_url)
         .build()?;
-    let reply: poke::SendMessageResponse = client
-        .send_message("Summarize my unread emails")
-        .await?
-        .json()?;
-    let hook: poke::Webhook = client
+    let reply = client.send_message("Summarize my unread emails").await?;
+    let hook = client
         .create_webhook("When a deploy fails", "Send me a summary of the error")
-        .await?
-        .json()?;
-    let data = serde_json::json!({"event": "deploy_failed", "repo": "my-app"});
-    let fired = client
-        .send_webhook(&hook.webhook_url, Some(&hook.webhook_token), &data)
         .await?;
+    let data = serde_json::json!({"event": "deploy_failed", "repo": "my-app"});
+    let fired = client.send_webhook(&hook, &data).await?;
     Ok(Quickstart {
         sent: reply.success,
         reply: reply.message,
-        webhook_status: fired.status,
+        webhook_success: fired.success,
     })
 }
 

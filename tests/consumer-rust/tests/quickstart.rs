@@ -16,7 +16,7 @@ async fn quickstart_against_the_emulator() {
         poke_consumer::Quickstart {
             sent: true,
             reply: Some("Message sent successfully".into()),
-            webhook_status: 200
+            webhook_success: true
         }
     );
 }

@@ -48,7 +48,7 @@ pub(crate) fn generate(host: &str) -> io::Result<TlsMaterial> {
     let leaf_key = KeyPair::generate().map_err(other)?;
     let leaf_cert = leaf_params.signed_by(&leaf_key, &issuer).map_err(other)?;
 
-    let provider = Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(other)?

@@ -16,6 +16,8 @@ async fn start(api_key: Option<&str>) -> Emulator {
 
 fn client() -> reqwest::Client {
     // No proxy: an HTTP_PROXY in the environment must not capture loopback traffic.
+    // reqwest has TLS without a provider here (poke-sdk picks ring for its own clients).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .no_proxy()
         .timeout(std::time::Duration::from_secs(5))

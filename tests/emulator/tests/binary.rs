@@ -69,6 +69,8 @@ async fn prints_the_listening_line_and_serves() {
         .expect("port");
     assert_ne!(port, 0);
 
+    // reqwest has TLS without a provider here (poke-sdk picks ring for its own clients).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let health = reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(5))

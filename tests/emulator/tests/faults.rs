@@ -13,6 +13,8 @@ async fn start() -> Emulator {
 }
 
 fn client() -> reqwest::Client {
+    // reqwest has TLS without a provider here (poke-sdk picks ring for its own clients).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(5))

@@ -94,6 +94,8 @@ async fn stall_mid_stream_trips_a_read_timeout_then_resume_works() {
         stall_ms: Some(1_500),
         ..fault(EVENTS)
     });
+    // reqwest has TLS without a provider here (poke-sdk picks ring for its own clients).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
         .no_proxy()
         .read_timeout(Duration::from_millis(200))

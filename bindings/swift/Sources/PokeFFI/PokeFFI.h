@@ -257,13 +257,6 @@ typedef void (*UniffiCallbackInterfaceWaitProgressListenerMethod0)(uint64_t, Rus
     );
 
 #endif
-#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_TOOL_HANDLER_METHOD0
-#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_TOOL_HANDLER_METHOD0
-typedef void (*UniffiCallbackInterfaceToolHandlerMethod0)(uint64_t, RustBuffer, RustBuffer, RustBuffer, RustBuffer* _Nonnull, 
-        RustCallStatus *_Nonnull uniffiCallStatus
-    );
-
-#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TRANSFER_PROGRESS_LISTENER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TRANSFER_PROGRESS_LISTENER
 typedef struct UniffiVTableCallbackInterfaceTransferProgressListener {
@@ -280,15 +273,6 @@ typedef struct UniffiVTableCallbackInterfaceWaitProgressListener {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceWaitProgressListenerMethod0 _Nonnull onProgress;
 } UniffiVTableCallbackInterfaceWaitProgressListener;
-
-#endif
-#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TOOL_HANDLER
-#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TOOL_HANDLER
-typedef struct UniffiVTableCallbackInterfaceToolHandler {
-    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
-    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
-    UniffiCallbackInterfaceToolHandlerMethod0 _Nonnull call;
-} UniffiVTableCallbackInterfaceToolHandler;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_POKECLIENT
@@ -334,171 +318,6 @@ RustBuffer uniffi_poke_ffi_fn_method_pokeclient_uniffi_trait_debug(uint64_t ptr,
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_UNIFFI_TRAIT_DISPLAY
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_UNIFFI_TRAIT_DISPLAY
 RustBuffer uniffi_poke_ffi_fn_method_pokeclient_uniffi_trait_display(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_EMULATOR
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_EMULATOR
-uint64_t uniffi_poke_ffi_fn_clone_emulator(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_FREE_EMULATOR
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_FREE_EMULATOR
-void uniffi_poke_ffi_fn_free_emulator(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CONSTRUCTOR_EMULATOR_NEW
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CONSTRUCTOR_EMULATOR_NEW
-uint64_t uniffi_poke_ffi_fn_constructor_emulator_new(RustBuffer api_key, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_ADD_FAULT_JSON
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_ADD_FAULT_JSON
-uint64_t uniffi_poke_ffi_fn_method_emulator_add_fault_json(uint64_t ptr, RustBuffer json, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_ADVANCE_CLOCK
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_ADVANCE_CLOCK
-void uniffi_poke_ffi_fn_method_emulator_advance_clock(uint64_t ptr, double secs, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_CALLBACK_CHAINS_JSON
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_CALLBACK_CHAINS_JSON
-RustBuffer uniffi_poke_ffi_fn_method_emulator_callback_chains_json(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_CLEAR_FAULTS
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_CLEAR_FAULTS
-void uniffi_poke_ffi_fn_method_emulator_clear_faults(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_CLEAR_REQUESTS
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_CLEAR_REQUESTS
-void uniffi_poke_ffi_fn_method_emulator_clear_requests(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_CLOCK_NOW
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_CLOCK_NOW
-double uniffi_poke_ffi_fn_method_emulator_clock_now(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_FREEZE_CLOCK
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_FREEZE_CLOCK
-void uniffi_poke_ffi_fn_method_emulator_freeze_clock(uint64_t ptr, int8_t frozen, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_MESSAGES_JSON
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_MESSAGES_JSON
-RustBuffer uniffi_poke_ffi_fn_method_emulator_messages_json(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_NEW_CALLBACK_CHAIN
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_NEW_CALLBACK_CHAIN
-RustBuffer uniffi_poke_ffi_fn_method_emulator_new_callback_chain(uint64_t ptr, RustBuffer max_callbacks, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_POKE_API_URL
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_POKE_API_URL
-RustBuffer uniffi_poke_ffi_fn_method_emulator_poke_api_url(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_POKEE_API_URL
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_POKEE_API_URL
-RustBuffer uniffi_poke_ffi_fn_method_emulator_pokee_api_url(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_PUT_WORKSPACE_FILE
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_PUT_WORKSPACE_FILE
-void uniffi_poke_ffi_fn_method_emulator_put_workspace_file(uint64_t ptr, RustBuffer path, RustBuffer data, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_REMOVE_FAULT
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_REMOVE_FAULT
-int8_t uniffi_poke_ffi_fn_method_emulator_remove_fault(uint64_t ptr, uint64_t id, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_REQUESTS
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_REQUESTS
-RustBuffer uniffi_poke_ffi_fn_method_emulator_requests(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_REQUESTS_JSON
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_REQUESTS_JSON
-RustBuffer uniffi_poke_ffi_fn_method_emulator_requests_json(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_RESET
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_RESET
-void uniffi_poke_ffi_fn_method_emulator_reset(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_RESPONSES_JSON
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_RESPONSES_JSON
-RustBuffer uniffi_poke_ffi_fn_method_emulator_responses_json(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SCRIPT_RESPONSE_JSON
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SCRIPT_RESPONSE_JSON
-void uniffi_poke_ffi_fn_method_emulator_script_response_json(uint64_t ptr, RustBuffer json, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SCRIPT_TURN_JSON
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SCRIPT_TURN_JSON
-void uniffi_poke_ffi_fn_method_emulator_script_turn_json(uint64_t ptr, RustBuffer session_id, RustBuffer json, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SESSIONS_CONFIG_JSON
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SESSIONS_CONFIG_JSON
-RustBuffer uniffi_poke_ffi_fn_method_emulator_sessions_config_json(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SESSIONS_JSON
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SESSIONS_JSON
-RustBuffer uniffi_poke_ffi_fn_method_emulator_sessions_json(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SET_SESSIONS_CONFIG_JSON
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SET_SESSIONS_CONFIG_JSON
-void uniffi_poke_ffi_fn_method_emulator_set_sessions_config_json(uint64_t ptr, RustBuffer json, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SET_TURN_PACE_MS
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SET_TURN_PACE_MS
-void uniffi_poke_ffi_fn_method_emulator_set_turn_pace_ms(uint64_t ptr, uint64_t ms, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SHUTDOWN
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SHUTDOWN
-void uniffi_poke_ffi_fn_method_emulator_shutdown(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SKILL_FILE
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SKILL_FILE
-RustBuffer uniffi_poke_ffi_fn_method_emulator_skill_file(uint64_t ptr, RustBuffer name, RustBuffer path, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SKILLS_JSON
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_SKILLS_JSON
-RustBuffer uniffi_poke_ffi_fn_method_emulator_skills_json(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_TURNS_JSON
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_TURNS_JSON
-RustBuffer uniffi_poke_ffi_fn_method_emulator_turns_json(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_URL
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_URL
-RustBuffer uniffi_poke_ffi_fn_method_emulator_url(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_WEBHOOK_FIRES_JSON
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_WEBHOOK_FIRES_JSON
-RustBuffer uniffi_poke_ffi_fn_method_emulator_webhook_fires_json(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_WORKSPACE_FILE
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATOR_WORKSPACE_FILE
-RustBuffer uniffi_poke_ffi_fn_method_emulator_workspace_file(uint64_t ptr, RustBuffer path, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_TRANSFERPROGRESSLISTENER
@@ -576,76 +395,6 @@ void uniffi_poke_ffi_fn_free_callbacksender(uint64_t handle, RustCallStatus *_No
 uint64_t uniffi_poke_ffi_fn_constructor_callbacksender_new(RustBuffer language, RustBuffer limits, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_RESPONSESTREAM
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_RESPONSESTREAM
-uint64_t uniffi_poke_ffi_fn_clone_responsestream(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_FREE_RESPONSESTREAM
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_FREE_RESPONSESTREAM
-void uniffi_poke_ffi_fn_free_responsestream(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_CANCEL
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_CANCEL
-uint64_t uniffi_poke_ffi_fn_method_responsestream_cancel(uint64_t ptr
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_CLOSE
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_CLOSE
-void uniffi_poke_ffi_fn_method_responsestream_close(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_CONFIRM_READ
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_CONFIRM_READ
-int8_t uniffi_poke_ffi_fn_method_responsestream_confirm_read(uint64_t ptr, uint64_t read_id, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_IDEMPOTENCY_KEY
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_IDEMPOTENCY_KEY
-RustBuffer uniffi_poke_ffi_fn_method_responsestream_idempotency_key(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_LAST_EVENT_ID
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_LAST_EVENT_ID
-RustBuffer uniffi_poke_ffi_fn_method_responsestream_last_event_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_NEXT
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_NEXT
-uint64_t uniffi_poke_ffi_fn_method_responsestream_next(uint64_t ptr
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_NEXT_TRACKED
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_NEXT_TRACKED
-uint64_t uniffi_poke_ffi_fn_method_responsestream_next_tracked(uint64_t ptr, uint64_t read_id
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_RESPONSE_ID
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_RESPONSE_ID
-RustBuffer uniffi_poke_ffi_fn_method_responsestream_response_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_TOOLHANDLER
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_TOOLHANDLER
-uint64_t uniffi_poke_ffi_fn_clone_toolhandler(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_FREE_TOOLHANDLER
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_FREE_TOOLHANDLER
-void uniffi_poke_ffi_fn_free_toolhandler(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_INIT_CALLBACK_VTABLE_TOOLHANDLER
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_INIT_CALLBACK_VTABLE_TOOLHANDLER
-void uniffi_poke_ffi_fn_init_callback_vtable_toolhandler(const UniffiVTableCallbackInterfaceToolHandler* _Nonnull vtable
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TOOLHANDLER_CALL
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TOOLHANDLER_CALL
-RustBuffer uniffi_poke_ffi_fn_method_toolhandler_call(uint64_t ptr, RustBuffer name, RustBuffer arguments, RustBuffer call_id, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_POKEECLIENT
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_POKEECLIENT
 uint64_t uniffi_poke_ffi_fn_clone_pokeeclient(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -684,31 +433,6 @@ uint64_t uniffi_poke_ffi_fn_method_pokeeclient_upload_bytes(uint64_t ptr, RustBu
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_UPLOAD_FILE
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_UPLOAD_FILE
 uint64_t uniffi_poke_ffi_fn_method_pokeeclient_upload_file(uint64_t ptr, RustBuffer session_id, RustBuffer path, RustBuffer src, RustBuffer listener
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_CANCEL_RESPONSE
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_CANCEL_RESPONSE
-uint64_t uniffi_poke_ffi_fn_method_pokeeclient_cancel_response(uint64_t ptr, RustBuffer response_id
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_CREATE_RESPONSE
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_CREATE_RESPONSE
-uint64_t uniffi_poke_ffi_fn_method_pokeeclient_create_response(uint64_t ptr, RustBuffer params
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_RESUME_RESPONSE
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_RESUME_RESPONSE
-uint64_t uniffi_poke_ffi_fn_method_pokeeclient_resume_response(uint64_t ptr, RustBuffer response_id, RustBuffer last_event_id
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_RUN_TOOLS
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_RUN_TOOLS
-uint64_t uniffi_poke_ffi_fn_method_pokeeclient_run_tools(uint64_t ptr, RustBuffer params, uint64_t handler, RustBuffer max_rounds
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_STREAM_RESPONSE
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_STREAM_RESPONSE
-uint64_t uniffi_poke_ffi_fn_method_pokeeclient_stream_response(uint64_t ptr, RustBuffer params, RustBuffer idempotency_key
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_BASE_URL
@@ -774,26 +498,6 @@ uint64_t uniffi_poke_ffi_fn_method_pokeeclient_usage(uint64_t ptr
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_WAIT_IDLE
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_WAIT_IDLE
 uint64_t uniffi_poke_ffi_fn_method_pokeeclient_wait_idle(uint64_t ptr, RustBuffer session_id, RustBuffer options, RustBuffer listener
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_DELETE_SKILL
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_DELETE_SKILL
-uint64_t uniffi_poke_ffi_fn_method_pokeeclient_delete_skill(uint64_t ptr, RustBuffer name
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_INSTALL_SKILL
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_INSTALL_SKILL
-uint64_t uniffi_poke_ffi_fn_method_pokeeclient_install_skill(uint64_t ptr, RustBuffer name, RustBuffer path, RustBuffer listener
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_INSTALL_SKILL_BYTES
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_INSTALL_SKILL_BYTES
-uint64_t uniffi_poke_ffi_fn_method_pokeeclient_install_skill_bytes(uint64_t ptr, RustBuffer name, RustBuffer zip, RustBuffer listener
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_LIST_SKILLS
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_LIST_SKILLS
-uint64_t uniffi_poke_ffi_fn_method_pokeeclient_list_skills(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_UNIFFI_TRAIT_DEBUG
@@ -894,11 +598,6 @@ RustBuffer uniffi_poke_ffi_fn_method_webhook_uniffi_trait_debug(RustBuffer ptr, 
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_WEBHOOK_UNIFFI_TRAIT_DISPLAY
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_WEBHOOK_UNIFFI_TRAIT_DISPLAY
 RustBuffer uniffi_poke_ffi_fn_method_webhook_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATORREQUEST_HEADER
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_EMULATORREQUEST_HEADER
-RustBuffer uniffi_poke_ffi_fn_method_emulatorrequest_header(RustBuffer ptr, RustBuffer name, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_CALLBACKCONTEXT_UNIFFI_TRAIT_DEBUG
@@ -1216,186 +915,6 @@ uint16_t uniffi_poke_ffi_checksum_method_pokeclient_send_webhook(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_ADD_FAULT_JSON
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_ADD_FAULT_JSON
-uint16_t uniffi_poke_ffi_checksum_method_emulator_add_fault_json(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_ADVANCE_CLOCK
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_ADVANCE_CLOCK
-uint16_t uniffi_poke_ffi_checksum_method_emulator_advance_clock(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_CALLBACK_CHAINS_JSON
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_CALLBACK_CHAINS_JSON
-uint16_t uniffi_poke_ffi_checksum_method_emulator_callback_chains_json(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_CLEAR_FAULTS
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_CLEAR_FAULTS
-uint16_t uniffi_poke_ffi_checksum_method_emulator_clear_faults(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_CLEAR_REQUESTS
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_CLEAR_REQUESTS
-uint16_t uniffi_poke_ffi_checksum_method_emulator_clear_requests(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_CLOCK_NOW
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_CLOCK_NOW
-uint16_t uniffi_poke_ffi_checksum_method_emulator_clock_now(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_FREEZE_CLOCK
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_FREEZE_CLOCK
-uint16_t uniffi_poke_ffi_checksum_method_emulator_freeze_clock(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_MESSAGES_JSON
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_MESSAGES_JSON
-uint16_t uniffi_poke_ffi_checksum_method_emulator_messages_json(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_NEW_CALLBACK_CHAIN
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_NEW_CALLBACK_CHAIN
-uint16_t uniffi_poke_ffi_checksum_method_emulator_new_callback_chain(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_POKE_API_URL
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_POKE_API_URL
-uint16_t uniffi_poke_ffi_checksum_method_emulator_poke_api_url(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_POKEE_API_URL
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_POKEE_API_URL
-uint16_t uniffi_poke_ffi_checksum_method_emulator_pokee_api_url(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_PUT_WORKSPACE_FILE
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_PUT_WORKSPACE_FILE
-uint16_t uniffi_poke_ffi_checksum_method_emulator_put_workspace_file(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_REMOVE_FAULT
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_REMOVE_FAULT
-uint16_t uniffi_poke_ffi_checksum_method_emulator_remove_fault(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_REQUESTS
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_REQUESTS
-uint16_t uniffi_poke_ffi_checksum_method_emulator_requests(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_REQUESTS_JSON
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_REQUESTS_JSON
-uint16_t uniffi_poke_ffi_checksum_method_emulator_requests_json(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_RESET
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_RESET
-uint16_t uniffi_poke_ffi_checksum_method_emulator_reset(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_RESPONSES_JSON
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_RESPONSES_JSON
-uint16_t uniffi_poke_ffi_checksum_method_emulator_responses_json(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SCRIPT_RESPONSE_JSON
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SCRIPT_RESPONSE_JSON
-uint16_t uniffi_poke_ffi_checksum_method_emulator_script_response_json(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SCRIPT_TURN_JSON
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SCRIPT_TURN_JSON
-uint16_t uniffi_poke_ffi_checksum_method_emulator_script_turn_json(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SESSIONS_CONFIG_JSON
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SESSIONS_CONFIG_JSON
-uint16_t uniffi_poke_ffi_checksum_method_emulator_sessions_config_json(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SESSIONS_JSON
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SESSIONS_JSON
-uint16_t uniffi_poke_ffi_checksum_method_emulator_sessions_json(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SET_SESSIONS_CONFIG_JSON
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SET_SESSIONS_CONFIG_JSON
-uint16_t uniffi_poke_ffi_checksum_method_emulator_set_sessions_config_json(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SET_TURN_PACE_MS
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SET_TURN_PACE_MS
-uint16_t uniffi_poke_ffi_checksum_method_emulator_set_turn_pace_ms(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SHUTDOWN
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SHUTDOWN
-uint16_t uniffi_poke_ffi_checksum_method_emulator_shutdown(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SKILL_FILE
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SKILL_FILE
-uint16_t uniffi_poke_ffi_checksum_method_emulator_skill_file(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SKILLS_JSON
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_SKILLS_JSON
-uint16_t uniffi_poke_ffi_checksum_method_emulator_skills_json(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_TURNS_JSON
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_TURNS_JSON
-uint16_t uniffi_poke_ffi_checksum_method_emulator_turns_json(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_URL
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_URL
-uint16_t uniffi_poke_ffi_checksum_method_emulator_url(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_WEBHOOK_FIRES_JSON
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_WEBHOOK_FIRES_JSON
-uint16_t uniffi_poke_ffi_checksum_method_emulator_webhook_fires_json(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_WORKSPACE_FILE
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_EMULATOR_WORKSPACE_FILE
-uint16_t uniffi_poke_ffi_checksum_method_emulator_workspace_file(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TRANSFERPROGRESSLISTENER_ON_PROGRESS
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TRANSFERPROGRESSLISTENER_ON_PROGRESS
 uint16_t uniffi_poke_ffi_checksum_method_transferprogresslistener_on_progress(void
@@ -1411,60 +930,6 @@ uint16_t uniffi_poke_ffi_checksum_method_waitprogresslistener_on_progress(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_CALLBACKCHAIN_SEND
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_CALLBACKCHAIN_SEND
 uint16_t uniffi_poke_ffi_checksum_method_callbackchain_send(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_CANCEL
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_CANCEL
-uint16_t uniffi_poke_ffi_checksum_method_responsestream_cancel(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_CLOSE
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_CLOSE
-uint16_t uniffi_poke_ffi_checksum_method_responsestream_close(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_CONFIRM_READ
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_CONFIRM_READ
-uint16_t uniffi_poke_ffi_checksum_method_responsestream_confirm_read(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_IDEMPOTENCY_KEY
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_IDEMPOTENCY_KEY
-uint16_t uniffi_poke_ffi_checksum_method_responsestream_idempotency_key(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_LAST_EVENT_ID
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_LAST_EVENT_ID
-uint16_t uniffi_poke_ffi_checksum_method_responsestream_last_event_id(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_NEXT
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_NEXT
-uint16_t uniffi_poke_ffi_checksum_method_responsestream_next(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_NEXT_TRACKED
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_NEXT_TRACKED
-uint16_t uniffi_poke_ffi_checksum_method_responsestream_next_tracked(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_RESPONSE_ID
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_RESPONSE_ID
-uint16_t uniffi_poke_ffi_checksum_method_responsestream_response_id(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TOOLHANDLER_CALL
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TOOLHANDLER_CALL
-uint16_t uniffi_poke_ffi_checksum_method_toolhandler_call(void
     
 );
 #endif
@@ -1495,36 +960,6 @@ uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_upload_bytes(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_UPLOAD_FILE
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_UPLOAD_FILE
 uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_upload_file(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_CANCEL_RESPONSE
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_CANCEL_RESPONSE
-uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_cancel_response(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_CREATE_RESPONSE
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_CREATE_RESPONSE
-uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_create_response(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_RESUME_RESPONSE
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_RESUME_RESPONSE
-uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_resume_response(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_RUN_TOOLS
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_RUN_TOOLS
-uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_run_tools(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_STREAM_RESPONSE
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_STREAM_RESPONSE
-uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_stream_response(void
     
 );
 #endif
@@ -1606,30 +1041,6 @@ uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_wait_idle(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_DELETE_SKILL
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_DELETE_SKILL
-uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_delete_skill(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_INSTALL_SKILL
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_INSTALL_SKILL
-uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_install_skill(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_INSTALL_SKILL_BYTES
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_INSTALL_SKILL_BYTES
-uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_install_skill_bytes(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_LIST_SKILLS
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_LIST_SKILLS
-uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_list_skills(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_CANCEL
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TURN_CANCEL
 uint16_t uniffi_poke_ffi_checksum_method_turn_cancel(void
@@ -1693,12 +1104,6 @@ uint16_t uniffi_poke_ffi_checksum_method_turn_session_id(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_CONSTRUCTOR_POKECLIENT_NEW
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_CONSTRUCTOR_POKECLIENT_NEW
 uint16_t uniffi_poke_ffi_checksum_constructor_pokeclient_new(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_CONSTRUCTOR_EMULATOR_NEW
-#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_CONSTRUCTOR_EMULATOR_NEW
-uint16_t uniffi_poke_ffi_checksum_constructor_emulator_new(void
     
 );
 #endif

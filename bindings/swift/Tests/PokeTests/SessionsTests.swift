@@ -1,25 +1,13 @@
-// The sessions API beyond the shared scenarios; mirrors
-// bindings/kotlin/src/test/kotlin/com/poke/SessionsTest.kt (the Kotlin collector-cancellation
-// test becomes a task-cancellation test here: Swift's adapter closes the stream instead).
+// The sessions API beyond the shared scenarios, through the facade: tool calls with Codable
+// payloads, files from memory, usage, cancel by id and replay, 409 busy, a loop that stops
+// early, argument errors with Swift names, secrets, progress from the main actor, and the
+// emulator's knobs.
 import Foundation
-import XCTest
 import Poke
+import PokeTesting
+import XCTest
 
-private struct ListenerBug: Error {}
-
-private final class Buggy: WaitProgressListener, @unchecked Sendable {
-    func onProgress(session: SessionRecord) throws {
-        throw ListenerBug()
-    }
-}
-
-private final class Refusing: TransferProgressListener, @unchecked Sendable {
-    func onProgress(doneBytes: UInt64, totalBytes: UInt64?) throws {
-        throw PokeError.Cancelled(msg: "user stopped the download")
-    }
-}
-
-final class SessionsTests: XCTestCase {
+final class SessionsTests: XCTestCase, @unchecked Sendable {
     private var emulator: Emulator!
 
     override func setUpWithError() throws {
@@ -32,213 +20,231 @@ final class SessionsTests: XCTestCase {
         emulator = nil
     }
 
-    private func pokee(maxRetries: UInt32? = nil) throws -> PokeeClient {
-        try PokeeClient.create(options: PokeeClientOptions(
-            apiKey: "pk_sessions", baseUrl: emulator.pokeeApiUrl(), maxRetries: maxRetries
-        ))
+    private func pokee(maxRetries: Int? = nil) throws -> PokeeClient {
+        try PokeeClient(apiKey: "pk_sessions", baseURL: emulator.pokeeAPIURL, maxRetries: maxRetries)
     }
 
-    func testToolCallIsAnsweredAndTheTurnGoesOn() async throws {
-        let c = try pokee()
-        let session = try await c.createSession()
-        let turn = try await c.sendMessage(sessionId: session.id, message: "weather please tool=get_weather")
+    func testAToolCallIsAnsweredWithCodableValuesAndTheTurnGoesOn() async throws {
+        struct ToolCall: Decodable {
+            let callID: String
+            let name: String
+            enum CodingKeys: String, CodingKey {
+                case callID = "call_id"
+                case name
+            }
+        }
+        struct Weather: Encodable, Sendable {
+            let summary: String
+            let celsius: Int
+        }
+        let session = try await pokee().createSession()
+        let turn = try await session.send("weather please tool=get_weather")
         var request: TurnEvent?
         for try await event in turn.events() where event.kind == .toolCallRequested {
             request = event
             break
         }
-        let data = try XCTUnwrap(request?.dataJson.data(using: .utf8))
-        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
-        let callId = try XCTUnwrap(object["call_id"] as? String)
-        let ack = try await c.submitToolResult(sessionId: session.id, callId: callId, outputJson: #""sunny, 21 C""#)
+        let call = try XCTUnwrap(request).data(as: ToolCall.self)
+        XCTAssertEqual(call.name, "get_weather")
+        let ack = try await session.submitToolResult(callID: call.callID, output: Weather(summary: "sunny", celsius: 21))
         XCTAssertEqual(ack.status, "accepted")
-        XCTAssertEqual(ack.callId, callId)
-        let rest = try await collect(turn)
+        XCTAssertEqual(ack.callID, call.callID)
+        let submitted = try XCTUnwrap(emulator.requests.last)
+        let body = try JSONDecoder().decode(JSONValue.self, from: Data(submitted.body.utf8))
+        XCTAssertEqual(body["output"], ["summary": "sunny", "celsius": 21])
+        // The loop above broke out, which closed the stream: the rest comes from a resume.
+        let rest = try await collect(session.resume(responseID: try XCTUnwrap(turn.responseID), after: turn.lastEventID))
         XCTAssertEqual(rest.last?.kind, .messageCompleted)
     }
 
-    func testHealthUploadBytesAndUsage() async throws {
-        let c = try pokee()
-        let health = try await c.health()
-        XCTAssertEqual(health, #"{"status":"ok"}"#)
-        let session = try await c.createSession()
+    func testMetadataAndToolsTakeCodableValuesAndReadBackTyped() async throws {
+        struct Project: Codable, Equatable, Sendable {
+            let project: String
+            let priority: Int
+        }
+        let tools: [JSONValue] = [[
+            "type": "function",
+            "function": ["name": "get_weather", "parameters": ["type": "object", "properties": [:]]],
+        ]]
+        let session = try await pokee().createSession(metadata: Project(project: "acme", priority: 2), tools: tools)
+        XCTAssertEqual(try session.info.metadata(as: Project.self), Project(project: "acme", priority: 2))
+        XCTAssertEqual(session.info.metadata["priority"], 2)
+        let create = try XCTUnwrap(emulator.requests.first { $0.method == "POST" && $0.path == "/v1/sessions" })
+        let sent = try JSONDecoder().decode(JSONValue.self, from: Data(create.body.utf8))
+        XCTAssertEqual(sent["tools"]?.arrayValue, tools)
+        XCTAssertEqual(sent["metadata"], ["project": "acme", "priority": 2])
+        let held = try emulator.sessions.first { $0["id"]?.stringValue == session.id }
+        XCTAssertEqual(held?["tools"]?[0]?["name"], "get_weather")
+        let read = try await session.fetchInfo()
+        XCTAssertEqual(read.json["id"]?.stringValue, session.id)
+        XCTAssertEqual(read.metadata, session.info.metadata)
+    }
+
+    func testHealthUploadFromMemoryAndUsage() async throws {
+        let pokee = try pokee()
+        let health = try await pokee.health()
+        XCTAssertEqual(health, ["status": "ok"])
+        let session = try await pokee.createSession()
         let bytes = Data("hello, workspace".utf8)
-        let stored = try await c.uploadBytes(sessionId: session.id, path: "notes/hello.txt", data: bytes)
-        XCTAssertEqual(stored.size, UInt64(bytes.count))
-        XCTAssertEqual(emulator.workspaceFile(path: "notes/hello.txt"), bytes)
-        let usage = try await c.usage()
-        XCTAssertTrue(usage.json.hasPrefix("{"), usage.json)
+        let stored = try await session.upload(bytes, to: "notes/hello.txt")
+        XCTAssertEqual(stored.size, bytes.count)
+        XCTAssertNotNil(stored.modifiedAt)
+        XCTAssertEqual(emulator.workspaceFile(at: "notes/hello.txt"), bytes)
+        let usage = try await pokee.usage()
+        XCTAssertNotNil(usage.json.objectValue)
         XCTAssertTrue(usage.windows.allSatisfy { !$0.name.isEmpty })
     }
 
-    func testCancelTurnByIdThenReplayTheWholeTurn() async throws {
-        let c = try pokee()
-        let session = try await c.createSession()
-        let turn = try await c.sendMessage(sessionId: session.id, message: "walk away events=400 pace_ms=20")
+    func testCancelATurnByIDThenReplayTheWholeTurn() async throws {
+        let session = try await pokee().createSession()
+        let turn = try await session.send("walk away events=400 pace_ms=20")
         turn.close()
-        let responseId = try XCTUnwrap(turn.responseId())
-        let cancelled = try await c.cancelTurn(sessionId: session.id, responseId: responseId)
+        let responseID = try XCTUnwrap(turn.responseID)
+        let cancelled = try await session.cancelTurn(responseID: responseID)
         XCTAssertEqual(cancelled.status, "cancelling")
-        _ = try await c.waitIdle(sessionId: session.id, options: WaitOptions(pollIntervalSecs: 0.05, deadlineSecs: 30))
-        let replay = try await c.resume(sessionId: session.id, responseId: responseId)
+        try await session.waitUntilIdle(pollInterval: .milliseconds(50), deadline: .seconds(30))
+        let replay = try await session.resume(responseID: responseID)
         let events = try await collect(replay)
         XCTAssertEqual(events.first?.id, "0")
         XCTAssertEqual(events.last?.kind, .messageCancelled)
-        XCTAssertNil(replay.idempotencyKey())
-        let again = try await c.cancelTurn(sessionId: session.id, responseId: responseId)
+        XCTAssertNil(replay.idempotencyKey)
+        let again = try await session.cancelTurn(responseID: responseID)
         XCTAssertEqual(again.status, "already_complete")
     }
 
-    func testSecondMessageWhileBusyIsAConflict() async throws {
-        let c = try pokee(maxRetries: 0)
-        let session = try await c.createSession()
-        let first = try await c.sendMessage(sessionId: session.id, message: "first events=400 pace_ms=20")
-        let error = await pokeError { try await c.sendMessage(sessionId: session.id, message: "second") }
-        guard case let .Api(_, status, kind, _, _, _, _)? = error else {
-            return XCTFail("expected PokeError.Api, got \(String(describing: error))")
-        }
-        XCTAssertEqual(status, 409)
-        XCTAssertEqual(kind, .conflict)
-        _ = try await first.cancel()
+    func testASecondMessageWhileBusyIsAConflict() async throws {
+        let session = try await pokee(maxRetries: 0).createSession()
+        let first = try await session.send("first events=400 pace_ms=20")
+        let error = try apiError(await pokeError { try await session.send("second") })
+        XCTAssertEqual(error.statusCode, 409)
+        XCTAssertEqual(error.kind, .conflict)
+        try await first.cancel()
     }
 
-    func testSequenceCollectsInPartsAndTaskCancellationClosesTheStream() async throws {
-        let c = try pokee()
-        let session = try await c.createSession()
-        let turn = try await c.sendMessage(sessionId: session.id, message: "parts events=40 pace_ms=5")
+    func testALoopThatStopsEarlyClosesTheStreamAndAResumeReadsOn() async throws {
+        let session = try await pokee().createSession()
+        let turn = try await session.send("parts events=40 pace_ms=5")
         let head = try await collect(turn, limit: 5)
-        let middle = try await collect(turn, limit: 5)
-        XCTAssertEqual((head + middle).map(\.id), ids(0...9))
-        XCTAssertEqual(turn.lastEventId(), "9")
-        // Read to the end as the Kotlin twin does: the session takes one turn at a time (a
-        // message sent while this one runs is 409 busy), and it is idle once the terminal
-        // event is visible.
-        let tail = try await collect(turn)
-        XCTAssertEqual((head + middle + tail).map(\.id), ids(0...39))
-        XCTAssertEqual(turn.lastEventId(), "39")
-
-        let slow = try await c.sendMessage(sessionId: session.id, message: "slow events=400 pace_ms=50")
-        let reader = Task { try await collect(slow) }
-        try await Task.sleep(nanoseconds: 200_000_000)
-        reader.cancel()
-        // A read pending at that moment is closed and returns nil: the sequence just ends.
-        let read = try await reader.value
-        XCTAssertLessThan(read.count, 400)
-        _ = try await slow.cancel()
+        XCTAssertEqual(head.map(\.id), ids(0...4))
+        XCTAssertEqual(turn.lastEventID, "4")
+        // Read once: the loop's end closed the stream, so a second loop yields nothing.
+        let again = try await collect(turn)
+        XCTAssertEqual(again, [])
+        let rest = try await collect(session.resume(responseID: try XCTUnwrap(turn.responseID), after: turn.lastEventID))
+        XCTAssertEqual((head + rest).map(\.id), ids(0...39))
     }
 
-    func testAnUnconfirmedTrackedReadIsTakenOverByTheNextRead() async throws {
-        let c = try pokee()
-        let session = try await c.createSession()
-        let turn = try await c.sendMessage(sessionId: session.id, message: "tracked events=6 pace_ms=0")
-        let first = try await turn.nextTracked(readId: 1)
-        XCTAssertEqual(first?.id, "0")
-        let again = try await turn.nextTracked(readId: 2)
-        XCTAssertEqual(again?.id, "0")
-        XCTAssertFalse(turn.confirmRead(readId: 1))
-        XCTAssertTrue(turn.confirmRead(readId: 2))
-        let rest = try await collect(turn)
-        XCTAssertEqual(rest.map(\.id), ids(1...5))
-    }
+    func testInvalidArgumentsFailBeforeSendingAndNameTheSwiftArgument() async throws {
+        let pokee = try pokee()
+        let metadata = await pokeError { try await pokee.createSession(metadata: [1, 2] as JSONValue) }
+        guard case .invalidInput(let invalid)? = metadata else {
+            return XCTFail("expected PokeError.invalidInput, got \(String(describing: metadata))")
+        }
+        XCTAssertEqual(invalid.argument, "metadata")
+        XCTAssertTrue(invalid.message.hasPrefix("invalid metadata: "), invalid.message)
 
-    func testInvalidArgumentsFailBeforeSending() async throws {
-        let c = try pokee()
-        let metadata = await pokeError { try await c.createSession(params: CreateSessionParams(metadataJson: "[1, 2]")) }
-        guard case let .InvalidInput(_, field)? = metadata else {
-            return XCTFail("expected PokeError.InvalidInput, got \(String(describing: metadata))")
+        let session = try await pokee.createSession()
+        emulator.clearRequests()
+        let output = await pokeError { try await session.submitToolResult(callID: "call_1", output: Double.infinity) }
+        guard case .invalidInput(let outputError)? = output else {
+            return XCTFail("expected PokeError.invalidInput, got \(String(describing: output))")
         }
-        XCTAssertEqual(field, "metadata_json")
-        let tool = await pokeError {
-            try await c.submitToolResult(sessionId: "sess_x", callId: "call_1", outputJson: "{nope")
+        XCTAssertEqual(outputError.argument, "output")
+        let wait = await pokeError { try await session.waitUntilIdle(pollInterval: .seconds(-1)) }
+        guard case .invalidInput(let waitError)? = wait else {
+            return XCTFail("expected PokeError.invalidInput, got \(String(describing: wait))")
         }
-        guard case let .InvalidInput(_, toolField)? = tool else {
-            return XCTFail("expected PokeError.InvalidInput, got \(String(describing: tool))")
+        XCTAssertEqual(waitError.argument, "pollInterval")
+        let ttl = await pokeError { try await pokee.createSession(ttl: .seconds(-5)) }
+        guard case .invalidInput(let ttlError)? = ttl else {
+            return XCTFail("expected PokeError.invalidInput, got \(String(describing: ttl))")
         }
-        XCTAssertEqual(toolField, "output_json")
-        let wait = await pokeError {
-            try await c.waitIdle(sessionId: "sess_x", options: WaitOptions(pollIntervalSecs: -1))
+        XCTAssertEqual(ttlError.argument, "ttl")
+        let dots = await pokeError { try await pokee.session(id: "..") }
+        guard case .invalidInput? = dots else {
+            return XCTFail("expected PokeError.invalidInput, got \(String(describing: dots))")
         }
-        guard case let .InvalidInput(_, waitField)? = wait else {
-            return XCTFail("expected PokeError.InvalidInput, got \(String(describing: wait))")
+        let notAFile = await pokeError { try await session.download("a.txt", to: URL(string: "https://example.com/a.txt")!) }
+        guard case .invalidInput(let destination)? = notAFile else {
+            return XCTFail("expected PokeError.invalidInput, got \(String(describing: notAFile))")
         }
-        XCTAssertEqual(waitField, "wait.poll_interval_secs")
-        let dots = await pokeError { try await c.getSession(sessionId: "..") }
-        guard case .InvalidInput? = dots else {
-            return XCTFail("expected PokeError.InvalidInput, got \(String(describing: dots))")
+        XCTAssertEqual(destination.argument, "destination")
+        let chain = CallbackChain(sender: try CallbackSender(), context: CallbackContext(url: emulator.url, token: "t"))
+        let content = await pokeError { try await chain.send(Double.nan, hasMore: false) }
+        guard case .invalidInput(let contentError)? = content else {
+            return XCTFail("expected PokeError.invalidInput, got \(String(describing: content))")
         }
-        let chain = CallbackChain(sender: try CallbackSender(language: .swift), url: emulator.url(), token: "t")
-        let content = await pokeError { try await chain.send(contentJson: "{", hasMore: false) }
-        guard case let .InvalidInput(_, contentField)? = content else {
-            return XCTFail("expected PokeError.InvalidInput, got \(String(describing: content))")
-        }
-        XCTAssertEqual(contentField, "content_json")
-        XCTAssertTrue(emulator.requests().isEmpty)
+        XCTAssertEqual(contentError.argument, "content")
+        XCTAssertTrue(emulator.requests.isEmpty)
     }
 
     func testConfigurationErrorsAndSecrets() throws {
-        XCTAssertThrowsError(try PokeeClient.create(options: PokeeClientOptions(apiKey: "k"))) { error in
-            guard case let PokeError.Config(msg) = error else {
-                return XCTFail("expected PokeError.Config, got \(error)")
+        XCTAssertThrowsError(try PokeeClient(apiKey: "k")) { error in
+            guard case PokeError.configuration(let configuration) = error else {
+                return XCTFail("expected PokeError.configuration, got \(error)")
             }
-            XCTAssertTrue(msg.contains("POKEE_API"), msg)
+            XCTAssertTrue(configuration.message.contains("POKEE_API"), configuration.message)
         }
-        let options = PokeeClientOptions(apiKey: "pk_canary_pokee", baseUrl: emulator.pokeeApiUrl())
-        XCTAssertFalse("\(options)".contains("pk_canary"))
-        let c = try PokeeClient.create(options: options)
-        XCTAssertEqual("\(c)", "PokeeClient(base_url=\(emulator.pokeeApiUrl()))")
-        let ctx = try XCTUnwrap(extractCallbackContext(headers: [
-            HttpHeader(name: "X-Poke-Callback-Token", value: "cbt_canary"),
-            HttpHeader(name: "X-Poke-Callback-Url", value: "http://x/cb"),
+        let pokee = try PokeeClient(apiKey: "pk_canary_pokee", baseURL: emulator.pokeeAPIURL)
+        XCTAssertEqual("\(pokee)", "PokeeClient(baseURL: \(emulator.pokeeAPIURL.absoluteString))")
+        let context = try XCTUnwrap(CallbackContext(headers: [
+            "X-Poke-Callback-Token": "cbt_canary",
+            "x-poke-callback-url": "http://x/cb",
         ]))
-        XCTAssertEqual(ctx.callbackToken, "cbt_canary")
-        XCTAssertFalse("\(ctx)".contains("cbt_canary"))
+        XCTAssertEqual(context.token, "cbt_canary")
+        XCTAssertEqual(context.url, URL(string: "http://x/cb"))
+        var dumped = ""
+        dump(context, to: &dumped)
+        for text in ["\(context)", String(reflecting: context), dumped] {
+            XCTAssertFalse(text.contains("cbt_canary"), text)
+        }
+        XCTAssertNil(CallbackContext(headers: ["x-poke-callback-url": "http://x/cb"]))
     }
 
-    func testAThrowingListenerEndsTheCallWithItsError() async throws {
-        let c = try pokee()
-        let session = try await c.createSession()
-        let bug = await pokeError { try await c.waitIdle(sessionId: session.id, listener: Buggy()) }
-        guard case .Internal? = bug else {
-            return XCTFail("expected PokeError.Internal, got \(String(describing: bug))")
+    @MainActor
+    func testProgressUpdatesMainActorState() async throws {
+        // What an app does: a main-actor model updated from a progress handler, compiled under
+        // Swift 6's complete concurrency checking.
+        @MainActor final class Model {
+            var fraction = 0.0
+            var updates = 0
         }
-
-        let dir = try temporaryDirectory("poke-swift-listener")
-        try emulator.putWorkspaceFile(path: "big.bin", data: Data(count: 1 << 20))
-        let dest = dir.appendingPathComponent("big.bin")
-        let stopped = await pokeError {
-            try await c.downloadFile(sessionId: session.id, path: "big.bin", dest: dest.path, listener: Refusing())
+        let model = Model()
+        let session = try await pokee().createSession()
+        try emulator.putWorkspaceFile(Data(count: 4 << 20), at: "deck.bin")
+        let dir = try temporaryDirectory("poke-swift-main-actor")
+        let updates = AsyncStream<Double>.makeStream()
+        try await session.download("deck.bin", to: dir.appendingPathComponent("deck.bin")) { progress in
+            Task { @MainActor in
+                model.fraction = progress.fractionCompleted ?? 0
+                model.updates += 1
+                updates.continuation.yield(model.fraction)
+            }
         }
-        guard case let .Cancelled(msg)? = stopped else {
-            return XCTFail("expected PokeError.Cancelled, got \(String(describing: stopped))")
-        }
-        XCTAssertEqual(msg, "user stopped the download")
-        // No partial file under the final name, nor a temporary one beside it.
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [])
-        let still = try await c.getSession(sessionId: session.id)
-        XCTAssertFalse(still.isBusy)
+        for await fraction in updates.stream where fraction == 1 { break }
+        XCTAssertEqual(model.fraction, 1)
+        XCTAssertGreaterThan(model.updates, 1)
     }
 
     func testEmulatorKnobs() async throws {
-        let before = emulator.clockNow()
-        try emulator.advanceClock(secs: 60)
-        XCTAssertGreaterThanOrEqual(emulator.clockNow(), before + 60)
-        XCTAssertThrowsError(try emulator.advanceClock(secs: -1))
-        emulator.setTurnPaceMs(ms: 0)
-        XCTAssertTrue(try emulator.sessionsConfigJson().contains(#""pace_ms":0"#))
-        let c = try pokee()
-        let session = try await c.createSession()
-        try emulator.scriptTurnJson(
-            sessionId: session.id,
-            json: #"{"steps":[{"type":"text","text":"scripted reply"}],"outcome":{"type":"error","error":"boom"}}"#
-        )
-        let turn = try await c.sendMessage(sessionId: session.id, message: "anything")
-        let last = try await collect(turn).last
+        let before = emulator.now
+        try emulator.advanceClock(by: .seconds(60))
+        XCTAssertGreaterThanOrEqual(emulator.now.timeIntervalSince(before), 60)
+        XCTAssertThrowsError(try emulator.advanceClock(by: .seconds(-1)))
+        emulator.setTurnPace(.zero)
+        XCTAssertEqual(try emulator.sessionsConfig["pace_ms"], 0)
+        let session = try await pokee().createSession()
+        try emulator.scriptTurn(sessionID: session.id, script: [
+            "steps": [["type": "text", "text": "scripted reply"]],
+            "outcome": ["type": "error", "error": "boom"],
+        ] as JSONValue)
+        let last = try await collect(session.send("anything")).last
         XCTAssertEqual(last?.kind, .messageError)
-        XCTAssertEqual(last?.error, "boom")
-        XCTAssertTrue(try emulator.sessionsJson().contains(session.id))
-        XCTAssertTrue(try emulator.turnsJson().contains(session.id))
-        try emulator.putWorkspaceFile(path: "seed/a.txt", data: Data("seeded".utf8))
-        XCTAssertEqual(emulator.workspaceFile(path: "seed/a.txt"), Data("seeded".utf8))
-        XCTAssertNil(emulator.workspaceFile(path: "seed/none.txt"))
+        XCTAssertEqual(last?.errorMessage, "boom")
+        XCTAssertTrue(try emulator.sessions.contains { $0["id"]?.stringValue == session.id })
+        XCTAssertTrue(try emulator.turns.contains { $0["session_id"]?.stringValue == session.id })
+        try emulator.putWorkspaceFile(Data("seeded".utf8), at: "seed/a.txt")
+        XCTAssertEqual(emulator.workspaceFile(at: "seed/a.txt"), Data("seeded".utf8))
+        XCTAssertNil(emulator.workspaceFile(at: "seed/none.txt"))
     }
 }

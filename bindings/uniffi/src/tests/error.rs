@@ -7,10 +7,11 @@ fn display_is_the_core_text_for_every_local_variant() {
     let cases: Vec<(poke::Error, &str)> = vec![
         (
             poke::Error::Connection {
-                reason: "[Errno 111] Connection refused".into(),
+                reason: "Connection refused (os error 111)".into(),
                 maybe_sent: false,
+                source: None,
             },
-            "Network error: [Errno 111] Connection refused",
+            "Network error: Connection refused (os error 111)",
         ),
         (
             poke::Error::Timeout {
@@ -35,7 +36,7 @@ fn display_is_the_core_text_for_every_local_variant() {
         ),
         (
             poke::Error::MissingApiKey,
-            "No API key found. Pass api_key=, set POKE_API_KEY, or log in with the Poke CLI.",
+            "no API key found: pass one when creating the client, set POKE_API_KEY, or log in with `poke login`",
         ),
         (poke::Error::Config("bad".into()), "bad"),
         (

@@ -43,7 +43,7 @@ fn missing_key_or_url_is_the_cores_config_error() {
     })
     .err();
     match err {
-        Some(PokeError::Config { msg }) => assert!(msg.contains("Invalid Pokee API URL")),
+        Some(PokeError::Config { msg }) => assert!(msg.contains("invalid Pokee API URL")),
         other => panic!("unexpected {other:?}"),
     }
 }

@@ -172,6 +172,8 @@ pub async fn start_with(api_key: Option<&str>) -> Api {
     .expect("emulator starts");
     // Tests do not time the agent; a zero pace keeps them quick.
     emu.set_turn_pace(Duration::ZERO);
+    // reqwest has TLS without a provider here (poke-sdk picks ring for its own clients).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(5))

@@ -231,7 +231,7 @@ class PokeClientTest {
     fun missingKeyIsItsOwnError() {
         // surefire clears POKE_API_KEY and points XDG_CONFIG_HOME at an empty directory.
         val e = assertThrows<PokeException.MissingApiKey> { PokeClient.create(baseUrl = emulator.pokeApiUrl()) }
-        assertTrue(e.msg.startsWith("No API key found."), e.msg)
+        assertTrue(e.msg.startsWith("no API key found") && e.msg.contains("POKE_API_KEY"), e.msg)
     }
 
     @Test

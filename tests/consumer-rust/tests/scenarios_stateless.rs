@@ -19,10 +19,9 @@ async fn setup() -> (Emulator, PokeeClient) {
     let client = PokeeClient::builder()
         .api_key("k")
         .base_url(emu.pokee_api_url())
-        .resume_policy(ResumePolicy {
-            initial_delay: Duration::from_millis(5),
-            ..ResumePolicy::default()
-        })
+        .resume_policy(
+            ResumePolicy::default().with_delay(Duration::from_millis(5), Duration::from_secs(10)),
+        )
         .build()
         .expect("pokee client");
     (emu, client)

@@ -3,7 +3,7 @@
 use futures_util::StreamExt;
 use poke::{
     BulkDelete, CallbackChain, CallbackPolicy, CallbackSender, ChainStep, Client, CreateSession,
-    Error, ErrorKind, PokeeClient, ResumePolicy, RetryPolicy, SdkLang, Secret, Timeouts, TurnEvent,
+    Error, ErrorKind, PokeeClient, ResumePolicy, RetryPolicy, Secret, Timeouts, TurnEvent,
     WaitOptions,
 };
 use poke_emulator::{Emulator, EmulatorConfig, Fault};
@@ -19,10 +19,9 @@ fn poke_client(emu: &Emulator) -> Client {
     Client::builder()
         .api_key("k")
         .base_url(emu.poke_api_url())
-        .retry_policy(RetryPolicy {
-            initial_backoff: Duration::from_millis(5),
-            ..RetryPolicy::default()
-        })
+        .retry_policy(
+            RetryPolicy::default().with_backoff(Duration::from_millis(5), Duration::from_secs(8)),
+        )
         .build()
         .expect("client")
 }
@@ -31,10 +30,9 @@ fn pokee(emu: &Emulator) -> PokeeClient {
     PokeeClient::builder()
         .api_key("k")
         .base_url(emu.pokee_api_url())
-        .resume_policy(ResumePolicy {
-            initial_delay: Duration::from_millis(5),
-            ..ResumePolicy::default()
-        })
+        .resume_policy(
+            ResumePolicy::default().with_delay(Duration::from_millis(5), Duration::from_secs(10)),
+        )
         .build()
         .expect("pokee client")
 }
@@ -73,12 +71,7 @@ async fn poke_error(emu: &Emulator, status: u16) -> Error {
 async fn scenario_quickstart() {
     let emu = emulator().await;
     let c = poke_client(&emu);
-    let sent: poke::SendMessageResponse = c
-        .send_message("hi")
-        .await
-        .expect("sent")
-        .json()
-        .expect("typed");
+    let sent = c.send_message("hi").await.expect("sent");
     assert!(sent.success);
     assert_eq!(emu.messages(), vec![serde_json::json!({"message": "hi"})]);
 }
@@ -165,19 +158,10 @@ async fn scenario_timeout() {
 async fn scenario_webhook_round_trip() {
     let emu = emulator().await;
     let c = poke_client(&emu);
-    let hook: poke::Webhook = c
-        .create_webhook("c", "a")
+    let hook = c.create_webhook("c", "a").await.expect("created");
+    c.send_webhook(&hook, &serde_json::json!({"k": 1}))
         .await
-        .expect("created")
-        .json()
-        .expect("typed");
-    c.send_webhook(
-        &hook.webhook_url,
-        Some(&hook.webhook_token),
-        &serde_json::json!({"k": 1}),
-    )
-    .await
-    .expect("fired");
+        .expect("fired");
     assert_eq!(emu.webhook_fires()[0]["data"], serde_json::json!({"k": 1}));
 }
 
@@ -309,10 +293,8 @@ async fn scenario_cancel_turn() {
     let rec = c
         .wait_idle(
             &s.id,
-            WaitOptions {
-                poll_interval: Duration::from_millis(10),
-                ..WaitOptions::default()
-            },
+            WaitOptions::default()
+                .with_poll_interval(Duration::from_millis(10), Duration::from_secs(10)),
             |_| {},
         )
         .await
@@ -334,11 +316,9 @@ async fn scenario_wait_with_progress() {
         .expect("turn");
     turn.close();
     let mut seen = Vec::new();
-    let opts = WaitOptions {
-        poll_interval: Duration::from_millis(10),
-        max_interval: Duration::from_millis(20),
-        deadline: Some(Duration::from_secs(30)),
-    };
+    let opts = WaitOptions::default()
+        .with_poll_interval(Duration::from_millis(10), Duration::from_millis(20))
+        .with_deadline(Duration::from_secs(30));
     let rec = c
         .wait_idle(&s.id, opts, |r| {
             seen.push(r.metadata.get("temasek_status").cloned())
@@ -404,8 +384,7 @@ async fn scenario_file_upload_download() {
 async fn scenario_mcp_callback_chain() {
     let emu = emulator().await;
     let info = emu.new_callback_chain(None);
-    let sender =
-        CallbackSender::new(SdkLang::Rust, "t", CallbackPolicy::default()).expect("sender");
+    let sender = CallbackSender::new(CallbackPolicy::default()).expect("sender");
     let mut chain = CallbackChain::new(sender, &info.url, Secret::new(info.token.clone()));
     assert_eq!(
         chain.send("step 1", true).await.expect("1"),
