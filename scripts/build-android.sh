@@ -7,13 +7,14 @@
 #
 # Needs: Rust, the Android NDK (ANDROID_NDK_HOME), cargo-ndk (`cargo install cargo-ndk`), the
 # rustup targets of the ABIs, and for the AAR step the Android SDK (ANDROID_HOME) and Gradle.
-# ABIs: POKE_ANDROID_ABIS (default "arm64-v8a armeabi-v7a x86_64 x86"); min SDK 24.
+# ABIs: POKE_ANDROID_ABIS (default "arm64-v8a armeabi-v7a x86_64 x86"); min SDK 26 (the API
+# uses java.time and java.nio.file).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 target="${CARGO_TARGET_DIR:-$root/target}"
 module="$root/bindings/android"
 read -r -a abis <<<"${POKE_ANDROID_ABIS:-arm64-v8a armeabi-v7a x86_64 x86}"
-min_sdk=24
+min_sdk=26
 
 missing=()
 [[ -n "${ANDROID_NDK_HOME:-}" && -d "${ANDROID_NDK_HOME:-}" ]] || missing+=("the Android NDK (set ANDROID_NDK_HOME)")
@@ -36,15 +37,19 @@ ndk_targets=()
 for abi in "${abis[@]}"; do ndk_targets+=(-t "$abi"); done
 rm -rf "$module/src/main/jniLibs"
 cargo ndk "${ndk_targets[@]}" --platform "$min_sdk" -o "$module/src/main/jniLibs" \
-  build --release -p poke-ffi --no-default-features
+  build --release -p poke-ffi --no-default-features --features poke-ffi/kotlin
 
 # 2. The Kotlin bindings: the same for every ABI, generated from a host build of the same
-#    crate and features (the staticlib keeps the metadata the release cdylib strips).
-cargo build --release -p poke-ffi --no-default-features
+#    crate and features (the staticlib keeps the metadata the release cdylib strips), in the
+#    Android flavour (bindings/kotlin/android/uniffi-android.toml), made internal as in the
+#    JVM jar, with the hand-written API of package com.poke beside them.
+cargo build --release -p poke-ffi --no-default-features --features poke-ffi/kotlin
 cargo build -p uniffi-bindgen --features cli
 rm -rf "$module/src/main/kotlin"
 "$target/debug/uniffi-bindgen" generate --library "$target/release/libpoke_ffi.a" --crate poke_ffi \
-  --language kotlin --no-format --out-dir "$module/src/main/kotlin"
+  --language kotlin --no-format --out-dir "$module/src/main/kotlin" \
+  --config "$root/bindings/kotlin/android/uniffi-android.toml"
+java "$root/bindings/kotlin/tools/Internalize.java" "$module/src/main/kotlin"
 cp -R "$root/bindings/kotlin/poke/src/main/kotlin/." "$module/src/main/kotlin/"
 
 # 3. The AAR.

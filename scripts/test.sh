@@ -50,8 +50,15 @@ python_tests() {
 }
 run lint bash -c 'cargo fmt --all --check && .venv/bin/ruff check python tests examples'
 run clippy cargo clippy --workspace --all-targets --quiet -- -D warnings
-run docs env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet -p poke-sdk -p poke-sdk-emulator
+run docs env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet -p poke-sdk -p poke-sdk-emulator -p poke-cli
+# poke-sdk's other feature sets: no TLS at all, and the platform's TLS with the blocking API.
+run features bash -c 'cargo check -q -p poke-sdk --no-default-features --lib && cargo clippy -q -p poke-sdk --no-default-features --features native-tls,blocking --all-targets -- -D warnings'
+run public-api bash tests/public-api/run.sh
+# The `poke` command's tests (cli/tests: every command against the emulator, the tunnel
+# transport) run in `rust`; its end-to-end FastMCP test (python/tests/test_cli_tunnel_e2e.py)
+# in `python`. This step checks the tunnel agent against a real piko 0.7.0 server.
 run rust rust_tests
+run cli-piko bash scripts/piko-interop.sh
 run rust-examples bash -c 'cargo run -q -p poke-sdk --example quickstart && cargo run -q -p poke-sdk --example sessions && cargo run -q -p poke-sdk --example skills_responses'
 run python python_tests
 run types bash -c '.venv/bin/python -m mypy.stubtest poke && .venv/bin/python -m mypy --strict examples/'

@@ -77,6 +77,7 @@ impl Client {
     /// The same client (sharing its connections) whose calls all use `opts`: time bounds,
     /// retries. `client.with_options(CallOptions::new().timeout(d)).send_message("hi")` is a
     /// call with its own bound.
+    #[must_use]
     pub fn with_options(&self, opts: CallOptions) -> Client {
         Client {
             http: self.http.clone(),

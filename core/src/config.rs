@@ -26,7 +26,7 @@ pub(crate) fn resolve_url(arg: Option<&str>, env: &str, default: &str) -> String
 pub const DEFAULT_MAX_CONNECTIONS: usize = 100;
 
 /// Which host language drives the core; it picks the User-Agent and the JSON formatting.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SdkLang {
     /// Rust callers.
@@ -37,15 +37,18 @@ pub enum SdkLang {
     Kotlin,
     /// The Swift package.
     Swift,
+    /// The `poke` command line.
+    Cli,
 }
 
 impl SdkLang {
-    fn name(&self) -> &'static str {
+    fn name(self) -> &'static str {
         match self {
             Self::Rust => "rust",
             Self::Python => "python",
             Self::Kotlin => "kotlin",
             Self::Swift => "swift",
+            Self::Cli => "cli",
         }
     }
 
@@ -53,12 +56,10 @@ impl SdkLang {
     /// `platform.system()` names it.
     pub fn user_agent(&self, version: &str) -> String {
         let os = match std::env::consts::OS {
-            "linux" => "Linux",
-            "macos" => "Darwin",
+            "linux" | "android" => "Linux",
+            "macos" | "ios" => "Darwin",
             "windows" => "Windows",
             "freebsd" => "FreeBSD",
-            "android" => "Linux",
-            "ios" => "Darwin",
             other => other,
         };
         format!("poke-{}/{version} ({os})", self.name())
@@ -120,7 +121,7 @@ impl CommonSettings {
             timeouts: self.timeouts,
             retry: self.retry,
             user_agent: self.lang.user_agent(&self.version),
-            lang: self.lang.clone(),
+            lang: self.lang,
             max_response_bytes: self.max_response_bytes,
             max_connections: self.max_connections,
         }
@@ -131,30 +132,35 @@ impl CommonSettings {
 macro_rules! common_builder_setters {
     () => {
         /// Uses this API key instead of the environment (or credentials file).
+        #[must_use]
         pub fn api_key(mut self, key: impl Into<$crate::Secret>) -> Self {
             self.common.api_key = Some(key.into());
             self
         }
 
         /// Uses this base URL instead of the environment (or the default).
+        #[must_use]
         pub fn base_url(mut self, url: impl Into<String>) -> Self {
             self.common.base_url = Some(url.into());
             self
         }
 
         /// Sets the time bounds of JSON calls (default: connect 5 s, total 60 s).
+        #[must_use]
         pub fn timeouts(mut self, timeouts: $crate::Timeouts) -> Self {
             self.common.timeouts = timeouts;
             self
         }
 
         /// Sets the retry policy of every call.
+        #[must_use]
         pub fn retry_policy(mut self, retry: $crate::RetryPolicy) -> Self {
             self.common.retry = retry;
             self
         }
 
         /// Sets only the number of retries.
+        #[must_use]
         pub fn max_retries(mut self, n: u32) -> Self {
             self.common.retry.max_retries = n;
             self
@@ -162,12 +168,14 @@ macro_rules! common_builder_setters {
 
         /// Caps the requests in flight at once (default 100); more wait for a slot, within
         /// the `pool` bound.
+        #[must_use]
         pub fn max_connections(mut self, n: usize) -> Self {
             self.common.max_connections = n.max(1);
             self
         }
 
         /// Caps the size of a JSON reply.
+        #[must_use]
         pub fn max_response_bytes(mut self, n: u64) -> Self {
             self.common.max_response_bytes = n;
             self
@@ -176,6 +184,7 @@ macro_rules! common_builder_setters {
         /// Declares the host language and its package version (sets `User-Agent` and, for
         /// Python, the JSON style of request bodies). For the bindings.
         #[doc(hidden)]
+        #[must_use]
         pub fn sdk(mut self, lang: $crate::binding::SdkLang, version: impl Into<String>) -> Self {
             self.common.lang = lang;
             self.common.version = version.into();

@@ -135,7 +135,20 @@
 //! The minimum supported Rust version is 1.85.
 
 #![warn(missing_docs)]
+#![cfg_attr(not(test), warn(clippy::pedantic))]
+// Kept off, on purpose: `# Errors` would repeat on every call that it can fail with any
+// `Error` (each kind says when it happens, and the handles document what is specific);
+// `#[must_use]` on every getter adds noise (builders and `with_*` setters do carry it);
+// similar binding names are the rx/tx, read/ready pairs of the stream code; durations are cast
+// to whole ms/µs for logs and counters, which fit a u64 for longer than a process lives.
+#![allow(
+    clippy::missing_errors_doc,
+    clippy::must_use_candidate,
+    clippy::similar_names,
+    clippy::cast_possible_truncation
+)]
 
+pub mod account;
 #[cfg(feature = "blocking")]
 #[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;

@@ -32,30 +32,35 @@ pub struct CallbackPolicy {
 
 impl CallbackPolicy {
     /// Posts one callback at most `n` times, the first included (at least 1).
+    #[must_use]
     pub fn with_max_attempts(mut self, n: u32) -> Self {
         self.max_attempts = n.max(1);
         self
     }
 
     /// Bounds the time spent on one callback, retries included.
+    #[must_use]
     pub fn with_max_total(mut self, total: Duration) -> Self {
         self.max_total = total;
         self
     }
 
     /// Sets the first wait after a 429 without `retryAfterMs` (doubled each time, up to 8 s).
+    #[must_use]
     pub fn with_default_backoff(mut self, backoff: Duration) -> Self {
         self.default_backoff = backoff;
         self
     }
 
     /// Caps the `retryAfterMs` honoured.
+    #[must_use]
     pub fn with_max_retry_after(mut self, max: Duration) -> Self {
         self.max_retry_after = max;
         self
     }
 
     /// Bounds one post (connect, send, reply).
+    #[must_use]
     pub fn with_post_timeout(mut self, timeout: Duration) -> Self {
         self.post_timeout = timeout;
         self
@@ -191,9 +196,10 @@ impl CallbackSender {
             attempt += 1;
             let wait = match self.post_once(url, token, body.clone()).await {
                 Attempt::Done(reply) => return Ok(reply),
-                Attempt::RateLimited(hint) => hint
-                    .map(|d| d.min(self.policy.max_retry_after))
-                    .unwrap_or_else(|| self.backoff(attempt)),
+                Attempt::RateLimited(hint) => hint.map_or_else(
+                    || self.backoff(attempt),
+                    |d| d.min(self.policy.max_retry_after),
+                ),
             };
             if attempt >= self.policy.max_attempts {
                 return Ok(CallbackReply::Failed(format!(

@@ -58,7 +58,7 @@ struct WebhookBody<'a, C: ?Sized, A: ?Sized> {
 }
 
 impl Client {
-    fn post_json<'a>(&'a self, url: String, auth: &'a Secret, body: bytes::Bytes) -> Request<'a> {
+    fn post_json(url: String, auth: &Secret, body: bytes::Bytes) -> Request<'_> {
         Request {
             method: reqwest::Method::POST,
             url,
@@ -145,7 +145,7 @@ impl Client {
         let body = self.encode(&MessageBody { message })?;
         let url = format!("{}/inbound/api-message", self.base_url());
         self.http
-            .json(&self.post_json(url, &self.api_key, body), opts)
+            .json(&Self::post_json(url, &self.api_key, body), opts)
             .await
     }
 
@@ -164,7 +164,7 @@ impl Client {
         let body = self.encode(&WebhookBody { condition, action })?;
         let url = format!("{}/api-keys/webhook", self.base_url());
         self.http
-            .json(&self.post_json(url, &self.api_key, body), opts)
+            .json(&Self::post_json(url, &self.api_key, body), opts)
             .await
     }
 
@@ -183,7 +183,7 @@ impl Client {
             .unwrap_or(&self.api_key);
         let body = self.encode(data)?;
         self.http
-            .json(&self.post_json(webhook_url.to_owned(), token, body), opts)
+            .json(&Self::post_json(webhook_url.to_owned(), token, body), opts)
             .await
     }
 }

@@ -49,6 +49,7 @@ __all__ = [
     "_SkillsCore",
     "_TurnCore",
     "__version__",
+    "_cli_main",
     "_rebuild",
     "_refresh_logging",
     "callback_policy",
@@ -67,6 +68,7 @@ _ByteProgress: TypeAlias = Callable[[int, Optional[int]], Any]
 _StrPath: TypeAlias = Union[str, "os.PathLike[str]"]
 
 def _refresh_logging() -> None: ...
+def _cli_main(argv: List[str]) -> int: ...
 def _rebuild(cls: Any, fields: Dict[str, Any]) -> Any: ...
 
 @final

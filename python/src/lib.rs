@@ -6,6 +6,7 @@
 
 mod args;
 mod call;
+mod cli;
 mod client;
 mod convert;
 mod emulator;
@@ -43,6 +44,7 @@ fn _poke(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DEFAULT_BASE_URL", poke::DEFAULT_BASE_URL)?;
     m.add_function(wrap_pyfunction!(logging::_refresh_logging, m)?)?;
     m.add_function(wrap_pyfunction!(records::_rebuild, m)?)?;
+    m.add_function(wrap_pyfunction!(cli::_cli_main, m)?)?;
     m.add_class::<client::Poke>()?;
     m.add_class::<client::AsyncPokeCore>()?;
     m.add_class::<client::RawPoke>()?;

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The Kotlin packages as a user gets them: installs the jars that `mvn package` built in
 # bindings/kotlin (with their poms, sources and javadoc jars) into a fresh local Maven
-# repository, then builds and tests this consumer project against them by coordinates only.
+# repository, then builds and tests this consumer project against them by coordinates only:
+# its own quickstart tests, and the full scenario list (bindings/kotlin's ScenarioTest.kt,
+# copied into the package com.example.scenarios, so it can only use the public API).
 #
 #   tests/consumer-kotlin/run.sh      # after `mvn package` in bindings/kotlin
 #
@@ -54,10 +56,18 @@ echo "installed into $repo: $(cd "$repo" && find com/poke -name '*.jar' -o -name
 
 # Built where nothing of the repository is beside it.
 cp -R "$here/pom.xml" "$here/src" "$work/"
+scenarios="$work/src/test/kotlin/com/example/scenarios"
+mkdir -p "$scenarios"
+for file in ScenarioTest.kt TestSupport.kt; do
+  sed 's/^package com\.poke$/package com.example.scenarios\n\nimport com.poke.*/' \
+    "$kotlin/tests/src/test/kotlin/com/poke/$file" >"$scenarios/$file"
+done
 mvn_ -s "$here/settings.xml" -Dmaven.repo.local="$repo" -f "$work/pom.xml" test |
   grep -E 'Tests run:|BUILD|ERROR|FAIL|Exception' || true
-report="$work/target/surefire-reports/TEST-com.example.QuickstartTest.xml"
-[[ -f "$report" ]] || { echo "the consumer's tests did not run" >&2; exit 1; }
-! grep -qE '<(failure|error)' "$report" || { echo "the consumer's tests failed" >&2; exit 1; }
-tests="$(grep -oE '<testsuite [^>]*tests="[0-9]+"' "$report" | grep -oE 'tests="[0-9]+"' | tr -dc 0-9)"
-echo "kotlin consumer: $tests JUnit tests passed (quickstart + a streamed turn against com.poke.testing.Emulator), com.poke:poke:$version + poke-testing by coordinates from a fresh local repository; the app jar: $jar_lib $(($(stat -c %s "$work/lib") / 1024 / 1024)) MiB, release, no emulator"
+reports="$work/target/surefire-reports"
+for suite in com.example.QuickstartTest com.example.scenarios.ScenarioTest; do
+  [[ -f "$reports/TEST-$suite.xml" ]] || { echo "the consumer's $suite did not run" >&2; exit 1; }
+done
+! grep -qE '<(failure|error)' "$reports"/TEST-*.xml || { echo "the consumer's tests failed" >&2; exit 1; }
+count() { grep -oE '<testsuite [^>]*tests="[0-9]+"' "$reports/TEST-$1.xml" | grep -oE 'tests="[0-9]+"' | tr -dc 0-9; }
+echo "kotlin consumer: $(count com.example.QuickstartTest) quickstart tests and $(count com.example.scenarios.ScenarioTest) scenarios passed (public API only, com.example packages), com.poke:poke:$version + poke-testing by coordinates from a fresh local repository; the app jar: $jar_lib $(($(stat -c %s "$work/lib") / 1024 / 1024)) MiB, release, no emulator"

@@ -69,13 +69,19 @@ run_examples() { # <venv>
     printf '%s\n' "$out" | sed 's/^/    /'
     printf '%s\n' "$out" | grep -q "^$expected\$" || { echo "$script did not finish" >&2; return 1; }
   done
+  # The `poke` console script of the package: the CLI inside the extension module.
+  out="$(cd "$app" && env -i PATH=/usr/bin:/bin HOME="$app/home" "$venv/bin/poke" --version 2>&1)" ||
+    { printf '%s\n' "$out" >&2; echo "poke --version failed" >&2; return 1; }
+  printf '    %s\n' "$out"
+  [ "$out" = "poke $(cd "$app" && "$venv/bin/python" -I -c 'import poke; print(poke.__version__)')" ] ||
+    { echo "poke --version printed $out" >&2; return 1; }
 }
 
 step "fresh venv outside the repository: pip install $(basename "$wheel")"
 python3 -m venv "$work/wheel-venv"
 "$work/wheel-venv/bin/python" -m pip install -q --no-index "$wheel"
 run_examples "$work/wheel-venv"
-note "python wheel: $(basename "$wheel") (auditwheel: manylinux_2_17), in a fresh venv outside the repository: quickstart + async quickstart ok (build ${wheel_secs} s)"
+note "python wheel: $(basename "$wheel") (auditwheel: manylinux_2_17), in a fresh venv outside the repository: quickstart + async quickstart + poke --version ok (build ${wheel_secs} s)"
 
 profile="${POKE_SDIST_PROFILE:-dev}"
 step "fresh venv: pip install $(basename "$sdist") (pip builds it with maturin from PyPI, profile $profile)"
@@ -84,4 +90,4 @@ python3 -m venv "$work/sdist-venv"
 CARGO_TARGET_DIR="$target" MATURIN_PEP517_ARGS="--profile $profile" \
   "$work/sdist-venv/bin/python" -m pip install -q "$sdist"
 run_examples "$work/sdist-venv"
-note "python sdist: $(basename "$sdist") built by pip ($profile profile) and installed in a fresh venv; quickstart + async quickstart ok ($((SECONDS - sdist_started)) s)"
+note "python sdist: $(basename "$sdist") built by pip ($profile profile) and installed in a fresh venv; quickstart + async quickstart + poke --version ok ($((SECONDS - sdist_started)) s)"

@@ -9,6 +9,9 @@
 //! `HttpHeader` and `PokeError` stay `poke-ffi`'s types (uniffi external types, so Kotlin sees
 //! `com.poke.HttpHeader` and `com.poke.PokeException`).
 
+// poke-ffi's error, with the `kotlin` feature this crate turns on: see the same allow there.
+#![allow(clippy::result_large_err)]
+
 uniffi::setup_scaffolding!("poke_testing");
 
 // emulator.rs's unit tests run in poke-ffi (they use its other modules): under `cfg(test)`, as

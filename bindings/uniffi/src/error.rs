@@ -31,6 +31,10 @@ pub enum PokeError {
         retry_after_ms: Option<u64>,
         /// The response body (lossy UTF-8, capped at a few KiB).
         body: Option<String>,
+        /// The response headers, in arrival order (feature `kotlin`: the Kotlin exceptions
+        /// carry them; the Swift package's generated API stays as it is).
+        #[cfg(feature = "kotlin")]
+        headers: Vec<crate::client::HttpHeader>,
     },
     /// The connection failed: refused, DNS, TLS, reset, closed without a reply.
     #[error("{msg}")]
@@ -39,6 +43,10 @@ pub enum PokeError {
         msg: String,
         /// False when the request cannot have reached the server.
         maybe_sent: bool,
+        /// The underlying failure in a few words (`Connection refused (os error 111)`), for
+        /// the Kotlin exception's `cause` (feature `kotlin`).
+        #[cfg(feature = "kotlin")]
+        reason: String,
     },
     /// A time bound expired.
     #[error("{msg}")]
@@ -227,9 +235,23 @@ impl From<poke::Error> for PokeError {
                     request_id: api.request_id,
                     retry_after_ms: api.retry_after.map(millis),
                     body: api.body,
+                    #[cfg(feature = "kotlin")]
+                    headers: api
+                        .headers
+                        .into_iter()
+                        .map(|(name, value)| crate::client::HttpHeader { name, value })
+                        .collect(),
                 }
             }
-            E::Connection { maybe_sent, .. } => Self::Connection { msg, maybe_sent },
+            #[cfg_attr(not(feature = "kotlin"), allow(unused_variables))]
+            E::Connection {
+                maybe_sent, reason, ..
+            } => Self::Connection {
+                msg,
+                maybe_sent,
+                #[cfg(feature = "kotlin")]
+                reason,
+            },
             // `after_ms` is the bound that fired; the message carries the real elapsed time.
             E::Timeout { phase, limit, .. } => Self::Timeout {
                 msg,

@@ -42,6 +42,7 @@ impl Client {
     }
 
     /// The same client whose calls all use `opts`.
+    #[must_use]
     pub fn with_options(&self, opts: CallOptions) -> Self {
         Self::new(self.inner.with_options(opts))
     }
@@ -119,6 +120,7 @@ impl PokeeClient {
     }
 
     /// The same client whose calls all use `opts`.
+    #[must_use]
     pub fn with_options(&self, opts: CallOptions) -> Self {
         Self::new(self.inner.with_options(opts))
     }

@@ -38,7 +38,7 @@ impl<C> std::fmt::Debug for Lanes<C> {
         f.debug_struct("Lanes")
             .field("idle", &lock(&self.idle).len())
             .field("closed", &self.closed.load(Ordering::SeqCst))
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 

@@ -1,6 +1,7 @@
 //! Python's `str()` and truthiness for JSON values, so error texts match the official SDK.
 
 use serde_json::Value;
+use std::fmt::Write as _;
 
 /// Python truthiness of a decoded JSON value.
 pub(crate) fn truthy(v: &Value) -> bool {
@@ -73,7 +74,7 @@ fn str_repr(s: &str) -> String {
                 out.push(c);
             }
             c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
+                let _ = write!(out, "\\x{:02x}", c as u32);
             }
             c => out.push(c),
         }

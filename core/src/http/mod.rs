@@ -36,6 +36,8 @@ use tls::shared as shared_tls;
 
 /// A reqwest builder with the crate's TLS settings: the shared rustls configuration, or with
 /// native-tls alone reqwest's own (platform) settings.
+// Fallible only with rustls (the shared configuration can fail to build).
+#[cfg_attr(not(feature = "rustls"), allow(clippy::unnecessary_wraps))]
 pub(crate) fn client_builder() -> Result<reqwest::ClientBuilder> {
     let builder = reqwest::Client::builder();
     #[cfg(feature = "rustls")]

@@ -20,7 +20,7 @@ pub struct CallOptions {
     pub timeouts: Option<Timeouts>,
     /// Replaces the client's retry count for this call.
     pub max_retries: Option<u32>,
-    /// The `Idempotency-Key` to send (a fresh UUIDv4 otherwise, reused on every attempt).
+    /// The `Idempotency-Key` to send (a fresh `UUIDv4` otherwise, reused on every attempt).
     pub idempotency_key: Option<String>,
     /// Bounds the whole call, retries included, on top of `timeouts` (or the client's).
     pub total: Option<Duration>,
@@ -34,24 +34,28 @@ impl CallOptions {
 
     /// Bounds the whole call (retries included) to `total`; the other phases keep their
     /// bounds.
+    #[must_use]
     pub fn timeout(mut self, total: Duration) -> Self {
         self.total = Some(total);
         self
     }
 
     /// Replaces the client's time bounds for this call.
+    #[must_use]
     pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
         self.timeouts = Some(timeouts);
         self
     }
 
     /// Replaces the client's retry count for this call (`0`: one attempt).
+    #[must_use]
     pub fn max_retries(mut self, n: u32) -> Self {
         self.max_retries = Some(n);
         self
     }
 
     /// Sends this `Idempotency-Key` (on every attempt) instead of a fresh one.
+    #[must_use]
     pub fn idempotency_key(mut self, key: impl Into<String>) -> Self {
         self.idempotency_key = Some(key.into());
         self

@@ -21,7 +21,11 @@ pub(crate) async fn read_capped(mut resp: reqwest::Response, cap: u64) -> Result
     if resp.content_length().is_some_and(|n| n > cap) {
         return Err(Error::BodyTooLarge { limit: cap });
     }
-    let mut buf = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
+    let mut buf = Vec::with_capacity(
+        resp.content_length()
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(0),
+    );
     while let Some(chunk) = resp.chunk().await.map_err(map_body_error)? {
         Watch::progress();
         if buf.len() as u64 + chunk.len() as u64 > cap {

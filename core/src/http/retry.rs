@@ -24,12 +24,14 @@ impl RetryPolicy {
     }
 
     /// Sets the number of retries after the first attempt.
+    #[must_use]
     pub fn with_max_retries(mut self, n: u32) -> Self {
         self.max_retries = n;
         self
     }
 
     /// Sets the first backoff delay (doubled each retry) and its cap.
+    #[must_use]
     pub fn with_backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.initial_backoff = initial;
         self.max_backoff = max.max(initial);
@@ -37,6 +39,7 @@ impl RetryPolicy {
     }
 
     /// Sets the longest `Retry-After` honoured; a longer one fails at once.
+    #[must_use]
     pub fn with_max_retry_after(mut self, max: Duration) -> Self {
         self.max_retry_after = max;
         self

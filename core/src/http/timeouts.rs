@@ -65,30 +65,35 @@ impl Timeouts {
     }
 
     /// The same bounds with this connect bound.
+    #[must_use]
     pub fn with_connect(mut self, bound: Duration) -> Self {
         self.connect = bound;
         self
     }
 
     /// The same bounds with this read bound (`None`: unbounded).
+    #[must_use]
     pub fn with_read(mut self, bound: impl Into<Option<Duration>>) -> Self {
         self.read = bound.into();
         self
     }
 
     /// The same bounds with this write bound (`None`: unbounded).
+    #[must_use]
     pub fn with_write(mut self, bound: impl Into<Option<Duration>>) -> Self {
         self.write = bound.into();
         self
     }
 
     /// The same bounds with this pool bound (`None`: unbounded).
+    #[must_use]
     pub fn with_pool(mut self, bound: impl Into<Option<Duration>>) -> Self {
         self.pool = bound.into();
         self
     }
 
     /// The same bounds with this total bound (`None`: unbounded).
+    #[must_use]
     pub fn with_total(mut self, bound: impl Into<Option<Duration>>) -> Self {
         self.total = bound.into();
         self

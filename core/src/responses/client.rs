@@ -39,7 +39,7 @@ impl PokeeClient {
 
     /// One stateless inference call (`POST /v1/responses`), answered whole: the output items,
     /// `output_text()`, usage and id. A failed response comes back with status `failed` and
-    /// its `error`, as OpenAI's API does.
+    /// its `error`, as `OpenAI`'s API does.
     pub async fn create_response(&self, request: &CreateResponse) -> Result<Response> {
         let body = Body::Json(Self::response_body(request, false)?);
         let url = self.url("/v1/responses");
@@ -49,7 +49,7 @@ impl PokeeClient {
             .await
     }
 
-    /// The same call streamed: typed events in OpenAI's sequence, resumed after a drop (E20
+    /// The same call streamed: typed events in `OpenAI`'s sequence, resumed after a drop (E20
     /// with `Last-Event-ID`; each event once, in order). The `Idempotency-Key` (the call
     /// options', else a fresh one) is sent, reused on every retry, and makes a re-send replay
     /// the response instead of starting another.

@@ -1,4 +1,4 @@
-//! One event of a streamed stateless response, in OpenAI's Responses names (spec §2.20).
+//! One event of a streamed stateless response, in `OpenAI`'s Responses names (spec §2.20).
 
 use super::response::{OutputItem, Response, ResponseError};
 use crate::turn::TurnEvent;

@@ -1,5 +1,5 @@
-//! What `POST /v1/responses` sends: the input (text or OpenAI Responses items), model, tools,
-//! reasoning, and any other OpenAI field passed through.
+//! What `POST /v1/responses` sends: the input (text or `OpenAI` Responses items), model, tools,
+//! reasoning, and any other `OpenAI` field passed through.
 
 use super::response::OutputItem;
 use super::tools::FunctionTool;
@@ -182,7 +182,7 @@ pub struct CreateResponse {
     /// Extended thinking.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning: Option<Reasoning>,
-    /// Other OpenAI Responses fields, sent as given (`temperature`, `metadata`, ...).
+    /// Other `OpenAI` Responses fields, sent as given (`temperature`, `metadata`, ...).
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
@@ -197,30 +197,35 @@ impl CreateResponse {
     }
 
     /// Sets the model.
+    #[must_use]
     pub fn model(mut self, model: impl Into<String>) -> Self {
         self.model = Some(model.into());
         self
     }
 
     /// Sets the system instructions.
+    #[must_use]
     pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
         self.instructions = Some(instructions.into());
         self
     }
 
     /// Adds a function tool.
+    #[must_use]
     pub fn tool(mut self, tool: FunctionTool) -> Self {
         self.tools.push(tool);
         self
     }
 
     /// Sets the reasoning effort (`minimal`, `low`, `medium`, `high`).
+    #[must_use]
     pub fn reasoning_effort(mut self, effort: impl Into<String>) -> Self {
         self.reasoning = Some(Reasoning::effort(effort));
         self
     }
 
-    /// Sets any other OpenAI Responses field.
+    /// Sets any other `OpenAI` Responses field.
+    #[must_use]
     pub fn param(mut self, name: impl Into<String>, value: Value) -> Self {
         self.extra.insert(name.into(), value);
         self

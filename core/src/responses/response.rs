@@ -1,4 +1,4 @@
-//! A stateless response as the server returns it (OpenAI's Responses shape): output items,
+//! A stateless response as the server returns it (`OpenAI`'s Responses shape): output items,
 //! usage, status, error. Unknown fields and item types are kept.
 
 use serde::{Deserialize, Serialize};
@@ -209,7 +209,7 @@ pub struct Response {
 }
 
 impl Response {
-    /// The text of every message item, joined (OpenAI's `output_text`).
+    /// The text of every message item, joined (`OpenAI`'s `output_text`).
     pub fn output_text(&self) -> String {
         self.output
             .iter()

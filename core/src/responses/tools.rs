@@ -1,4 +1,4 @@
-//! Function tools (OpenAI's flat form) and their limits (spec §2.18), checked before sending.
+//! Function tools (`OpenAI`'s flat form) and their limits (spec §2.18), checked before sending.
 
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -24,7 +24,7 @@ pub struct FunctionTool {
     /// A JSON schema of its arguments object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parameters: Option<Value>,
-    /// Whether the model must follow the schema exactly (OpenAI's `strict`).
+    /// Whether the model must follow the schema exactly (`OpenAI`'s `strict`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strict: Option<bool>,
 }
@@ -41,12 +41,14 @@ impl FunctionTool {
     }
 
     /// Sets the description.
+    #[must_use]
     pub fn description(mut self, description: impl Into<String>) -> Self {
         self.description = Some(description.into());
         self
     }
 
-    /// Sets OpenAI's `strict` flag.
+    /// Sets `OpenAI`'s `strict` flag.
+    #[must_use]
     pub fn strict(mut self, strict: bool) -> Self {
         self.strict = Some(strict);
         self

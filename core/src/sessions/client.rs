@@ -13,7 +13,7 @@ use bytes::Bytes;
 use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -65,18 +65,21 @@ impl PokeeClientBuilder {
     common_builder_setters!();
 
     /// Longest silence on a turn stream before it is treated as dropped (default 60 s).
+    #[must_use]
     pub fn stream_read_idle(mut self, idle: Duration) -> Self {
         self.stream_read_idle = idle;
         self
     }
 
     /// Longest silence during a file download or upload (default 30 s).
+    #[must_use]
     pub fn transfer_read_idle(mut self, idle: Duration) -> Self {
         self.transfer_read_idle = idle;
         self
     }
 
     /// Sets how dropped turn streams are resumed.
+    #[must_use]
     pub fn resume_policy(mut self, policy: ResumePolicy) -> Self {
         self.resume = policy;
         self
@@ -125,7 +128,7 @@ pub(crate) fn encode_component(s: &str) -> String {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
             out.push(b as char);
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            let _ = write!(out, "%{b:02X}");
         }
     }
     out
@@ -176,6 +179,7 @@ impl PokeeClient {
     /// The same client (sharing its connections) whose calls all use `opts`: time bounds,
     /// retries, an idempotency key. `client.with_options(opts).get_session(id)` is a call with
     /// per-call options.
+    #[must_use]
     pub fn with_options(&self, opts: CallOptions) -> PokeeClient {
         PokeeClient {
             inner: self.inner.clone(),

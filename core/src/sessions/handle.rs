@@ -42,6 +42,7 @@ impl Session {
     }
 
     /// The same session whose calls all use `opts` (see [`PokeeClient::with_options`]).
+    #[must_use]
     pub fn with_options(&self, opts: CallOptions) -> Session {
         self.client.with_options(opts).session(self.id.clone())
     }

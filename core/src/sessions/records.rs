@@ -74,18 +74,21 @@ impl CreateSession {
     }
 
     /// Sets `persistent`.
+    #[must_use]
     pub fn persistent(mut self, persistent: bool) -> Self {
         self.persistent = Some(persistent);
         self
     }
 
     /// Sets `ttl`, rounded down to whole seconds.
+    #[must_use]
     pub fn ttl(mut self, ttl: Duration) -> Self {
         self.ttl = Some(ttl.as_secs());
         self
     }
 
     /// Adds one metadata entry.
+    #[must_use]
     pub fn metadata(mut self, key: impl Into<String>, value: impl Into<Value>) -> Self {
         self.metadata
             .get_or_insert_with(Map::new)
@@ -94,18 +97,21 @@ impl CreateSession {
     }
 
     /// Sets the file scope.
+    #[must_use]
     pub fn file_access(mut self, access: FileAccess) -> Self {
         self.file_access = Some(access);
         self
     }
 
     /// Sets the model.
+    #[must_use]
     pub fn model(mut self, model: impl Into<String>) -> Self {
         self.model = Some(model.into());
         self
     }
 
     /// Adds one client tool definition.
+    #[must_use]
     pub fn tool(mut self, tool: Value) -> Self {
         self.tools.get_or_insert_with(Vec::new).push(tool);
         self
@@ -193,12 +199,14 @@ impl BulkDelete {
     }
 
     /// Only sessions that are not busy.
+    #[must_use]
     pub fn idle(mut self) -> Self {
         self.status = Some("idle".into());
         self
     }
 
     /// Only sessions inactive for at least `age` (sent as whole seconds, at least `1s`).
+    #[must_use]
     pub fn older_than(mut self, age: Duration) -> Self {
         self.older_than = Some(format!("{}s", age.as_secs().max(1)));
         self

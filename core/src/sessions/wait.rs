@@ -29,6 +29,7 @@ impl Default for WaitOptions {
 
 impl WaitOptions {
     /// Polls every `interval`, doubling up to `max` (at least `interval`).
+    #[must_use]
     pub fn with_poll_interval(mut self, interval: Duration, max: Duration) -> Self {
         self.poll_interval = interval;
         self.max_interval = max.max(interval);
@@ -36,6 +37,7 @@ impl WaitOptions {
     }
 
     /// Gives up with a [`TimeoutPhase::Wait`] timeout after `deadline`.
+    #[must_use]
     pub fn with_deadline(mut self, deadline: Duration) -> Self {
         self.deadline = Some(deadline);
         self

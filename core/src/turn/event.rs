@@ -47,7 +47,7 @@ pub enum TurnEventKind {
     ResponseFailed,
     /// `response.cancelled`: a stateless response was cancelled, terminal.
     ResponseCancelled,
-    /// `response.incomplete`: a stateless response stopped early (OpenAI's name), terminal.
+    /// `response.incomplete`: a stateless response stopped early (`OpenAI`'s name), terminal.
     ResponseIncomplete,
     /// Any other event name, kept verbatim.
     Other(String),

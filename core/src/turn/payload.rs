@@ -78,7 +78,7 @@ pub enum EventPayload {
         call_id: String,
         /// The tool's name.
         name: String,
-        /// Its arguments, a JSON document as text (OpenAI's shape).
+        /// Its arguments, a JSON document as text (`OpenAI`'s shape).
         arguments: String,
     },
     /// `message.completed`: success, the last event.

@@ -35,12 +35,14 @@ impl Default for ResumePolicy {
 
 impl ResumePolicy {
     /// Gives up after `n` reconnects in a row that deliver nothing new (`0` never resumes).
+    #[must_use]
     pub fn with_max_attempts_without_progress(mut self, n: u32) -> Self {
         self.max_attempts_without_progress = n;
         self
     }
 
     /// Sets the first reconnect delay (doubled on each reconnect without progress) and its cap.
+    #[must_use]
     pub fn with_delay(mut self, initial: Duration, max: Duration) -> Self {
         self.initial_delay = initial;
         self.max_delay = max.max(initial);
@@ -48,6 +50,7 @@ impl ResumePolicy {
     }
 
     /// Clamps the server's `retry:` / `Retry-After` hints to `min..=max`.
+    #[must_use]
     pub fn with_server_retry_bounds(mut self, min: Duration, max: Duration) -> Self {
         self.min_server_retry = min;
         self.max_server_retry = max.max(min);
@@ -55,6 +58,7 @@ impl ResumePolicy {
     }
 
     /// Remembers this many recent event ids to drop replays (at least 1).
+    #[must_use]
     pub fn with_dedupe_capacity(mut self, n: usize) -> Self {
         self.dedupe_capacity = n.max(1);
         self

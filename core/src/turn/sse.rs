@@ -135,25 +135,22 @@ impl SseDecoder {
                     continue;
                 }
             }
-            match memchr::memchr2(b'\n', b'\r', chunk) {
-                Some(i) => {
-                    if self.line.is_empty() {
-                        // The whole line is in this chunk: read it in place.
-                        self.process_line(&chunk[..i], out);
-                    } else {
-                        let mut line = std::mem::take(&mut self.line);
-                        line.extend_from_slice(&chunk[..i]);
-                        self.process_line(&line, out);
-                        line.clear();
-                        self.line = line;
-                    }
-                    self.after_cr = chunk[i] == b'\r';
-                    chunk = &chunk[i + 1..];
+            if let Some(i) = memchr::memchr2(b'\n', b'\r', chunk) {
+                if self.line.is_empty() {
+                    // The whole line is in this chunk: read it in place.
+                    self.process_line(&chunk[..i], out);
+                } else {
+                    let mut line = std::mem::take(&mut self.line);
+                    line.extend_from_slice(&chunk[..i]);
+                    self.process_line(&line, out);
+                    line.clear();
+                    self.line = line;
                 }
-                None => {
-                    self.line.extend_from_slice(chunk);
-                    break;
-                }
+                self.after_cr = chunk[i] == b'\r';
+                chunk = &chunk[i + 1..];
+            } else {
+                self.line.extend_from_slice(chunk);
+                break;
             }
         }
     }

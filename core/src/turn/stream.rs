@@ -305,11 +305,11 @@ impl Driver {
                         }
                     }
                     Read::End => {
-                        self.interrupted("the stream ended before a terminal event".into())
+                        self.interrupted("the stream ended before a terminal event".into());
                     }
                     Read::Failed(e) => self.interrupted(e.to_string()),
                     Read::Idle(after) => {
-                        self.interrupted(Error::timeout(TimeoutPhase::ReadIdle, after).to_string())
+                        self.interrupted(Error::timeout(TimeoutPhase::ReadIdle, after).to_string());
                     }
                     Read::Cancelled => return self.stop(),
                 }
@@ -403,7 +403,7 @@ impl Driver {
         };
         tokio::select! {
             biased;
-            _ = self.cancel.cancelled() => Read::Cancelled,
+            () = self.cancel.cancelled() => Read::Cancelled,
             r = timed => match r {
                 Ok(Some(Ok(bytes))) => Read::Chunk(bytes),
                 Ok(Some(Err(e))) => Read::Failed(e),
@@ -473,13 +473,13 @@ impl Driver {
         );
         tokio::select! {
             biased;
-            _ = self.cancel.cancelled() => return Step::Yield(self.stop()),
-            _ = tokio::time::sleep(delay) => {}
+            () = self.cancel.cancelled() => return Step::Yield(self.stop()),
+            () = tokio::time::sleep(delay) => {}
         }
         let opening = reconnect.reconnect(response_id, self.position.clone());
         let opened = tokio::select! {
             biased;
-            _ = self.cancel.cancelled() => return Step::Yield(self.stop()),
+            () = self.cancel.cancelled() => return Step::Yield(self.stop()),
             r = opening => r,
         };
         match opened {

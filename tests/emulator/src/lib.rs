@@ -14,6 +14,7 @@
 //! [`Emulator::inspector_url`] is a web page on the same port that shows the journal, sessions,
 //! turns, faults and the clock live, with every credential redacted.
 
+mod account;
 mod actions;
 mod auth;
 mod callbacks;
@@ -329,6 +330,7 @@ impl Emulator {
     /// Safe to call twice.
     pub fn shutdown(&self) {
         self.state.sessions.shutdown();
+        self.state.account.shutdown();
         self.shutdown.send_replace(true);
     }
 }

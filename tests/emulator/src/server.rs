@@ -60,6 +60,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .merge(sessions::router())
         .merge(skills::router())
         .merge(responses::router())
+        .merge(crate::account::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
     // A request passes inspector guard → request id → journal → faults → idempotency →

@@ -28,6 +28,8 @@ pub(crate) struct AppState {
     pub(crate) poke: Mutex<PokeState>,
     /// The Pokee Enterprise sessions API; shared with the agent tasks it spawns.
     pub(crate) sessions: Arc<SessionsState>,
+    /// The account API of the `poke` command and its tunnel server.
+    pub(crate) account: crate::account::AccountState,
     /// Credentials seen, so the inspector can scrub them from everything it shows.
     pub(crate) secrets: Secrets,
     /// Bumped by every control action, so the inspector's feed looks again at once.
@@ -71,6 +73,7 @@ impl AppState {
             callbacks: CallbackChains::default(),
             poke: Mutex::new(PokeState::default()),
             sessions: Arc::new(SessionsState::default()),
+            account: crate::account::AccountState::default(),
             secrets,
             changes: watch::channel(0).0,
             request_seq: AtomicU64::new(0),
@@ -103,6 +106,7 @@ impl AppState {
     /// and every session, turn, file and setting of the sessions API.
     pub(crate) fn reset(&self) {
         self.sessions.reset();
+        self.account.reset();
         self.journal.clear();
         self.faults.clear();
         self.idempotency.clear();

@@ -17,20 +17,20 @@ class QuickstartTest {
     private fun jarOf(type: Class<*>): String = type.protectionDomain.codeSource.location.path
 
     @Test
-    fun quickstartRunsAgainstTheEmulator() = runBlocking {
+    fun quickstartRunsAgainstTheEmulator(): Unit = runBlocking {
         Emulator(apiKey = "pk_consumer").use { emu ->
-            val result = quickstart("pk_consumer", emu.pokeApiUrl())
+            val result = quickstart("pk_consumer", emu.pokeApiUrl)
             assertEquals(QuickstartResult(true, "Message sent successfully", 200), result)
-            assertEquals("""[{"message":"Summarize my unread emails"}]""", emu.messagesJson())
+            assertEquals("""[{"message":"Summarize my unread emails"}]""", emu.messages().toString())
             val agent = emu.requests().first().header("user-agent")
             assertTrue(agent!!.startsWith("poke-kotlin/0.3.0"), agent)
         }
     }
 
     @Test
-    fun oneSessionTurnStreamsToTheEnd() = runBlocking {
+    fun oneSessionTurnStreamsToTheEnd(): Unit = runBlocking {
         Emulator(apiKey = "pk_consumer").use { emu ->
-            val events = streamOneTurn("pk_consumer", emu.pokeeApiUrl(), "hello events=12 pace_ms=0")
+            val events = streamOneTurn("pk_consumer", emu.pokeeApiUrl, "hello events=12 pace_ms=0")
             assertEquals((0..11).map { it.toString() }, events.map { it.id })
             assertEquals(TurnEventKind.MESSAGE_CREATED, events.first().kind)
             assertEquals(TurnEventKind.MESSAGE_COMPLETED, events.last().kind)
@@ -49,7 +49,7 @@ class QuickstartTest {
         assertNull(System.getProperty("jna.library.path"))
         assertNull(System.getenv("LD_LIBRARY_PATH")?.takeIf { "poke" in it })
         // The app's jar has no emulator.
-        assertThrows<ClassNotFoundException> { Class.forName("com.poke.Emulator") }
+        assertThrows<ClassNotFoundException> { Class.forName("com.poke.ffi.Emulator") }
         val mainJar = java.util.zip.ZipFile(jarOf(PokeClient::class.java))
         mainJar.use { jar ->
             val library = "${Platform.RESOURCE_PREFIX}/${System.mapLibraryName("poke_ffi")}"

@@ -1,8 +1,14 @@
 package com.poke
 
 import com.poke.testing.Emulator
+import java.net.ServerSocket
+import kotlin.time.Duration.Companion.milliseconds
+import kotlin.time.Duration.Companion.seconds
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeoutOrNull
+import kotlinx.serialization.json.JsonPrimitive
+import kotlinx.serialization.json.buildJsonObject
+import kotlinx.serialization.json.put
 import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
@@ -11,12 +17,10 @@ import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.assertThrows
-import java.net.ServerSocket
 
 /**
- * The Kotlin package against the in-process emulator: every async method, every error
- * class, and what reaches the wire. Behaviour is asserted, never timing.
+ * The Poke API client against the in-process emulator: every call, every exception class and
+ * what reaches the wire. Behaviour is asserted, never timing.
  */
 class PokeClientTest {
     private lateinit var emulator: Emulator
@@ -34,22 +38,18 @@ class PokeClientTest {
 
     private fun client(
         apiKey: String = "pk_test_kotlin",
-        maxRetries: UInt? = 0u,
+        maxRetries: Int? = 0,
         timeouts: Timeouts? = null,
-        baseUrl: String = emulator.pokeApiUrl(),
-    ) = PokeClient.create(apiKey = apiKey, baseUrl = baseUrl, timeouts = timeouts, maxRetries = maxRetries)
-
-    /** Runs [block], which must throw a [PokeException] of type [T]. */
-    private inline fun <reified T : PokeException> failing(crossinline block: suspend () -> Unit): T =
-        assertThrows<T> { runBlocking { block() } }
+        baseUrl: String = emulator.pokeApiUrl,
+    ) = PokeClient(apiKey = apiKey, baseUrl = baseUrl, timeouts = timeouts, maxRetries = maxRetries)
 
     @Test
-    fun sendMessageRoundTrip() = runBlocking {
+    fun sendMessageRoundTrip(): Unit = runBlocking {
         client().use { c ->
             val result = c.sendMessage("hello from kotlin")
             assertTrue(result.success)
             assertEquals("Message sent successfully", result.message)
-            assertTrue(result.rawJson.contains("\"success\":true"), result.rawJson)
+            assertEquals(JsonPrimitive(true), result.json["success"])
         }
         val req = emulator.requests().single()
         assertEquals("POST", req.method)
@@ -62,102 +62,100 @@ class PokeClientTest {
         assertTrue(ua!!.startsWith("poke-kotlin/0.3.0 ("), ua)
         assertNotNull(req.header("idempotency-key"))
         assertNull(req.header("x-poke-retry-count"))
-        assertEquals("""[{"message":"hello from kotlin"}]""", emulator.messagesJson())
-        assertTrue(emulator.requestsJson().contains(messagePath))
+        assertEquals(listOf(buildJsonObject { put("message", "hello from kotlin") }), emulator.messages())
     }
 
     @Test
-    fun webhookCreateAndFire() = runBlocking {
+    fun webhookCreateAndFire(): Unit = runBlocking {
         client().use { c ->
             val hook = c.createWebhook("when it rains", "remind me to take an umbrella")
             assertTrue(hook.triggerId.startsWith("trg_"), hook.triggerId)
-            assertEquals(emulator.url() + "/api/v1/inbound/webhook", hook.webhookUrl)
-            assertTrue(hook.webhookToken.startsWith("whk_"))
-            assertFalse(hook.toString().contains(hook.webhookToken), hook.toString())
+            assertEquals(emulator.url + "/api/v1/inbound/webhook", hook.url)
+            assertTrue(hook.token.startsWith("whk_"))
+            assertFalse(hook.toString().contains(hook.token), hook.toString())
 
-            val reply = c.sendWebhook(hook.webhookUrl, hook.webhookToken, """{"event":"rain","mm":3}""")
-            assertEquals(200.toUShort(), reply.status)
-            assertTrue(reply.json.contains("\"success\":true"), reply.json)
+            val reply = c.sendWebhook(hook, buildJsonObject { put("event", "rain"); put("mm", 3) })
+            assertEquals(200, reply.status)
+            assertTrue(reply.json.toString().contains("\"success\":true"), reply.json.toString())
 
             val (create, fire) = emulator.requests()
             assertEquals("/api/v1/api-keys/webhook", create.path)
-            assertEquals(
-                """{"condition":"when it rains","action":"remind me to take an umbrella"}""",
-                create.body,
-            )
-            assertEquals("Bearer ${hook.webhookToken}", fire.header("authorization"))
+            assertEquals("""{"condition":"when it rains","action":"remind me to take an umbrella"}""", create.body)
+            assertEquals("Bearer ${hook.token}", fire.header("authorization"))
             assertEquals("""{"event":"rain","mm":3}""", fire.body)
-            val fires = emulator.webhookFiresJson()
+            val fires = emulator.webhookFires().toString()
             assertTrue(fires.contains(""""triggerId":"${hook.triggerId}""""), fires)
             assertTrue(fires.contains(""""data":{"event":"rain","mm":3}"""), fires)
         }
     }
 
     @Test
-    fun wrongKeyIs401() {
+    fun wrongKeyIs401(): Unit = runBlocking {
         Emulator(apiKey = "pk_right").use { strict ->
-            client(apiKey = "pk_wrong", baseUrl = strict.pokeApiUrl()).use { c ->
-                val e = failing<PokeException.Api> { c.sendMessage("hi") }
-                assertEquals(401.toUShort(), e.status)
+            client(apiKey = "pk_wrong", baseUrl = strict.pokeApiUrl).use { c ->
+                val e = thrownBy<PokeApiException> { c.sendMessage("hi") }
+                assertEquals(401, e.status)
                 assertEquals(ApiErrorKind.UNAUTHORIZED, e.kind)
-                assertEquals("Invalid API key. Get a new one at https://poke.com/kitchen/api-keys", e.msg)
-                assertEquals(e.msg, e.toString())
+                assertEquals("Invalid API key. Get a new one at https://poke.com/kitchen/api-keys", e.message)
+                assertEquals("com.poke.PokeApiException: ${e.message}", e.toString())
                 assertEquals("Unauthorized", e.code)
-                assertNull(e.retryAfterMs)
+                assertNull(e.retryAfter)
+                assertNull(e.cause)
             }
-            client(apiKey = "pk_right", baseUrl = strict.pokeApiUrl()).use { c ->
-                assertTrue(runBlocking { c.sendMessage("hi") }.success)
+            client(apiKey = "pk_right", baseUrl = strict.pokeApiUrl).use { c ->
+                assertTrue(c.sendMessage("hi").success)
             }
         }
     }
 
     @Test
-    fun forbiddenCarriesRequestId() {
-        emulator.addFaultJson(
-            """{"path":"$messagePath","status":403,"headers":{"x-request-id":"req_403"},"body":"{}"}""",
-        )
+    fun forbiddenCarriesRequestIdAndHeaders(): Unit = runBlocking {
+        emulator.addFault("""{"path":"$messagePath","status":403,"headers":{"x-request-id":"req_403","X-Extra":"a"},"body":"{}"}""")
         client().use { c ->
-            val e = failing<PokeException.Api> { c.sendMessage("hi") }
-            assertEquals(403.toUShort(), e.status)
+            val e = thrownBy<PokeApiException> { c.sendMessage("hi") }
+            assertEquals(403, e.status)
             assertEquals(ApiErrorKind.FORBIDDEN, e.kind)
-            assertEquals("API key doesn't have permission for this action", e.msg)
+            assertEquals("API key doesn't have permission for this action", e.message)
             assertEquals("req_403", e.requestId)
+            assertEquals(listOf("a"), e.headers["x-extra"])
+            assertEquals("a", e.header("X-EXTRA"))
         }
     }
 
     @Test
-    fun rateLimitedCarriesRetryAfter() {
-        emulator.addFaultJson(
-            """{"path":"$messagePath","status":429,"headers":{"Retry-After":"7","x-request-id":"req_429"}}""",
-        )
-        client(maxRetries = 0u).use { c ->
-            val e = failing<PokeException.Api> { c.sendMessage("hi") }
-            assertEquals(429.toUShort(), e.status)
+    fun rateLimitedCarriesRetryAfter(): Unit = runBlocking {
+        emulator.addFault("""{"path":"$messagePath","status":429,"headers":{"Retry-After":"7","x-request-id":"req_429"}}""")
+        client(maxRetries = 0).use { c ->
+            val e = thrownBy<PokeApiException> { c.sendMessage("hi") }
+            assertEquals(429, e.status)
             assertEquals(ApiErrorKind.RATE_LIMITED, e.kind)
-            assertEquals("Rate limited. Please slow down and retry.", e.msg)
-            assertEquals(7000.toULong(), e.retryAfterMs)
+            assertEquals("Rate limited. Please slow down and retry.", e.message)
+            assertEquals(7.seconds, e.retryAfter)
+            assertEquals(java.time.Duration.ofSeconds(7), e.javaRetryAfter)
             assertEquals("req_429", e.requestId)
         }
         assertEquals(1, emulator.requests().size)
     }
 
     @Test
-    fun serverErrorUsesTheBodyText() {
-        emulator.addFaultJson("""{"path":"$messagePath","status":500,"body":"{\"error\":\"boom\"}"}""")
+    fun serverErrorUsesTheBodyText(): Unit = runBlocking {
+        emulator.addFault("""{"path":"$messagePath","status":500,"body":"{\"error\":\"boom\"}"}""")
         client().use { c ->
-            val e = failing<PokeException.Api> { c.sendMessage("hi") }
-            assertEquals(500.toUShort(), e.status)
+            val e = thrownBy<PokeApiException> { c.sendMessage("hi") }
+            assertEquals(500, e.status)
             assertEquals(ApiErrorKind.SERVER, e.kind)
-            assertEquals("Poke API error (500): boom", e.msg)
-            assertEquals("Poke API error (500): boom", e.toString())
+            assertEquals("Poke API error (500): boom", e.message)
             assertEquals("""{"error":"boom"}""", e.body)
+            // Every SDK failure is an IOException (a compile-time fact, kept as one).
+            val io: java.io.IOException = e
+            assertEquals(e.message, io.message)
         }
     }
 
     @Test
-    fun coreRetriesA429WithTheSameIdempotencyKey() = runBlocking {
-        emulator.addFaultJson("""{"path":"$messagePath","status":429,"headers":{"retry-after-ms":"20"}}""")
-        client(maxRetries = 2u).use { c ->
+    fun coreRetriesA429WithTheSameIdempotencyKey(): Unit = runBlocking {
+        emulator.addFault("""{"path":"$messagePath","status":429,"headers":{"retry-after-ms":"20"}}""")
+        client(maxRetries = 2).use { c ->
             val result = c.sendMessage("again", RequestOptions(idempotencyKey = "idem-kotlin-1"))
             assertTrue(result.success)
         }
@@ -168,83 +166,100 @@ class PokeClientTest {
     }
 
     @Test
-    fun connectionRefused() {
+    fun perCallOptionsReplaceTheClients(): Unit = runBlocking {
+        emulator.addFault("""{"path":"$messagePath","status":503,"times":1}""")
+        client(maxRetries = 0).use { c ->
+            // The client says no retries; this call allows one.
+            assertTrue(c.sendMessage("retry me", RequestOptions(maxRetries = 1)).success)
+        }
+        assertEquals(2, emulator.requests().size)
+    }
+
+    @Test
+    fun connectionRefused(): Unit = runBlocking {
         val port = ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress()).use { it.localPort }
         client(baseUrl = "http://127.0.0.1:$port/api/v1").use { c ->
-            val e = failing<PokeException.Connection> { c.sendMessage("hi") }
-            assertTrue(e.msg.startsWith("Network error: "), e.msg)
+            val e = thrownBy<PokeConnectionException> { c.sendMessage("hi") }
+            assertTrue(e.message!!.startsWith("Network error: "), e.message)
             assertFalse(e.maybeSent)
+            val cause = e.cause
+            assertTrue(cause is java.net.ConnectException, "$cause")
+            assertTrue(e.message!!.endsWith(cause!!.message!!), "${e.message} / ${cause.message}")
         }
     }
 
     @Test
-    fun crlfInTheKeyFailsBeforeAnythingIsSent() {
+    fun crlfInTheKeyFailsBeforeAnythingIsSent(): Unit = runBlocking {
         client(apiKey = "pk_bad\r\nX-Evil: 1").use { c ->
-            val e = failing<PokeException.InvalidInput> { c.sendMessage("hi") }
-            assertEquals("token", e.field)
-            assertFalse(e.msg.contains("X-Evil"), e.msg)
+            val e = thrownBy<IllegalArgumentException> { c.sendMessage("hi") }
+            assertTrue(e.message!!.startsWith("invalid token"), e.message)
+            assertFalse(e.message!!.contains("X-Evil"), e.message)
             assertFalse(e.toString().contains("pk_bad"), e.toString())
         }
         assertTrue(emulator.requests().isEmpty())
     }
 
     @Test
-    fun stalledServerTimesOut() {
-        emulator.addFaultJson("""{"path":"$messagePath","stall_ms":3000}""")
-        client(timeouts = Timeouts(totalSecs = 0.3)).use { c ->
-            val e = failing<PokeException.Timeout> { c.sendMessage("hi") }
+    fun stalledServerTimesOut(): Unit = runBlocking {
+        emulator.addFault("""{"path":"$messagePath","stall_ms":3000}""")
+        client(timeouts = Timeouts(total = 300.milliseconds)).use { c ->
+            val e = thrownBy<PokeTimeoutException> { c.sendMessage("hi") }
             assertEquals(TimeoutPhase.TOTAL, e.phase)
-            assertEquals(300.toULong(), e.afterMs)
-            assertEquals("Request timed out after 0.3s (total)", e.msg)
+            assertEquals(300.milliseconds, e.limit)
+            assertEquals("Request timed out after 0.3s (total)", e.message)
         }
         // A POST that may have been processed is not repeated.
         assertEquals(1, emulator.requests().size)
     }
 
     @Test
-    fun cancellingTheCoroutineDropsTheCall() = runBlocking {
-        emulator.addFaultJson("""{"path":"$messagePath","stall_ms":3000}""")
+    fun cancellingTheCoroutineDropsTheCall(): Unit = runBlocking {
+        emulator.addFault("""{"path":"$messagePath","stall_ms":3000}""")
         client().use { c ->
             assertNull(withTimeoutOrNull(200) { c.sendMessage("stalled") })
             // The client is still usable, and the next call is answered normally.
             assertTrue(c.sendMessage("after").success)
         }
-        assertEquals("""[{"message":"after"}]""", emulator.messagesJson())
+        assertEquals(listOf(buildJsonObject { put("message", "after") }), emulator.messages())
     }
 
     @Test
     fun invalidArgumentsAreRejectedLocally() {
-        client().use { c ->
-            val notJson = failing<PokeException.InvalidInput> { c.sendWebhook(emulator.url(), "t", "{nope") }
-            assertEquals("data_json", notJson.field)
-            val badTimeout = assertThrows<PokeException.InvalidInput> {
-                client(timeouts = Timeouts(totalSecs = -1.0))
-            }
-            assertEquals("timeouts.total_secs", badTimeout.field)
-        }
-        val badFault = assertThrows<PokeException.InvalidInput> { emulator.addFaultJson("""{"status":429}""") }
-        assertEquals("fault", badFault.field)
+        val timeout = thrownBy<IllegalArgumentException> { client(timeouts = Timeouts(total = (-1).seconds)) }
+        assertEquals("timeouts.total must be a finite, non-negative duration (got -1s)", timeout.message)
+        val retries = thrownBy<IllegalArgumentException> { client(maxRetries = -1) }
+        assertEquals("maxRetries must not be negative (got -1)", retries.message)
+        val badFault = thrownBy<IllegalArgumentException> { emulator.addFault("""{"status":429}""") }
+        assertTrue(badFault.message!!.startsWith("invalid fault"), badFault.message)
         assertTrue(emulator.requests().isEmpty())
     }
 
     @Test
-    fun missingKeyIsItsOwnError() {
+    fun missingKeyIsAnArgumentError() {
         // surefire clears POKE_API_KEY and points XDG_CONFIG_HOME at an empty directory.
-        val e = assertThrows<PokeException.MissingApiKey> { PokeClient.create(baseUrl = emulator.pokeApiUrl()) }
-        assertTrue(e.msg.startsWith("no API key found") && e.msg.contains("POKE_API_KEY"), e.msg)
+        val e = thrownBy<IllegalArgumentException> { PokeClient(baseUrl = emulator.pokeApiUrl) }
+        assertTrue(e.message!!.startsWith("no API key found") && e.message!!.contains("POKE_API_KEY"), e.message)
     }
 
     @Test
-    fun secretsNeverPrint() {
-        val options = PokeClientOptions(apiKey = "pk_canary_kotlin", baseUrl = emulator.pokeApiUrl())
-        assertFalse(options.toString().contains("pk_canary"), options.toString())
-        PokeClient(options).use { c ->
-            assertEquals("PokeClient(base_url=${emulator.pokeApiUrl()})", c.toString())
+    fun closedClientsRefuseCalls(): Unit = runBlocking {
+        val c = client()
+        c.close()
+        c.close() // twice is fine
+        val e = thrownBy<IllegalStateException> { c.sendMessage("hi") }
+        assertEquals("the client is closed", e.message)
+        assertTrue(emulator.requests().isEmpty())
+    }
+
+    @Test
+    fun secretsNeverPrint(): Unit = runBlocking {
+        PokeClient(apiKey = "pk_canary_kotlin", baseUrl = emulator.pokeApiUrl).use { c ->
+            assertEquals("PokeClient(baseUrl=${emulator.pokeApiUrl})", c.toString())
         }
         Emulator(apiKey = "pk_other").use { strict ->
-            PokeClient(options.copy(baseUrl = strict.pokeApiUrl(), maxRetries = 0u)).use { c ->
-                val e = failing<PokeException.Api> { c.sendMessage("hi") }
-                for (text in listOf(e.toString(), e.message.orEmpty(), e.body.orEmpty())) {
+            PokeClient(apiKey = "pk_canary_kotlin", baseUrl = strict.pokeApiUrl, maxRetries = 0).use { c ->
+                val e = thrownBy<PokeApiException> { c.sendMessage("hi") }
+                for (text in listOf(e.toString(), e.message.orEmpty(), e.body.orEmpty(), e.headers.toString())) {
                     assertFalse(text.contains("pk_canary"), text)
                 }
             }

@@ -1,25 +1,30 @@
 package com.poke
 
 import com.poke.testing.Emulator
+import java.nio.file.Files
+import kotlin.time.Duration.Companion.milliseconds
+import kotlin.time.Duration.Companion.seconds
 import kotlinx.coroutines.flow.first
-import kotlinx.coroutines.flow.map
-import kotlinx.coroutines.flow.take
 import kotlinx.coroutines.flow.toList
 import kotlinx.coroutines.runBlocking
-import kotlinx.coroutines.withTimeoutOrNull
+import kotlinx.serialization.json.JsonPrimitive
+import kotlinx.serialization.json.buildJsonObject
+import kotlinx.serialization.json.jsonObject
+import kotlinx.serialization.json.jsonPrimitive
+import kotlinx.serialization.json.put
 import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertArrayEquals
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertNull
+import org.junit.jupiter.api.Assertions.assertSame
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.Test
-import org.junit.jupiter.api.assertThrows
 
 /**
- * The sessions API beyond the shared scenarios: the remaining async methods, the Flow
- * adapter's edges, conflicts, argument errors and listener failures.
+ * The sessions API beyond the shared scenarios: tool calls, conflicts, replays, argument
+ * errors, listeners that throw, secrets, and the emulator's knobs.
  */
 class SessionsTest {
     private lateinit var emulator: Emulator
@@ -34,217 +39,160 @@ class SessionsTest {
         emulator.close()
     }
 
-    private fun pokee(maxRetries: UInt? = null) = PokeeClient.create(
-        PokeeClientOptions(apiKey = "pk_sessions", baseUrl = emulator.pokeeApiUrl(), maxRetries = maxRetries),
-    )
-
-    private inline fun <reified T : PokeException> failing(crossinline block: suspend () -> Unit): T =
-        assertThrows<T> { runBlocking { block() } }
+    private fun pokee(maxRetries: Int? = null) =
+        PokeeClient(apiKey = "pk_sessions", baseUrl = emulator.pokeeApiUrl, maxRetries = maxRetries)
 
     @Test
-    fun toolCallIsAnsweredAndTheTurnGoesOn() = runBlocking {
-        pokee().use { c ->
-            val session = c.createSession()
-            c.sendMessage(session.id, "weather please tool=get_weather").use { turn ->
-                val request = turn.asFlow().first { it.kind == TurnEventKind.TOOL_CALL_REQUESTED }
-                val callId = Regex(""""call_id":"([^"]+)"""").find(request.dataJson)!!.groupValues[1]
-                val ack = c.submitToolResult(session.id, callId, "\"sunny, 21 C\"")
-                assertEquals("accepted", ack.status)
-                assertEquals(callId, ack.callId)
-                val rest = turn.asFlow().toList()
-                assertEquals(TurnEventKind.MESSAGE_COMPLETED, rest.last().kind)
+    fun toolCallIsAnsweredAndTheTurnGoesOn(): Unit = runBlocking {
+        pokee().use { pokee ->
+            val session = pokee.createSession()
+            val events = mutableListOf<TurnEvent>()
+            session.send("weather please tool=get_weather").events.collect { event ->
+                events += event
+                if (event.kind == TurnEventKind.TOOL_CALL_REQUESTED) {
+                    val callId = event.data.jsonObject["call_id"]!!.jsonPrimitive.content
+                    val ack = session.submitToolResult(callId, JsonPrimitive("sunny, 21 C"))
+                    assertEquals("accepted", ack.status)
+                    assertEquals(callId, ack.callId)
+                }
             }
+            assertTrue(events.any { it.kind == TurnEventKind.TOOL_CALL_REQUESTED })
+            assertEquals(TurnEventKind.MESSAGE_COMPLETED, events.last().kind)
         }
     }
 
     @Test
-    fun healthUploadBytesAndUsage() = runBlocking {
-        pokee().use { c ->
-            assertEquals("""{"status":"ok"}""", c.health())
-            val session = c.createSession()
+    fun healthUploadBytesAndUsage(): Unit = runBlocking {
+        pokee().use { pokee ->
+            assertEquals(buildJsonObject { put("status", "ok") }, pokee.health())
+            val session = pokee.createSession()
             val bytes = "hello, workspace".toByteArray()
-            val stored = c.uploadBytes(session.id, "notes/hello.txt", bytes)
-            assertEquals(bytes.size.toULong(), stored.size)
+            val stored = session.files.upload("notes/hello.txt", bytes)
+            assertEquals(bytes.size.toLong(), stored.size)
             assertArrayEquals(bytes, emulator.workspaceFile("notes/hello.txt"))
-            val usage = c.usage()
-            assertTrue(usage.json.startsWith("{"), usage.json)
+            val usage = pokee.usage()
+            assertTrue(usage.json.isNotEmpty(), usage.json.toString())
             assertTrue(usage.windows.all { it.name.isNotEmpty() })
         }
     }
 
     @Test
-    fun cancelTurnByIdThenReplayTheWholeTurn() = runBlocking {
-        pokee().use { c ->
-            val session = c.createSession()
-            val responseId = c.sendMessage(session.id, "walk away events=400 pace_ms=20").use { turn ->
-                turn.closeStream()
-                turn.responseId()!!
-            }
-            assertEquals("cancelling", c.cancelTurn(session.id, responseId).status)
-            c.waitIdle(session.id, WaitOptions(pollIntervalSecs = 0.05, deadlineSecs = 30.0))
-            c.resume(session.id, responseId).use { replay ->
-                val events = replay.asFlow().toList()
-                assertEquals("0", events.first().id)
-                assertEquals(TurnEventKind.MESSAGE_CANCELLED, events.last().kind)
-                assertNull(replay.idempotencyKey())
-            }
-            assertEquals("already_complete", c.cancelTurn(session.id, responseId).status)
+    fun cancelTurnByIdThenReplayTheWholeTurn(): Unit = runBlocking {
+        pokee().use { pokee ->
+            val session = pokee.createSession()
+            val turn = session.send("walk away events=400 pace_ms=20")
+            turn.events.first() // starts it; the turn runs on after the collector stops
+            val responseId = turn.responseId!!
+            assertEquals("cancelling", session.cancelTurn(responseId).status)
+            session.waitIdle(WaitOptions(pollInterval = 50.milliseconds, deadline = 30.seconds))
+            val replay = session.resume(responseId)
+            val events = replay.events.toList()
+            assertEquals("0", events.first().id)
+            assertEquals(TurnEventKind.MESSAGE_CANCELLED, events.last().kind)
+            assertNull(replay.idempotencyKey)
+            assertEquals("already_complete", session.cancelTurn(responseId).status)
         }
     }
 
     @Test
     fun secondMessageWhileBusyIsAConflict(): Unit = runBlocking {
-        pokee(maxRetries = 0u).use { c ->
-            val session = c.createSession()
-            c.sendMessage(session.id, "first events=400 pace_ms=20").use { first ->
-                val e = failing<PokeException.Api> { c.sendMessage(session.id, "second") }
-                assertEquals(409.toUShort(), e.status)
-                assertEquals(ApiErrorKind.CONFLICT, e.kind)
-                first.cancel()
-            }
+        pokee(maxRetries = 0).use { pokee ->
+            val session = pokee.createSession()
+            val first = session.send("first events=400 pace_ms=20")
+            first.events.first()
+            val e = thrownBy<PokeApiException> { session.send("second").events.first() }
+            assertEquals(409, e.status)
+            assertEquals(ApiErrorKind.CONFLICT, e.kind)
+            first.cancel()
         }
     }
 
     @Test
-    fun flowCollectsInPartsAndCancellingTheCollectorKeepsTheTurnUsable() = runBlocking {
-        pokee().use { c ->
-            val session = c.createSession()
-            c.sendMessage(session.id, "parts events=40 pace_ms=5").use { turn ->
-                val head = turn.asFlow().take(5).map { it.id }.toList()
-                // A collector cancelled mid-read loses nothing: the pending read resumes later.
-                val middle = mutableListOf<String?>()
-                assertNull(withTimeoutOrNull(30) { turn.asFlow().collect { middle += it.id } })
-                val tail = turn.asFlow().map { it.id }.toList()
-                assertEquals((0..39).map { it.toString() }, head + middle + tail)
-                assertEquals("39", turn.lastEventId())
+    fun invalidArgumentsFailBeforeSending(): Unit = runBlocking {
+        pokee().use { pokee ->
+            val wait = thrownBy<IllegalArgumentException> {
+                pokee.createSession().waitIdle(WaitOptions(pollInterval = (-1).seconds))
             }
+            assertEquals("pollInterval must be a finite, non-negative duration (got -1s)", wait.message)
+            val sent = emulator.requests().size
+            thrownBy<IllegalArgumentException> { pokee.getSession("..") }
+            thrownBy<IllegalArgumentException> { pokee.createSession(SessionParams(ttl = (-5).seconds)) }
+            thrownBy<IllegalArgumentException> { pokee.deleteSessions(olderThan = Double.POSITIVE_INFINITY.seconds) }
+            assertEquals(sent, emulator.requests().size)
         }
-    }
-
-    @Test
-    fun collectorsCancelledAtRandomMomentsLoseAndRepeatNothing() = runBlocking {
-        // Many timeouts land while a read's result is on its way back; each such event must
-        // come out of the next collection. Bounded: 200 events 1 ms apart, at most 2,000 tries.
-        pokee().use { c ->
-            val session = c.createSession()
-            c.sendMessage(session.id, "race events=200 pace_ms=1").use { turn ->
-                val got = mutableListOf<String?>()
-                val random = java.util.Random(7)
-                var finished = false
-                var tries = 0
-                while (!finished && tries++ < 2_000) {
-                    finished = withTimeoutOrNull(1L + random.nextInt(3)) {
-                        turn.asFlow().collect { got += it.id }
-                        true
-                    } ?: false
-                }
-                assertTrue(finished, "gave up after $tries collections")
-                assertEquals((0..199).map { it.toString() }, got)
-            }
-        }
-    }
-
-    @Test
-    fun anUnconfirmedTrackedReadIsTakenOverByTheNextRead() = runBlocking {
-        pokee().use { c ->
-            val session = c.createSession()
-            c.sendMessage(session.id, "tracked events=6 pace_ms=0").use { turn ->
-                assertEquals("0", turn.nextTracked(1u)?.id)
-                assertEquals("0", turn.nextTracked(2u)?.id)
-                assertFalse(turn.confirmRead(1u))
-                assertTrue(turn.confirmRead(2u))
-                assertEquals(listOf("1", "2", "3", "4", "5"), turn.asFlow().map { it.id }.toList())
-            }
-        }
-    }
-
-    @Test
-    fun invalidArgumentsFailBeforeSending() {
-        pokee().use { c ->
-            val metadata = failing<PokeException.InvalidInput> {
-                c.createSession(CreateSessionParams(metadataJson = "[1, 2]"))
-            }
-            assertEquals("metadata_json", metadata.field)
-            val tool = failing<PokeException.InvalidInput> { c.submitToolResult("sess_x", "call_1", "{nope") }
-            assertEquals("output_json", tool.field)
-            val wait = failing<PokeException.InvalidInput> {
-                c.waitIdle("sess_x", WaitOptions(pollIntervalSecs = -1.0))
-            }
-            assertEquals("wait.poll_interval_secs", wait.field)
-            failing<PokeException.InvalidInput> { c.getSession("..") }
-        }
-        val chain = CallbackChain(CallbackSender(HostLanguage.KOTLIN), emulator.url(), "t")
-        assertEquals("content_json", failing<PokeException.InvalidInput> { chain.send("{", false) }.field)
-        assertTrue(emulator.requests().isEmpty())
     }
 
     @Test
     fun configurationErrorsAndSecrets() {
-        val missing = assertThrows<PokeException.Config> {
-            PokeeClient.create(PokeeClientOptions(apiKey = "k"))
+        val missing = thrownBy<IllegalArgumentException> { PokeeClient(apiKey = "k") }
+        assertTrue(missing.message!!.contains("POKEE_API"), missing.message)
+        PokeeClient(apiKey = "pk_canary_pokee", baseUrl = emulator.pokeeApiUrl).use { c ->
+            assertEquals("PokeeClient(baseUrl=${emulator.pokeeApiUrl})", c.toString())
         }
-        assertTrue(missing.msg.contains("POKEE_API"), missing.msg)
-        val options = PokeeClientOptions(apiKey = "pk_canary_pokee", baseUrl = emulator.pokeeApiUrl())
-        assertFalse(options.toString().contains("pk_canary"), options.toString())
-        PokeeClient.create(options).use { c ->
-            assertEquals("PokeeClient(base_url=${emulator.pokeeApiUrl()})", c.toString())
-        }
-        val ctx = extractCallbackContext(
-            listOf(HttpHeader("X-Poke-Callback-Token", "cbt_canary"), HttpHeader("X-Poke-Callback-Url", "http://x/cb")),
+        val ctx = CallbackContext.fromHeaders(
+            mapOf("X-Poke-Callback-Token" to "cbt_canary", "x-poke-callback-url" to "http://x/cb"),
         )!!
-        assertEquals("cbt_canary", ctx.callbackToken)
+        assertEquals("cbt_canary", ctx.token)
+        assertEquals("http://x/cb", ctx.url)
         assertFalse(ctx.toString().contains("cbt_canary"), ctx.toString())
     }
 
     @Test
-    fun aThrowingListenerEndsTheCallWithItsError() {
-        pokee().use { c ->
-            val session = runBlocking { c.createSession() }
-            val buggy = object : WaitProgressListener {
-                override fun onProgress(session: SessionRecord): Unit = throw IllegalStateException("listener bug")
-            }
-            val e = failing<PokeException.Internal> { c.waitIdle(session.id, null, buggy) }
-            assertTrue(e.msg.contains("listener bug"), e.msg)
+    fun aThrowingListenerEndsTheCallWithItsOwnException(): Unit = runBlocking {
+        pokee().use { pokee ->
+            val session = pokee.createSession()
+            val bug = IllegalStateException("listener bug")
+            val thrown = thrownBy<IllegalStateException> { session.waitIdle { throw bug } }
+            assertSame(bug, thrown)
 
-            val dir = java.nio.file.Files.createTempDirectory("poke-kotlin-listener")
+            val dir = Files.createTempDirectory("poke-kotlin-listener")
             emulator.putWorkspaceFile("big.bin", ByteArray(1 shl 20))
-            val refusing = object : TransferProgressListener {
-                override fun onProgress(doneBytes: ULong, totalBytes: ULong?): Unit =
-                    throw PokeException.Cancelled("user stopped the download")
-            }
+            class Stop : RuntimeException("user stopped the download")
             val dest = dir.resolve("big.bin")
-            val stopped = failing<PokeException.Cancelled> {
-                c.downloadFile(session.id, "big.bin", dest.toString(), refusing)
-            }
-            assertEquals("user stopped the download", stopped.msg)
+            thrownBy<Stop> { session.files.download("big.bin", dest) { _, _ -> throw Stop() } }
             // No partial file under the final name, nor a temporary one beside it.
-            assertEquals(0L, java.nio.file.Files.list(dir).use { it.count() })
+            assertEquals(0L, Files.list(dir).use { it.count() })
             // The client is still usable.
-            assertFalse(runBlocking { c.getSession(session.id) }.isBusy)
+            assertFalse(session.refresh().record.isBusy)
         }
     }
 
     @Test
-    fun emulatorKnobs() = runBlocking {
+    fun progressAsAFlow(): Unit = runBlocking {
+        pokee().use { pokee ->
+            val session = pokee.createSession(SessionParams(persistent = true))
+            session.send("Build the presentation pace_ms=5").events.first()
+            val updates = session.idleUpdates(WaitOptions(pollInterval = 20.milliseconds, deadline = 60.seconds)).toList()
+            assertTrue(updates.first().isBusy)
+            assertFalse(updates.last().isBusy)
+            assertEquals(JsonPrimitive("done"), updates.last().metadata["temasek_status"])
+        }
+    }
+
+    @Test
+    fun emulatorKnobs(): Unit = runBlocking {
         val before = emulator.clockNow()
-        emulator.advanceClock(60.0)
-        assertTrue(emulator.clockNow() >= before + 60.0)
-        assertThrows<PokeException.InvalidInput> { emulator.advanceClock(-1.0) }
-        emulator.setTurnPaceMs(0u)
-        assertTrue(emulator.sessionsConfigJson().contains(""""pace_ms":0"""))
-        pokee().use { c ->
-            val session = c.createSession()
-            emulator.scriptTurnJson(
+        emulator.advanceClock(60.seconds)
+        assertTrue(!emulator.clockNow().isBefore(before.plusSeconds(60)))
+        thrownBy<IllegalArgumentException> { emulator.advanceClock((-1).seconds) }
+        emulator.setTurnPace(0.milliseconds)
+        assertEquals(JsonPrimitive(0), emulator.sessionsConfig()["pace_ms"])
+        pokee().use { pokee ->
+            val session = pokee.createSession()
+            emulator.scriptTurn(
                 session.id,
-                """{"steps":[{"type":"text","text":"scripted reply"}],"outcome":{"type":"error","error":"boom"}}""",
+                buildJsonObject {
+                    put("steps", kotlinx.serialization.json.buildJsonArray {
+                        add(buildJsonObject { put("type", "text"); put("text", "scripted reply") })
+                    })
+                    put("outcome", buildJsonObject { put("type", "error"); put("error", "boom") })
+                },
             )
-            c.sendMessage(session.id, "anything").use { turn ->
-                val last = turn.asFlow().toList().last()
-                assertEquals(TurnEventKind.MESSAGE_ERROR, last.kind)
-                assertEquals("boom", last.error)
-            }
-            assertTrue(emulator.sessionsJson().contains(session.id))
-            assertTrue(emulator.turnsJson().contains(session.id))
+            val last = session.send("anything").events.toList().last()
+            assertEquals(TurnEventKind.MESSAGE_ERROR, last.kind)
+            assertEquals("boom", last.error)
+            assertTrue(emulator.sessions().toString().contains(session.id))
+            assertTrue(emulator.turns().toString().contains(session.id))
         }
         emulator.putWorkspaceFile("seed/a.txt", "seeded".toByteArray())
         assertArrayEquals("seeded".toByteArray(), emulator.workspaceFile("seed/a.txt"))

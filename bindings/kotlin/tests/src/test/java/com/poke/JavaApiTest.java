@@ -1,0 +1,186 @@
+package com.poke;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.poke.testing.Emulator;
+import com.poke.testing.RecordedRequest;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import kotlinx.serialization.json.Json;
+import kotlinx.serialization.json.JsonElementKt;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The SDK from Java, as a Java user writes it: constructors with overloads, blocking calls
+ * that throw IOException, CompletableFutures, lambdas for listeners, java.time types. Nothing
+ * here names a Kotlin-only type (no Continuation, no unsigned numbers, no kotlin.time).
+ */
+class JavaApiTest {
+    private Emulator emulator;
+
+    @BeforeEach
+    void start() {
+        emulator = new Emulator();
+    }
+
+    @AfterEach
+    void stop() {
+        emulator.close();
+    }
+
+    @Test
+    void sendMessageBlockingAndAsync() throws Exception {
+        try (PokeClient client = new PokeClient("pk_java", emulator.getPokeApiUrl())) {
+            SendMessageResult reply = client.sendMessageBlocking("hello from Java");
+            assertTrue(reply.getSuccess());
+            assertEquals("Message sent successfully", reply.getMessage());
+            CompletableFuture<SendMessageResult> later = client.sendMessageAsync("and again");
+            assertTrue(later.get().getSuccess());
+        }
+        List<RecordedRequest> requests = emulator.requests();
+        assertEquals(2, requests.size());
+        assertEquals("{\"message\":\"hello from Java\"}", requests.get(0).getBody());
+        assertTrue(requests.get(0).header("User-Agent").startsWith("poke-kotlin/"));
+    }
+
+    @Test
+    void apiErrorsAreCheckedIoExceptionsWithJavaTypes() {
+        emulator.addFault("{\"path\":\"/api/v1/inbound/api-message\",\"status\":429,"
+            + "\"headers\":{\"Retry-After\":\"7\",\"x-request-id\":\"req_java\"}}");
+        try (PokeClient client = new PokeClient("pk_java", emulator.getPokeApiUrl(), null, 0)) {
+            client.sendMessageBlocking("hi");
+            throw new AssertionError("expected a 429");
+        } catch (PokeApiException e) {
+            assertEquals(429, e.getStatus());
+            assertEquals(ApiErrorKind.RATE_LIMITED, e.getKind());
+            assertEquals(Duration.ofSeconds(7), e.getRetryAfter());
+            assertEquals("req_java", e.getRequestId());
+            assertEquals("7", e.header("retry-after"));
+            assertEquals(List.of("req_java"), e.getHeaders().get("x-request-id"));
+            assertEquals("Rate limited. Please slow down and retry.", e.getMessage());
+        } catch (IOException e) {
+            throw new AssertionError("not an API error", e);
+        }
+    }
+
+    @Test
+    void timeoutsAndConnectionFailures() throws IOException {
+        emulator.addFault("{\"path\":\"/api/v1/inbound/api-message\",\"stall_ms\":3000}");
+        try (PokeClient client = new PokeClient("pk_java", emulator.getPokeApiUrl(),
+                Timeouts.ofTotal(Duration.ofMillis(300)), 0)) {
+            PokeTimeoutException e = assertThrows(PokeTimeoutException.class, () -> client.sendMessageBlocking("hi"));
+            assertEquals(TimeoutPhase.TOTAL, e.getPhase());
+            assertEquals(Duration.ofMillis(300), e.getLimit());
+        }
+        int port;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = socket.getLocalPort();
+        }
+        try (PokeClient client = new PokeClient("pk_java", "http://127.0.0.1:" + port + "/api/v1")) {
+            PokeConnectionException e = assertThrows(PokeConnectionException.class, () -> client.sendMessageBlocking("hi"));
+            assertFalse(e.getMaybeSent());
+            assertInstanceOf(ConnectException.class, e.getCause());
+            // The future fails with the same exception.
+            ExecutionException failed = assertThrows(ExecutionException.class, () -> client.sendMessageAsync("hi").get());
+            assertInstanceOf(PokeConnectionException.class, failed.getCause());
+        }
+    }
+
+    @Test
+    void webhooksWithJsonData() throws IOException {
+        try (PokeClient client = new PokeClient("pk_java", emulator.getPokeApiUrl())) {
+            Webhook hook = client.createWebhookBlocking("when it rains", "remind me");
+            assertFalse(hook.toString().contains(hook.getToken()));
+            WebhookReply reply = client.sendWebhookBlocking(hook, Json.Default.parseToJsonElement("{\"mm\":3}"));
+            assertEquals(200, reply.getStatus());
+        }
+        assertTrue(emulator.webhookFires().toString().contains("\"mm\":3"));
+    }
+
+    @Test
+    void aSessionTurnWithListeners() throws Exception {
+        try (PokeeClient pokee = new PokeeClient("pk_java", emulator.getPokeeApiUrl())) {
+            Session session = pokee.createSessionBlocking(SessionParams.builder()
+                .persistent(true)
+                .ttl(Duration.ofHours(1))
+                .metadata(JsonElementKt.getJsonObject(Json.Default.parseToJsonElement("{\"owner\":\"java\"}")))
+                .build());
+            assertEquals(Duration.ofHours(1), session.getRecord().getTtl());
+            assertEquals("java", JsonElementKt.getJsonPrimitive(session.getRecord().getMetadata().get("owner")).getContent());
+
+            Turn turn = session.send("hello from Java events=8 pace_ms=0");
+            List<String> ids = new ArrayList<>();
+            turn.collectBlocking(event -> ids.add(event.getId()));
+            assertEquals(List.of("0", "1", "2", "3", "4", "5", "6", "7"), ids);
+            assertNotNull(turn.getResponseId());
+            assertEquals("7", turn.getLastEventId());
+
+            List<SessionRecord> updates = new CopyOnWriteArrayList<>();
+            SessionRecord idle = session.waitIdleBlocking(
+                new WaitOptions(Duration.ofMillis(50), null, Duration.ofSeconds(30)), updates::add);
+            assertFalse(idle.isBusy());
+            assertEquals(idle, updates.get(updates.size() - 1));
+
+            // A second collection replays the same turn from its first event.
+            List<String> again = new ArrayList<>();
+            turn.collectAsync(event -> again.add(event.getId())).get();
+            assertEquals(ids, again);
+        }
+    }
+
+    @Test
+    void filesWithProgressAndPaths() throws IOException {
+        Path dir = Files.createTempDirectory("poke-java-files");
+        byte[] data = new byte[200_000];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (byte) (i % 251);
+        }
+        Path source = Files.write(dir.resolve("in.bin"), data);
+        try (PokeeClient pokee = new PokeeClient("pk_java", emulator.getPokeeApiUrl())) {
+            Session session = pokee.createSessionBlocking();
+            List<Long> done = new CopyOnWriteArrayList<>();
+            UploadResult stored = session.getFiles().uploadBlocking("in/data.bin", source, (bytes, total) -> done.add(bytes));
+            assertEquals(data.length, stored.getSize());
+            assertEquals(Long.valueOf(data.length), done.get(done.size() - 1));
+            Path dest = dir.resolve("out.bin");
+            assertEquals(data.length, session.getFiles().downloadBlocking("in/data.bin", dest));
+            assertArrayEquals(data, Files.readAllBytes(dest));
+            assertThrows(IllegalArgumentException.class, () -> session.getFiles().uploadBlocking("../up.bin", source));
+            // A listener's own exception is what the caller gets.
+            IllegalStateException stop = new IllegalStateException("stop here");
+            IllegalStateException thrown = assertThrows(IllegalStateException.class,
+                () -> session.getFiles().downloadBlocking("in/data.bin", dir.resolve("never.bin"), (bytes, total) -> {
+                    throw stop;
+                }));
+            assertEquals(stop, thrown);
+            assertFalse(Files.exists(dir.resolve("never.bin")));
+        }
+    }
+
+    @Test
+    void closedClientsRefuseCalls() {
+        PokeClient client = new PokeClient("pk_java", emulator.getPokeApiUrl());
+        client.close();
+        assertThrows(IllegalStateException.class, () -> client.sendMessageBlocking("hi"));
+        assertNull(CallbackContext.fromHeaders(java.util.Map.of("accept", "*/*")));
+    }
+}
