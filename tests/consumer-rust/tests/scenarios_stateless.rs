@@ -40,7 +40,11 @@ fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
 #[tokio::test]
 async fn scenario_skills_lifecycle() {
     let (emu, c) = setup().await;
-    let dir = std::env::temp_dir().join(format!("poke-scenario-skill-{}", uuid::Uuid::new_v4()));
+    let dir = std::env::temp_dir().join(format!(
+        "poke-scenario-skill-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
     std::fs::create_dir_all(dir.join("scripts")).expect("mkdir");
     std::fs::write(dir.join("SKILL.md"), "# Greeter\nSay hello.\n").expect("write");
     std::fs::write(dir.join("scripts/hello.py"), "print('hello')\n").expect("write");
