@@ -42,7 +42,19 @@ ASYNC_CLIENTS = {"ours-async", "httpx-async", "aiohttp"}
 PEER_PACKAGES = ["httpx", "requests", "aiohttp", "httpx-sse"]
 # Against the emulator's sessions API (see --scenarios): a streamed turn, a file download, and
 # sequential send_message over HTTPS. "curl" in sse is the SSE server's own ceiling.
-SSE_CLIENTS = ["ours", "ours-async", "httpx", "httpx-async", "requests", "curl"]
+SSE_CLIENTS = [
+    "ours",
+    "ours-async",
+    "ours-responses",
+    "ours-responses-async",
+    "httpx",
+    "httpx-async",
+    "requests",
+    "curl",
+]
+# Rows of ours that stream a stateless response (E19) instead of a session turn: beside the
+# turn rows, not compared with the peers.
+STATELESS_CLIENTS = ("ours-responses", "ours-responses-async")
 # The sse worker's warm-up turn (benchmarks/worker.py, `run_sse`).
 SSE_WARMUP_EVENTS = 2_000
 DOWNLOAD_CLIENTS = ["ours", "httpx", "requests"]
@@ -69,6 +81,8 @@ LABELS = {
 SSE_LABELS = {
     "ours": "ours `Pokee` `session.send()`",
     "ours-async": "ours `AsyncPokee`, `async for`",
+    "ours-responses": "ours `Pokee` `responses.stream()` (stateless response, E19)",
+    "ours-responses-async": "ours `AsyncPokee` `responses.stream()`, `async for` (stateless)",
     "httpx": "`httpx` + `httpx-sse` `connect_sse`",
     "httpx-async": "`httpx.AsyncClient` + `httpx-sse` `aconnect_sse`",
     "requests": "`requests` `iter_lines` + parsing",
@@ -124,6 +138,8 @@ def interpreters(args) -> dict[str, Path]:
             )  # fmt: skip
     py = {"ours": venv_python(ours), "ours-async": venv_python(ours), "official": official,
           "official-ca": official}  # fmt: skip
+    for c in STATELESS_CLIENTS:
+        py[c] = py["ours"]
     for c in ("httpx", "httpx-async", "requests", "aiohttp"):
         py[c] = peers
     return py
@@ -355,14 +371,16 @@ def record_turns(server: Server, events: list[int], outdir: Path) -> None:
     sid = json.loads(post("/v1/sessions", {}).read())["id"]
     for n in events:
         verb = "warm up" if n == SSE_WARMUP_EVENTS else "bench"
-        message = {"message": f"{verb} events={n} pace_ms=0"}
+        text = f"{verb} events={n} pace_ms=0"
         # Streamed to the file: this process's peak RSS is inherited by every worker's
-        # `ru_maxrss`, so it stays small.
-        with (
-            post(f"/v1/sessions/{sid}/messages", message) as r,
-            open(outdir / f"{n}.sse", "wb") as f,
+        # `ru_maxrss`, so it stays small. The stateless response of the same size goes to
+        # `resp-N.sse`.
+        for path, body, name in (
+            (f"/v1/sessions/{sid}/messages", {"message": text}, f"{n}.sse"),
+            ("/v1/responses", {"input": text, "stream": True}, f"resp-{n}.sse"),
         ):
-            shutil.copyfileobj(r, f, 1 << 20)
+            with post(path, body) as r, open(outdir / name, "wb") as f:
+                shutil.copyfileobj(r, f, 1 << 20)
 
 
 # --- runs
@@ -430,7 +448,7 @@ def run_one(py: Path, client: str, scenario: str, server: Server, args) -> dict:
     if scenario == "https":
         trust = server.ca_file if client == "official-ca" else args.https_trust_file
         env["SSL_CERT_FILE"] = env["REQUESTS_CA_BUNDLE"] = str(trust)
-    if args.ours_pythonpath and client in ("ours", "ours-async"):
+    if args.ours_pythonpath and client in ("ours", "ours-async", *STATELESS_CLIENTS):
         env["PYTHONPATH"] = args.ours_pythonpath
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
     if r.returncode != 0:
@@ -540,7 +558,7 @@ def report_extras(doc: dict) -> list[str]:
         for c in SSE_CLIENTS:
             row = s.get(f"sse/{c}")
             if row:
-                rtxt = "-" if c == "curl" else ratio_text(s, "sse", c)
+                rtxt = "-" if c == "curl" or c in STATELESS_CLIENTS else ratio_text(s, "sse", c)
                 lines.append(
                     f"| {SSE_LABELS.get(c, LABELS[c])} | {fmt(row['per_s'])} | "
                     f"{fmt(row.get('cpu_us_per_event'), 2)} | {rtxt} |"

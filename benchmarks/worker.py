@@ -361,7 +361,19 @@ def run_sse(client: str, base: str, events: int) -> dict:
             del event, last_id
             return n
 
-    elif client in ("ours-async", "httpx-async"):
+    elif client == "ours-responses":
+        from poke import Pokee
+
+        responses = Pokee(api_key=API_KEY, base_url=base).responses
+
+        def turn(message):
+            n = 0
+            for ev in responses.stream(input=message):
+                ev.data  # noqa: B018 - the parsed payload, as for the turn rows
+                n += 1
+            return n
+
+    elif client in ("ours-async", "httpx-async", "ours-responses-async"):
         return asyncio.run(run_sse_async(client, base, events))
 
     else:
@@ -387,7 +399,19 @@ def sse_result(client: str, events: int, n: int, elapsed: float, cpu: float) -> 
 
 async def run_sse_async(client: str, base: str, events: int) -> dict:
     """`run_sse` for asyncio clients: `async for` over the same turn."""
-    if client == "ours-async":
+    if client == "ours-responses-async":
+        from poke import AsyncPokee
+
+        responses = AsyncPokee(api_key=API_KEY, base_url=base).responses
+
+        async def turn(message):
+            n = 0
+            async for ev in await responses.stream(input=message):
+                ev.data  # noqa: B018 - the parsed payload, as for the turn rows
+                n += 1
+            return n
+
+    elif client == "ours-async":
         from poke import AsyncPokee
 
         session = await AsyncPokee(api_key=API_KEY, base_url=base).sessions.create()

@@ -59,7 +59,7 @@ run public-api bash tests/public-api/run.sh
 # in `python`. This step checks the tunnel agent against a real piko 0.7.0 server.
 run rust rust_tests
 run cli-piko bash scripts/piko-interop.sh
-run rust-examples bash -c 'cargo run -q -p poke-sdk --example quickstart && cargo run -q -p poke-sdk --example sessions'
+run rust-examples bash -c 'cargo run -q -p poke-sdk --example quickstart && cargo run -q -p poke-sdk --example sessions && cargo run -q -p poke-sdk --example skills_responses'
 run python python_tests
 run types bash -c '.venv/bin/python -m mypy.stubtest poke && .venv/bin/python -m mypy --strict examples/'
 run inspector-browser bash tests/inspector/run.sh

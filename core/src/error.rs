@@ -114,6 +114,20 @@ pub enum Error {
     /// The operation was cancelled by the caller.
     #[error("cancelled")]
     Cancelled,
+    /// A local function of a tool loop failed; the loop stopped and `source` is that failure.
+    #[error("the tool {name} failed: {source}")]
+    Tool {
+        /// The function's name.
+        name: String,
+        /// What the function returned or raised.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A tool loop still got function calls after its last allowed round.
+    #[error("the model still asked for tools after {rounds} rounds")]
+    ToolRounds {
+        /// The rounds made.
+        rounds: u32,
+    },
 }
 
 /// Which time bound expired.

@@ -167,10 +167,12 @@ mod ids;
 mod mcp;
 mod poke_api;
 mod progress;
+mod responses;
 #[cfg(feature = "blocking")]
 mod runtime;
 mod secret;
 mod sessions;
+mod skills;
 mod turn;
 
 pub use client::{Client, ClientBuilder, DEFAULT_MAX_RESPONSE_BYTES};
@@ -186,12 +188,19 @@ pub use mcp::{
     extract_callback_context,
 };
 pub use poke_api::{SendMessageResponse, Webhook, WebhookResponse};
+pub use responses::{
+    ContentPart, CreateResponse, DEFAULT_MAX_ROUNDS, FunctionCall, FunctionTool, InputItem,
+    MAX_TOOL_DESCRIPTION_BYTES, MAX_TOOL_NAME_CHARS, MAX_TOOLS, OutputItem, OutputMessage,
+    Reasoning, Response, ResponseError, ResponseEvent, ResponseEventKind, ResponseInput,
+    ResponseStream, ResponseUsage, ToolRun, check_tools,
+};
 pub use secret::Secret;
 pub use sessions::{
     BulkDelete, BulkDeleteResult, CancelResult, CreateSession, Credits, FileAccess, PokeeClient,
     PokeeClientBuilder, RateLimit, ReplayNotice, Session, SessionRecord, ToolResultAck, Usage,
     UsageBucket, UsageWindow, WaitOptions,
 };
+pub use skills::{InstalledSkill, Skill, SkillSource, check_skill_name};
 pub use turn::{
     CancelHandle, EventPayload, ResumePolicy, TurnEvent, TurnEventKind, TurnHandle, TurnStream,
 };

@@ -38,6 +38,7 @@ from ._exceptions import (
     ResponseDecodeError,
     ResponseTooLargeError,
     StreamInterruptedError,
+    ToolRoundsExceededError,
     UnprocessableEntityError,
     WaitTimeoutError,
 )
@@ -46,9 +47,19 @@ from ._poke import (
     CancelResult,
     Event,
     FileEntry,
+    InstalledSkill,
     ReplayNotice,
+    Response,
+    ResponseError,
+    ResponseEvent,
+    ResponseFunctionToolCall,
+    ResponseOutputItem,
+    ResponseOutputMessage,
+    ResponseUsage,
     SessionRecord,
+    Skill,
     ToolResultAck,
+    ToolRun,
     UploadResult,
     Usage,
 )
@@ -69,19 +80,26 @@ _SESSIONS = (
     "Sessions",
     "Turn",
 )
+_SKILLS = ("AsyncSkills", "Skills")
+_RESPONSES = ("AsyncResponseStream", "AsyncResponses", "ResponseStream", "Responses", "Tool")
 
 
 def __getattr__(name: str) -> object:
     if name in _SESSIONS:
-        from . import _sessions
-
-        value = getattr(_sessions, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'poke' has no attribute {name!r}")
+        from . import _sessions as module
+    elif name in _SKILLS:
+        from . import _skills as module  # type: ignore[no-redef]
+    elif name in _RESPONSES:
+        from . import _responses as module  # type: ignore[no-redef]
+    else:
+        raise AttributeError(f"module 'poke' has no attribute {name!r}")
+    value = getattr(module, name)
+    globals()[name] = value
+    return value
 
 
 if TYPE_CHECKING:
+    from ._responses import AsyncResponses, AsyncResponseStream, Responses, ResponseStream, Tool
     from ._sessions import (
         AsyncFiles,
         AsyncPokee,
@@ -94,6 +112,7 @@ if TYPE_CHECKING:
         Sessions,
         Turn,
     )
+    from ._skills import AsyncSkills, Skills
 
 
 def _setup_logging() -> None:
@@ -139,8 +158,11 @@ __all__ = [
     "AsyncFiles",
     "AsyncPoke",
     "AsyncPokee",
+    "AsyncResponseStream",
+    "AsyncResponses",
     "AsyncSession",
     "AsyncSessions",
+    "AsyncSkills",
     "AsyncTurn",
     "AuthenticationError",
     "BadRequestError",
@@ -151,6 +173,7 @@ __all__ = [
     "FileEntry",
     "Files",
     "ForbiddenError",
+    "InstalledSkill",
     "InternalServerError",
     "InvalidRequestError",
     "NotFoundError",
@@ -169,14 +192,28 @@ __all__ = [
     "RateLimitError",
     "RawResponse",
     "ReplayNotice",
+    "Response",
     "ResponseDecodeError",
+    "ResponseError",
+    "ResponseEvent",
+    "ResponseFunctionToolCall",
+    "ResponseOutputItem",
+    "ResponseOutputMessage",
+    "ResponseStream",
     "ResponseTooLargeError",
+    "ResponseUsage",
+    "Responses",
     "Session",
     "SessionRecord",
     "Sessions",
+    "Skill",
+    "Skills",
     "StreamInterruptedError",
     "Timeout",
+    "Tool",
     "ToolResultAck",
+    "ToolRoundsExceededError",
+    "ToolRun",
     "Turn",
     "UnprocessableEntityError",
     "UploadResult",

@@ -149,6 +149,10 @@ class ResponseTooLargeError(PokeError):
     """A reply larger than the configured cap."""
 
 
+class ToolRoundsExceededError(PokeError):
+    """``responses.run`` made its last allowed request and the model still asked for a tool."""
+
+
 class WaitTimeoutError(APITimeoutError):
     """``Session.wait(timeout=...)`` ran out of time (also a builtin ``TimeoutError``, and an
     ``APITimeoutError`` so that handlers of call timeouts catch it too)."""

@@ -12,6 +12,7 @@ from ._timeout import Timeout
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "AsyncResponseStream",
     "AsyncTurn",
     "BulkDeleteResult",
     "Call",
@@ -20,10 +21,21 @@ __all__ = [
     "Emulator",
     "Event",
     "FileEntry",
+    "InstalledSkill",
     "RawResponse",
     "ReplayNotice",
+    "Response",
+    "ResponseError",
+    "ResponseEvent",
+    "ResponseFunctionToolCall",
+    "ResponseOutputItem",
+    "ResponseOutputMessage",
+    "ResponseStream",
+    "ResponseUsage",
     "SessionRecord",
+    "Skill",
     "ToolResultAck",
+    "ToolRun",
     "Turn",
     "UploadResult",
     "Usage",
@@ -32,6 +44,9 @@ __all__ = [
     "_PokeeCore",
     "_RawAsyncPokeCore",
     "_RawPoke",
+    "_ResponseStreamCore",
+    "_ResponsesCore",
+    "_SkillsCore",
     "_TurnCore",
     "__version__",
     "_cli_main",
@@ -280,6 +295,11 @@ class Emulator:
     def turns(self) -> List[Dict[str, Any]]: ...
     def script_turn(self, session_id: str, script: Dict[str, Any]) -> None:
         """Queues a turn script (see the emulator README) for the session's next turn."""
+    def script_response(self, script: Dict[str, Any]) -> None:
+        """Queues a stateless-response script for the next ``POST /v1/responses``."""
+    def responses(self) -> Dict[str, Any]: ...
+    def skills(self) -> List[Dict[str, Any]]: ...
+    def skill_file(self, name: str, path: str) -> Optional[bytes]: ...
     def sessions_config(self) -> Dict[str, Any]: ...
     def configure_sessions(self, **patch: Any) -> None:
         """Changes settings of the sessions API, e.g. ``configure_sessions(pace_ms=0)``."""
@@ -648,6 +668,295 @@ class _PokeeCore:
         self,
         session_id: str,
         path: str,
+        timeout: _TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> Call: ...
+
+# --- skills
+
+@final
+class Skill:
+    """One custom skill of ``client.skills.list()``."""
+
+    def __new__(cls, **fields: Any) -> Self: ...
+    def __reduce__(self) -> Any: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def skill_md_size(self) -> int:
+        """Size of its ``SKILL.md``, in bytes."""
+    @property
+    def modified(self) -> Optional[float]:
+        """When it was installed, Unix seconds."""
+    def to_dict(self) -> Dict[str, Any]: ...
+
+@final
+class InstalledSkill:
+    """The answer of ``client.skills.install(...)``."""
+
+    def __new__(cls, **fields: Any) -> Self: ...
+    def __reduce__(self) -> Any: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def files(self) -> List[str]:
+        """Its regular files, relative to the skill root, sorted."""
+    @property
+    def total_bytes(self) -> int: ...
+    @property
+    def skill_md_size(self) -> int: ...
+    def to_dict(self) -> Dict[str, Any]: ...
+
+@final
+class _SkillsCore:
+    def __new__(cls, core: _PokeeCore) -> Self: ...
+    def list(self, timeout: _TimeoutArg = None, max_retries: Optional[int] = None) -> Call: ...
+    def install(
+        self,
+        name: str,
+        source: Union[bytes, bytearray, memoryview, _StrPath],
+        on_progress: Optional[_ByteProgress] = None,
+        timeout: _TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> Call: ...
+    def delete(
+        self, name: str, timeout: _TimeoutArg = None, max_retries: Optional[int] = None
+    ) -> Call: ...
+
+# --- stateless responses
+
+@final
+class ResponseUsage:
+    """Token counts of a response."""
+
+    def __new__(cls, **fields: Any) -> Self: ...
+    def __reduce__(self) -> Any: ...
+    @property
+    def input_tokens(self) -> int: ...
+    @property
+    def output_tokens(self) -> int: ...
+    @property
+    def total_tokens(self) -> int: ...
+    def to_dict(self) -> Dict[str, Any]: ...
+
+@final
+class ResponseError:
+    """Why a response failed."""
+
+    def __new__(cls, **fields: Any) -> Self: ...
+    def __reduce__(self) -> Any: ...
+    @property
+    def code(self) -> Optional[str]: ...
+    @property
+    def message(self) -> str: ...
+    def to_dict(self) -> Dict[str, Any]: ...
+
+@final
+class ResponseOutputMessage:
+    """An assistant message item."""
+
+    def __new__(cls, **fields: Any) -> Self: ...
+    def __reduce__(self) -> Any: ...
+    @property
+    def type(self) -> str:
+        """``message``."""
+    @property
+    def id(self) -> Optional[str]: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def status(self) -> Optional[str]: ...
+    @property
+    def content(self) -> List[Dict[str, Any]]:
+        """The parts as dicts (``{"type": "output_text", "text": ...}``)."""
+    @property
+    def text(self) -> str:
+        """The text of its ``output_text`` parts."""
+    def to_dict(self) -> Dict[str, Any]: ...
+
+@final
+class ResponseFunctionToolCall:
+    """A call the model asks for; answer it with a ``function_call_output``."""
+
+    def __new__(cls, **fields: Any) -> Self: ...
+    def __reduce__(self) -> Any: ...
+    @property
+    def type(self) -> str:
+        """``function_call``."""
+    @property
+    def id(self) -> Optional[str]: ...
+    @property
+    def call_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def arguments(self) -> str:
+        """The arguments object as JSON text."""
+    @property
+    def status(self) -> Optional[str]: ...
+    def to_dict(self) -> Dict[str, Any]: ...
+
+@final
+class ResponseOutputItem:
+    """An output item of another type (``reasoning``, ...)."""
+
+    def __new__(cls, **fields: Any) -> Self: ...
+    def __reduce__(self) -> Any: ...
+    @property
+    def type(self) -> str: ...
+    def to_dict(self) -> Dict[str, Any]: ...
+
+_OutputItem: TypeAlias = Union[ResponseOutputMessage, ResponseFunctionToolCall, ResponseOutputItem]
+
+@final
+class Response:
+    """A stateless response: ``output``, ``output_text``, ``usage``, ``status``."""
+
+    def __new__(cls, **fields: Any) -> Self: ...
+    def __reduce__(self) -> Any: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def object(self) -> str: ...
+    @property
+    def created_at(self) -> Optional[float]: ...
+    @property
+    def model(self) -> Optional[str]: ...
+    @property
+    def status(self) -> str:
+        """``completed``, ``failed``, ``cancelled``, or anything newer."""
+    @property
+    def output(self) -> List[_OutputItem]: ...
+    @property
+    def output_text(self) -> str:
+        """The text of every message item, joined."""
+    @property
+    def function_calls(self) -> List[ResponseFunctionToolCall]: ...
+    @property
+    def usage(self) -> Optional[ResponseUsage]: ...
+    @property
+    def error(self) -> Optional[ResponseError]: ...
+    def to_dict(self) -> Dict[str, Any]: ...
+
+@final
+class ResponseEvent:
+    """One event of a streamed response (OpenAI's attribute names); frozen."""
+
+    @property
+    def type(self) -> str:
+        """``response.created``, ``response.output_text.delta``, ..., ``response.completed``."""
+    @property
+    def id(self) -> Optional[str]: ...
+    @property
+    def sequence_number(self) -> Optional[int]: ...
+    @property
+    def item_id(self) -> Optional[str]: ...
+    @property
+    def output_index(self) -> Optional[int]: ...
+    @property
+    def content_index(self) -> Optional[int]: ...
+    @property
+    def delta(self) -> Optional[str]: ...
+    @property
+    def text(self) -> Optional[str]: ...
+    @property
+    def arguments(self) -> Optional[str]: ...
+    @property
+    def item(self) -> Optional[_OutputItem]: ...
+    @property
+    def response(self) -> Optional[Response]: ...
+    @property
+    def response_id(self) -> Optional[str]: ...
+    @property
+    def error(self) -> Optional[ResponseError]: ...
+    @property
+    def is_terminal(self) -> bool: ...
+    @property
+    def data(self) -> Any: ...
+    @property
+    def raw(self) -> str: ...
+    def to_dict(self) -> Dict[str, Any]: ...
+
+@final
+class ToolRun:
+    """What ``client.responses.run(...)`` produced."""
+
+    @property
+    def response(self) -> Response:
+        """The last response: the one that asked for no function call."""
+    @property
+    def output_text(self) -> str: ...
+    @property
+    def history(self) -> List[Dict[str, Any]]:
+        """The conversation as input items."""
+    @property
+    def rounds(self) -> int:
+        """Requests made."""
+
+@final
+class _ResponseStreamCore:
+    """A streamed response as the responses client returns it."""
+
+class _ResponseStreamBase:
+    @property
+    def response_id(self) -> Optional[str]: ...
+    @property
+    def last_event_id(self) -> Optional[str]: ...
+    @property
+    def is_finished(self) -> bool: ...
+    @property
+    def idempotency_key(self) -> Optional[str]: ...
+    @property
+    def replayed(self) -> Optional[ReplayNotice]: ...
+    def close(self) -> None:
+        """Stops reading now; the response goes on on the server."""
+    def _cancel(self) -> Call: ...
+
+@disjoint_base
+class ResponseStream(_ResponseStreamBase):
+    def __new__(cls, core: _ResponseStreamCore) -> Self: ...
+    def __iter__(self) -> Self: ...
+    def __next__(self) -> ResponseEvent: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, _t: object, _v: object, _tb: object) -> None: ...
+
+@disjoint_base
+class AsyncResponseStream(_ResponseStreamBase):
+    def __new__(cls, core: _ResponseStreamCore) -> Self: ...
+    def __aiter__(self) -> Self: ...
+    def __anext__(self) -> asyncio.Future[ResponseEvent]: ...
+
+@final
+class _ResponsesCore:
+    def __new__(cls, core: _PokeeCore) -> Self: ...
+    def create(
+        self,
+        request: Dict[str, Any],
+        timeout: _TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> Call: ...
+    def stream(
+        self,
+        request: Dict[str, Any],
+        idempotency_key: Optional[str] = None,
+        timeout: _TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> Call: ...
+    def resume(
+        self,
+        response_id: str,
+        last_event_id: Optional[str] = None,
+        timeout: _TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> Call: ...
+    def cancel(
+        self, response_id: str, timeout: _TimeoutArg = None, max_retries: Optional[int] = None
+    ) -> Call: ...
+    def run(
+        self,
+        request: Dict[str, Any],
+        dispatch: Callable[[str, str, str], Any],
+        max_rounds: Optional[int] = None,
         timeout: _TimeoutArg = None,
         max_retries: Optional[int] = None,
     ) -> Call: ...

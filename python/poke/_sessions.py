@@ -19,6 +19,8 @@ from ._poke import (
     UploadResult,
     Usage,
 )
+from ._responses import AsyncResponses, Responses
+from ._skills import AsyncSkills, Skills
 from ._timeout import Timeout
 
 if TYPE_CHECKING:
@@ -620,6 +622,16 @@ class Pokee(_ClientBase):
         """Sessions: ``create``, ``get``, ``list``, ``delete``, ``delete_many``."""
         return Sessions(self)
 
+    @property
+    def skills(self) -> Skills:
+        """Custom skills: ``list``, ``install``, ``delete``."""
+        return Skills(self)
+
+    @property
+    def responses(self) -> Responses:
+        """Stateless responses: ``create``, ``stream``, ``resume``, ``cancel``, ``run``."""
+        return Responses(self)
+
     def usage(self, *, timeout: TimeoutArg = None, max_retries: Optional[int] = None) -> Usage:
         """Rate-limit usage and credit balance."""
         return self._core.usage(timeout, max_retries).wait()
@@ -646,6 +658,16 @@ class AsyncPokee(_ClientBase):
     def sessions(self) -> AsyncSessions:
         """Sessions: ``create``, ``get``, ``list``, ``delete``, ``delete_many``."""
         return AsyncSessions(self)
+
+    @property
+    def skills(self) -> AsyncSkills:
+        """Custom skills: ``list``, ``install``, ``delete``."""
+        return AsyncSkills(self)
+
+    @property
+    def responses(self) -> AsyncResponses:
+        """Stateless responses: ``create``, ``stream``, ``resume``, ``cancel``, ``run``."""
+        return AsyncResponses(self)
 
     async def usage(
         self, *, timeout: TimeoutArg = None, max_retries: Optional[int] = None

@@ -188,6 +188,32 @@ impl Emulator {
             .map_err(|e| invalid_request(&e))
     }
 
+    /// Queues a stateless-response script (a dict: `output`, `outcome`, `pace_ms`,
+    /// `sleep_ms`, `usage`) for the next `POST /v1/responses`.
+    fn script_response(&self, py: Python<'_>, script: &Bound<'_, PyAny>) -> PyResult<()> {
+        let script = from_py(py, script)?;
+        self.inner
+            .script_response(script)
+            .map_err(|e| invalid_request(&e))
+    }
+
+    /// The stateless responses kept for resume and cancel, and the queued scripts' count.
+    fn responses(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        to_py(py, &self.inner.responses_json())
+    }
+
+    /// Every installed skill with its files.
+    fn skills(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        to_py(py, &self.inner.skills_json())
+    }
+
+    /// The bytes of one file of an installed skill.
+    fn skill_file(&self, name: &str, path: &str) -> Option<std::borrow::Cow<'static, [u8]>> {
+        self.inner
+            .skill_file(name, path)
+            .map(std::borrow::Cow::Owned)
+    }
+
     /// The sessions API settings as a dict.
     fn sessions_config(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         to_py(py, &self.inner.sessions_config())

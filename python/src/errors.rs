@@ -32,6 +32,7 @@ fn class_for(e: &Error) -> &'static str {
         Error::InvalidInput { .. } => "InvalidRequestError",
         Error::Stream { .. } => "StreamInterruptedError",
         Error::File { .. } => "PokeFileError",
+        Error::ToolRounds { .. } => "ToolRoundsExceededError",
         _ => "PokeError",
     }
 }
@@ -75,6 +76,11 @@ pub(crate) fn to_py_err(e: Error) -> PyErr {
         Error::Callback { source } => match source.downcast::<PyErr>() {
             Ok(raised) => return *raised,
             Err(source) => Error::Callback { source },
+        },
+        // A tool function's own exception, raised unchanged from `responses.run`.
+        Error::Tool { name, source } => match source.downcast::<PyErr>() {
+            Ok(raised) => return *raised,
+            Err(source) => Error::Tool { name, source },
         },
         e => e,
     };

@@ -18,7 +18,14 @@ mod mcp;
 mod pokee;
 mod progress;
 mod records;
+mod response_event;
+mod response_records;
+mod response_stream;
+mod responses;
 mod runtime;
+mod skill_records;
+mod skills;
+mod tools;
 mod turn;
 
 use pyo3::prelude::*;
@@ -65,5 +72,20 @@ fn _poke(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<records::ToolResultAck>()?;
     m.add_class::<records::ReplayNotice>()?;
     m.add_class::<records::Usage>()?;
+    m.add_class::<skills::SkillsCore>()?;
+    m.add_class::<skill_records::Skill>()?;
+    m.add_class::<skill_records::InstalledSkill>()?;
+    m.add_class::<responses::ResponsesCore>()?;
+    m.add_class::<response_stream::ResponseStreamCore>()?;
+    m.add_class::<response_stream::ResponseStream>()?;
+    m.add_class::<response_stream::AsyncResponseStream>()?;
+    m.add_class::<response_event::ResponseEvent>()?;
+    m.add_class::<response_records::Response>()?;
+    m.add_class::<response_records::ResponseUsage>()?;
+    m.add_class::<response_records::ResponseError>()?;
+    m.add_class::<response_records::ResponseOutputMessage>()?;
+    m.add_class::<response_records::ResponseFunctionToolCall>()?;
+    m.add_class::<response_records::ResponseOutputItem>()?;
+    m.add_class::<response_records::ToolRun>()?;
     Ok(())
 }

@@ -59,14 +59,14 @@ fn record_args(py: Python<'_>, record: poke::SessionRecord) -> PyResult<Py<PyTup
 /// The sessions client shared by `Pokee`, `AsyncPokee` and their sessions and files.
 #[pyclass(frozen, subclass, module = "poke._poke", name = "_PokeeCore")]
 pub(crate) struct PokeeCore {
-    client: PokeeClient,
+    pub(crate) client: PokeeClient,
     /// Blocking downloads run on lanes (see `download`).
     lanes: Arc<Lanes<PokeeClient>>,
 }
 
 impl PokeeCore {
     /// The client for one call with its own options.
-    fn with(
+    pub(crate) fn with(
         &self,
         timeout: Option<&Bound<'_, PyAny>>,
         max_retries: Option<i64>,

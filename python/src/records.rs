@@ -34,7 +34,7 @@ pub(crate) fn repr_of(py: Python<'_>, name: &str, dict: Py<PyAny>) -> PyResult<S
 }
 
 /// A core record from keyword arguments (the fields of its `to_dict()`), through JSON.
-fn from_kwargs<T: serde::de::DeserializeOwned>(
+pub(crate) fn from_kwargs<T: serde::de::DeserializeOwned>(
     py: Python<'_>,
     name: &str,
     kwargs: Option<&Bound<'_, PyDict>>,
@@ -101,6 +101,9 @@ macro_rules! record {
         }
     };
 }
+
+/// The record classes of other modules (skills, responses) are made the same way.
+pub(crate) use record;
 
 record! {
     /// A session as the server reports it (`client.sessions.get(id).record`).

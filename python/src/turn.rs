@@ -11,6 +11,7 @@ use poke::TurnStream;
 use poke::binding::{Next, Ticket, TurnReader};
 use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration};
 use pyo3::prelude::*;
+use pyo3::{PyClass, PyClassInitializer};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// A turn as the sessions client returns it; `Turn(core)` or `AsyncTurn(core)` reads it.
@@ -23,9 +24,10 @@ impl TurnCore {
     }
 }
 
-/// The state shared by `Turn` and `AsyncTurn`.
-pub(crate) struct TurnInner {
-    reader: TurnReader<Event>,
+/// The state shared by `Turn` and `AsyncTurn` (events `Event`), and by the stateless
+/// response streams (events `ResponseEvent`).
+pub(crate) struct TurnInner<E = Event> {
+    reader: TurnReader<E>,
     session_id: String,
 }
 
@@ -38,10 +40,41 @@ impl TurnInner {
             session_id,
         })
     }
+}
+
+/// What a reader's events must be: readable by the core's reader, and Python objects.
+pub(crate) trait PyEvent:
+    poke::binding::ReadEvent + Clone + PyClass + Sync + Into<PyClassInitializer<Self>>
+{
+}
+
+impl<E: poke::binding::ReadEvent + Clone + PyClass + Sync + Into<PyClassInitializer<E>>> PyEvent
+    for E
+{
+}
+
+impl<E: PyEvent> TurnInner<E> {
+    /// A reader of `stream` converting its batches with `convert`; `label` is what `repr`
+    /// shows as `session_id`.
+    pub(crate) fn with_convert(
+        label: String,
+        stream: TurnStream,
+        convert: poke::binding::Convert<E>,
+    ) -> poke::Result<Self> {
+        let rt = poke::binding::runtime::shared()?;
+        Ok(Self {
+            reader: TurnReader::new(stream, rt.handle().clone(), convert),
+            session_id: label,
+        })
+    }
+
+    pub(crate) fn reader(&self) -> &TurnReader<E> {
+        &self.reader
+    }
 
     /// The next event for a blocking read, `None` at the end; the GIL is released only
     /// while no event is ready, and Ctrl-C during that wait loses nothing.
-    fn next_blocking(&self, py: Python<'_>) -> PyResult<Option<Event>> {
+    pub(crate) fn next_blocking(&self, py: Python<'_>) -> PyResult<Option<E>> {
         loop {
             match self.reader.try_next() {
                 Next::Event(event) => return Ok(Some(event)),
@@ -60,7 +93,7 @@ impl TurnInner {
 
     /// `__anext__`: a ready event in a completed awaitable when no earlier read waits, else
     /// an asyncio future settled on the loop's thread, reads served in the order made.
-    fn next_awaitable<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    pub(crate) fn next_awaitable<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let now = match self.reader.try_next_in_order() {
             Some(Next::Event(event)) => Some(Py::new(py, event).map(Py::into_any)),
             Some(Next::End) => Some(Err(PyStopAsyncIteration::new_err(()))),
@@ -87,11 +120,11 @@ impl TurnInner {
         Ok(future)
     }
 
-    fn close(&self) {
+    pub(crate) fn close(&self) {
         self.reader.close();
     }
 
-    fn repr(&self, py: Python<'_>, class: &str) -> String {
+    pub(crate) fn repr(&self, py: Python<'_>, class: &str) -> String {
         let p = self.reader.position();
         let opt = |v: Option<String>| v.map_or("None".into(), |v| quote(py, &v));
         format!(
@@ -107,12 +140,12 @@ impl TurnInner {
 /// On the loop's thread: hands a read's event to its future if it still waits. A read
 /// cancelled meanwhile leaves its event unconfirmed, so the next read gets it; dropping the
 /// ticket (here, after the hand-over) lets the next read go.
-fn settle_read(
+fn settle_read<E: PyEvent>(
     py: Python<'_>,
     future: &Py<PyAny>,
-    reader: &TurnReader<Event>,
-    ticket: Ticket<Event>,
-    outcome: poke::Result<Option<Event>>,
+    reader: &TurnReader<E>,
+    ticket: Ticket<E>,
+    outcome: poke::Result<Option<E>>,
 ) {
     let future = future.bind(py);
     let waiting = future

@@ -17,6 +17,7 @@ EXAMPLES = pathlib.Path(__file__).resolve().parents[2] / "examples"
         ("quickstart.py", "round trip ok"),
         ("quickstart_async.py", "async round trip ok"),
         ("cookbook_presentation.py", "downloaded"),
+        ("skills_responses.py", "skills and responses ok"),
     ],
 )
 def test_example_runs_offline(script, expected, tmp_path):

@@ -10,6 +10,8 @@
 //! Replay: `DIR/N.sse` holds a turn of N events recorded from the emulator (benchmarks/run.py
 //! records them). `POST /v1/sessions` answers a fixed session; `POST /v1/sessions/{id}/messages`
 //! whose message contains `events=N` streams `N.sse` as it was recorded, in 64 KiB chunks.
+//! `DIR/resp-N.sse` is a streamed stateless response of N events, which `POST /v1/responses`
+//! with `events=N` in its input streams the same way.
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Either, Full};
@@ -99,11 +101,19 @@ fn replay(turns: &HashMap<u64, Bytes>, body: &[u8]) -> Reply {
     r
 }
 
+/// The recorded streams: session turns and stateless responses, by event count.
+#[derive(Default)]
+struct Recorded {
+    turns: HashMap<u64, Bytes>,
+    responses: HashMap<u64, Bytes>,
+}
+
 async fn handle(
     req: Request<Incoming>,
     hook: Arc<Bytes>,
-    turns: Arc<HashMap<u64, Bytes>>,
+    recorded: Arc<Recorded>,
 ) -> Result<Reply, Infallible> {
+    let turns = &recorded.turns;
     let (parts, body) = req.into_parts();
     let body = match body.collect().await {
         Ok(b) => b.to_bytes(),
@@ -116,12 +126,15 @@ async fn handle(
         return Ok(reply(StatusCode::BAD_REQUEST, Bytes::from_static(BAD)));
     }
     let path = parts.uri.path();
+    if path == "/v1/responses" && !recorded.responses.is_empty() {
+        return Ok(replay(&recorded.responses, &body));
+    }
     if !turns.is_empty() && path.starts_with("/v1/sessions") {
         if path == "/v1/sessions" {
             return Ok(reply(StatusCode::OK, Bytes::from_static(SESSION)));
         }
         if path.ends_with("/messages") {
-            return Ok(replay(&turns, &body));
+            return Ok(replay(turns, &body));
         }
     }
     let out = match path {
@@ -140,24 +153,32 @@ fn arg(name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
-/// Reads `DIR/N.sse` for every file so named.
-fn load_turns(dir: &str) -> std::io::Result<HashMap<u64, Bytes>> {
-    let mut turns = HashMap::new();
+/// Reads `DIR/N.sse` (turns) and `DIR/resp-N.sse` (stateless responses).
+fn load_turns(dir: &str) -> std::io::Result<Recorded> {
+    let mut recorded = Recorded::default();
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
-        if path.extension().is_some_and(|e| e == "sse")
-            && let Some(n) = path.file_stem().and_then(|s| s.to_str()?.parse().ok())
-        {
-            turns.insert(n, Bytes::from(std::fs::read(&path)?));
+        let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+            continue;
+        };
+        if path.extension().is_none_or(|e| e != "sse") {
+            continue;
+        }
+        let (map, n) = match stem.strip_prefix("resp-") {
+            Some(n) => (&mut recorded.responses, n),
+            None => (&mut recorded.turns, stem),
+        };
+        if let Ok(n) = n.parse() {
+            map.insert(n, Bytes::from(std::fs::read(&path)?));
         }
     }
-    Ok(turns)
+    Ok(recorded)
 }
 
 fn main() -> std::io::Result<()> {
     let turns = Arc::new(match arg("--sse-replay") {
         Some(dir) => load_turns(&dir)?,
-        None => HashMap::new(),
+        None => Recorded::default(),
     });
     let port: u16 = arg("--port").and_then(|p| p.parse().ok()).unwrap_or(0);
     let threads: usize = arg("--threads").and_then(|p| p.parse().ok()).unwrap_or(1);

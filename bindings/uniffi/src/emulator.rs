@@ -225,6 +225,31 @@ impl Emulator {
             .map_err(|e| invalid_input("script", e))
     }
 
+    /// Queues a stateless-response script (the emulator's JSON format: `output`, `outcome`,
+    /// `pace_ms`, `sleep_ms`, `usage`) for the next `POST /v1/responses`.
+    pub fn script_response_json(&self, json: String) -> Result<(), PokeError> {
+        let script: poke_emulator::ResponseScript =
+            serde_json::from_str(&json).map_err(|e| invalid_input("script", e.to_string()))?;
+        self.inner
+            .script_response(script)
+            .map_err(|e| invalid_input("script", e))
+    }
+
+    /// The stateless responses kept for resume and cancel, and the queued scripts, as JSON.
+    pub fn responses_json(&self) -> Result<String, PokeError> {
+        to_json(&self.inner.responses_json())
+    }
+
+    /// Every installed skill with its files, as a JSON array.
+    pub fn skills_json(&self) -> Result<String, PokeError> {
+        to_json(&self.inner.skills_json())
+    }
+
+    /// The bytes of one file of an installed skill, if there is one.
+    pub fn skill_file(&self, name: String, path: String) -> Option<Vec<u8>> {
+        self.inner.skill_file(&name, &path)
+    }
+
     /// The sessions API settings as JSON (`pace_ms`, limits, timeouts, credits, ...).
     pub fn sessions_config_json(&self) -> Result<String, PokeError> {
         to_json(&self.inner.sessions_config())

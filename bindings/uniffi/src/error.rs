@@ -116,6 +116,14 @@ pub enum PokeError {
         /// The message.
         msg: String,
     },
+    /// A tool loop (`runTools`) still got function calls after its last allowed round.
+    #[error("{msg}")]
+    ToolRounds {
+        /// The message.
+        msg: String,
+        /// The rounds made.
+        rounds: u32,
+    },
     /// A bug or an error the bindings do not know yet (a newer core); report it.
     #[error("{msg}")]
     Internal {
@@ -203,11 +211,15 @@ pub(crate) fn millis(d: Duration) -> u64 {
 impl From<poke::Error> for PokeError {
     fn from(e: poke::Error) -> Self {
         use poke::Error as E;
-        // A listener's own error comes back as it was thrown.
+        // A listener's (or a tool handler's) own error comes back as it was thrown.
         let e = match e {
             E::Callback { source } => match source.downcast::<PokeError>() {
                 Ok(thrown) => return *thrown,
                 Err(source) => E::Callback { source },
+            },
+            E::Tool { name, source } => match source.downcast::<PokeError>() {
+                Ok(thrown) => return *thrown,
+                Err(source) => E::Tool { name, source },
             },
             e => e,
         };
@@ -261,6 +273,7 @@ impl From<poke::Error> for PokeError {
             E::Stream { last_event_id, .. } => Self::Stream { msg, last_event_id },
             E::File { path, .. } => Self::File { msg, path },
             E::Cancelled => Self::Cancelled { msg },
+            E::ToolRounds { rounds } => Self::ToolRounds { msg, rounds },
             _ => Self::Internal { msg },
         }
     }

@@ -8,6 +8,9 @@
 //! - [`sessions`]: `PokeeClient` (Pokee Enterprise sessions API), its records, `waitIdle`.
 //! - [`stream`]: `Turn`, a turn's event stream with an async `next()` (null at the end).
 //! - [`files`]: workspace files (list, download to a path, upload, delete).
+//! - [`skills`]: custom skills (list, install from a path or bytes with progress, delete).
+//! - [`responses`]: stateless responses (whole, `ResponseStream`, resume, cancel) and the
+//!   function-tool loop with a foreign `ToolHandler`.
 //! - [`listener`]: progress listeners implemented in Kotlin / Swift (sync methods).
 //! - [`mcp`]: `CallbackSender` + `CallbackChain` (MCP callbacks), `extractCallbackContext`.
 //! - [`error`]: `PokeError` (Kotlin `PokeException`), built by one match over `poke::Error`.
@@ -31,7 +34,9 @@ pub mod error;
 pub mod files;
 pub mod listener;
 pub mod mcp;
+pub mod responses;
 pub mod sessions;
+pub mod skills;
 pub mod stream;
 
 #[cfg(test)]
@@ -51,9 +56,14 @@ pub use mcp::{
     CallbackChain, CallbackContext, CallbackLimits, CallbackSender, ChainStep,
     extract_callback_context,
 };
+pub use responses::{
+    CreateResponseParams, FunctionToolSpec, Response, ResponseEvent, ResponseEventKind,
+    ResponseOutputItem, ResponseStream, ResponseUsage, ToolHandler, ToolRunResult,
+};
 pub use sessions::{
     BulkDeleteFilter, BulkDeleteResult, CreateSessionParams, FileAccess, PokeeClient,
     PokeeClientOptions, ResumeOptions, SessionRecord, ToolResultAck, Usage, UsageWindow,
     WaitOptions,
 };
+pub use skills::{InstalledSkill, Skill};
 pub use stream::{CancelResult, ReplayNotice, Turn, TurnEvent, TurnEventKind};

@@ -12,6 +12,8 @@ pub(crate) use download::{range_start, refuse_listing};
 pub use path::download_destination;
 pub(crate) use path::encode_path;
 pub use records::{FileEntry, UploadResult};
+pub(crate) use save::file_error;
+pub(crate) use upload::{From as UploadFrom, streamed_body};
 
 use crate::error::Result;
 use crate::http::{Body, Idempotency};

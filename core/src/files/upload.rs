@@ -27,17 +27,35 @@ type Progress = Arc<Mutex<Box<dyn FnMut(u64, Option<u64>) + Send>>>;
 struct Upload {
     from: From,
     len: u64,
+    content_type: &'static str,
     progress: Progress,
 }
 
-enum From {
+/// Where a streamed upload's bytes come from.
+pub(crate) enum From {
     File(PathBuf),
     Bytes(Bytes),
 }
 
+/// A request body streamed from `from` (`len` bytes, sent as `content_type`), reopened by
+/// every attempt, reporting `(sent, Some(len))` after each piece.
+pub(crate) fn streamed_body(
+    from: From,
+    len: u64,
+    content_type: &'static str,
+    progress: Box<dyn FnMut(u64, Option<u64>) + Send>,
+) -> Body {
+    Body::Stream(Arc::new(Upload {
+        from,
+        len,
+        content_type,
+        progress: Arc::new(Mutex::new(progress)),
+    }))
+}
+
 impl StreamSource for Upload {
     fn content_type(&self) -> &'static str {
-        OCTET_STREAM
+        self.content_type
     }
 
     fn len(&self) -> u64 {
@@ -149,12 +167,7 @@ impl PokeeClient {
         progress: Box<dyn FnMut(u64, Option<u64>) + Send>,
     ) -> Result<UploadResult> {
         let url = self.files_url(session_id, path, false)?;
-        let upload = Upload {
-            from,
-            len,
-            progress: Arc::new(Mutex::new(progress)),
-        };
-        let body = Body::Stream(Arc::new(upload));
+        let body = streamed_body(from, len, OCTET_STREAM, progress);
         let opts = CallOptions {
             timeouts: Some(self.transfer_timeouts()),
             max_retries: self.opts.max_retries,

@@ -39,6 +39,16 @@ pub enum TurnEventKind {
     MessageError,
     /// `message.cancelled`: cancelled, terminal.
     MessageCancelled,
+    /// `response.created`: first event of a stateless response stream; `data.id` is its id.
+    ResponseCreated,
+    /// `response.completed`: a stateless response succeeded, terminal.
+    ResponseCompleted,
+    /// `response.failed`: a stateless response failed, terminal.
+    ResponseFailed,
+    /// `response.cancelled`: a stateless response was cancelled, terminal.
+    ResponseCancelled,
+    /// `response.incomplete`: a stateless response stopped early (`OpenAI`'s name), terminal.
+    ResponseIncomplete,
     /// Any other event name, kept verbatim.
     Other(String),
 }
@@ -63,6 +73,11 @@ impl TurnEventKind {
             "message.completed" => Self::MessageCompleted,
             "message.error" => Self::MessageError,
             "message.cancelled" => Self::MessageCancelled,
+            "response.created" => Self::ResponseCreated,
+            "response.completed" => Self::ResponseCompleted,
+            "response.failed" => Self::ResponseFailed,
+            "response.cancelled" => Self::ResponseCancelled,
+            "response.incomplete" => Self::ResponseIncomplete,
             other => Self::Other(other.to_owned()),
         }
     }
@@ -86,15 +101,27 @@ impl TurnEventKind {
             Self::MessageCompleted => "message.completed",
             Self::MessageError => "message.error",
             Self::MessageCancelled => "message.cancelled",
+            Self::ResponseCreated => "response.created",
+            Self::ResponseCompleted => "response.completed",
+            Self::ResponseFailed => "response.failed",
+            Self::ResponseCancelled => "response.cancelled",
+            Self::ResponseIncomplete => "response.incomplete",
             Self::Other(name) => name,
         }
     }
 
-    /// True for the events that end a turn: completed, error, cancelled.
+    /// True for the events that end a stream: a turn's completed, error and cancelled, and a
+    /// stateless response's completed, failed, cancelled and incomplete.
     pub fn is_terminal(&self) -> bool {
         matches!(
             self,
-            Self::MessageCompleted | Self::MessageError | Self::MessageCancelled
+            Self::MessageCompleted
+                | Self::MessageError
+                | Self::MessageCancelled
+                | Self::ResponseCompleted
+                | Self::ResponseFailed
+                | Self::ResponseCancelled
+                | Self::ResponseIncomplete
         )
     }
 }
@@ -225,6 +252,17 @@ mod tests {
                 kind.is_terminal(),
                 name.starts_with("message.") && name != "message.created"
             );
+        }
+        for (name, terminal) in [
+            ("response.created", false),
+            ("response.output_text.delta", false),
+            ("response.completed", true),
+            ("response.failed", true),
+            ("response.cancelled", true),
+            ("response.incomplete", true),
+        ] {
+            assert_eq!(TurnEventKind::parse(name).as_str(), name);
+            assert_eq!(TurnEventKind::parse(name).is_terminal(), terminal, "{name}");
         }
     }
 }

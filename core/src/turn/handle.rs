@@ -69,9 +69,10 @@ impl TurnHandle {
         lock(&self.shared).finished
     }
 
-    /// The session this turn runs in, when the stream came from a client.
+    /// The session this turn runs in, when the stream came from a client (none for a
+    /// stateless response).
     pub fn session_id(&self) -> Option<&str> {
-        self.control.as_ref().map(|c| c.session_id.as_str())
+        self.control.as_ref().and_then(|c| c.session_id.as_deref())
     }
 
     /// Stops the stream's reading now; the turn keeps running on the server.
@@ -79,7 +80,8 @@ impl TurnHandle {
         self.cancel.cancel();
     }
 
-    /// Asks the server to cancel the turn; the stream then ends with `message.cancelled`.
+    /// Asks the server to cancel the turn; the stream then ends with `message.cancelled`
+    /// (`response.cancelled` for a stateless response).
     pub async fn cancel(&self) -> Result<CancelResult> {
         let control = self.control.as_ref().ok_or_else(|| Error::InvalidInput {
             field: "turn",
@@ -89,13 +91,17 @@ impl TurnHandle {
             field: "response_id",
             reason: "the server has not sent the turn's response id yet".into(),
         })?;
-        control.client.cancel(&control.session_id, &rid).await
+        match &control.session_id {
+            Some(session_id) => control.client.cancel(session_id, &rid).await,
+            None => control.client.cancel_response(&rid).await,
+        }
     }
 }
 
-/// The client and session a stream belongs to, for [`TurnStream::cancel`](super::TurnStream::cancel).
+/// The client and session a stream belongs to, for [`TurnStream::cancel`](super::TurnStream::cancel);
+/// no session for a stateless response (cancelled through E21).
 #[derive(Clone)]
 pub(crate) struct TurnControl {
     pub client: PokeeClient,
-    pub session_id: String,
+    pub session_id: Option<String>,
 }

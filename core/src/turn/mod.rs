@@ -10,6 +10,10 @@ mod reader;
 mod sse;
 mod stream;
 
+pub(crate) use handle::TurnControl;
+pub(crate) use open::{Opened, Opening, Reconnect};
+pub(crate) use stream::TurnSetup;
+
 pub use dedupe::SeenIds;
 pub use event::{TurnEvent, TurnEventKind};
 pub use handle::{CancelHandle, TurnHandle};

@@ -178,7 +178,7 @@ impl PokeeClient {
             read_idle: Some(self.inner.stream_read_idle),
             control: Some(TurnControl {
                 client: self.clone(),
-                session_id: session_id.to_owned(),
+                session_id: Some(session_id.to_owned()),
             }),
             idempotency_key,
             replayed,

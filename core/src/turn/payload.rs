@@ -174,7 +174,13 @@ impl EventPayload {
                 error: text(data, "error").unwrap_or_default(),
             }),
             TurnEventKind::MessageCancelled => Some(Self::MessageCancelled),
-            TurnEventKind::Other(_) => None,
+            // A stateless response's events are typed by `ResponseEvent`, not as turn payloads.
+            TurnEventKind::ResponseCreated
+            | TurnEventKind::ResponseCompleted
+            | TurnEventKind::ResponseFailed
+            | TurnEventKind::ResponseCancelled
+            | TurnEventKind::ResponseIncomplete
+            | TurnEventKind::Other(_) => None,
         };
         typed.unwrap_or_else(|| Self::Other {
             event: event.event.clone(),

@@ -129,9 +129,10 @@ impl TurnStream {
         lock(&self.shared).response_id.clone()
     }
 
-    /// The session this turn runs in, when the stream came from a client.
+    /// The session this turn runs in, when the stream came from a client (none for a
+    /// stateless response).
     pub fn session_id(&self) -> Option<&str> {
-        self.control.as_ref().map(|c| c.session_id.as_str())
+        self.control.as_ref().and_then(|c| c.session_id.as_deref())
     }
 
     /// The id of the last event delivered (id-only blocks count), for a manual resume.
@@ -344,10 +345,17 @@ impl Driver {
             {
                 let mut s = lock(&self.shared);
                 s.last_event_id.clone_from(&self.position);
-                if s.response_id.is_none() && event.kind() == TurnEventKind::MessageCreated {
-                    s.response_id = event
-                        .data()
+                if s.response_id.is_none()
+                    && matches!(
+                        event.kind(),
+                        TurnEventKind::MessageCreated | TurnEventKind::ResponseCreated
+                    )
+                {
+                    // A stateless response's id is also in `data.response.id` (OpenAI's place).
+                    let data = event.data();
+                    s.response_id = data
                         .get("id")
+                        .or_else(|| data.get("response").and_then(|r| r.get("id")))
                         .and_then(serde_json::Value::as_str)
                         .map(str::to_owned);
                 }

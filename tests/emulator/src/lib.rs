@@ -26,8 +26,10 @@ mod inspector;
 mod journal;
 mod poke_api;
 mod response;
+mod responses;
 mod server;
 mod sessions;
+mod skills;
 mod state;
 mod tls;
 
@@ -42,6 +44,7 @@ use tokio::sync::watch;
 pub use callbacks::{CallbackChain, CallbackChainRecord, CallbackPost};
 pub use faults::{Fault, LineEnding};
 pub use journal::{JournalStats, RecordedRequest};
+pub use responses::{ResponseOutcome, ResponseScript, ResponseStep};
 pub use sessions::{CreditsMode, ScriptStep, SessionsConfig, TokenUsage, TurnOutcome, TurnScript};
 
 use state::{AppState, lock};
@@ -260,6 +263,34 @@ impl Emulator {
                 Err(format!("session '{session_id}' is not running a turn"))
             }
         }
+    }
+
+    /// Queues `script` for the next stateless response (`POST /v1/responses`); scripts run
+    /// in the order queued. Errors name an invalid step.
+    pub fn script_response(&self, script: ResponseScript) -> Result<(), String> {
+        self.state.script_response(script).map(drop)
+    }
+
+    /// The stateless responses kept for resume and cancel (`response_id`, `status`, `events`,
+    /// `started_at`, `closed_at`) and the number of queued scripts.
+    pub fn responses_json(&self) -> serde_json::Value {
+        self.state.sessions.store().responses.debug_json()
+    }
+
+    /// Every installed skill with its files (`name`, `files`, `total_bytes`,
+    /// `skill_md_size`, `modified`).
+    pub fn skills_json(&self) -> serde_json::Value {
+        self.state.sessions.store().skills.debug_json()
+    }
+
+    /// The bytes of one file of an installed skill (`path` relative to the skill root).
+    pub fn skill_file(&self, name: &str, path: &str) -> Option<Vec<u8>> {
+        self.state
+            .sessions
+            .store()
+            .skills
+            .file(name, path)
+            .map(|b| b.to_vec())
     }
 
     /// The current settings of the sessions API.

@@ -23,7 +23,9 @@ use tower::ServiceExt;
 
 use crate::response::{error_json, json};
 use crate::state::AppState;
-use crate::{control, faults, idempotency, inspector, journal, poke_api, sessions};
+use crate::{
+    control, faults, idempotency, inspector, journal, poke_api, responses, sessions, skills,
+};
 
 /// Lets a handler close the connection its request arrived on; found in request extensions.
 #[derive(Clone)]
@@ -56,6 +58,8 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .merge(inspector::router())
         .merge(poke_api::router())
         .merge(sessions::router())
+        .merge(skills::router())
+        .merge(responses::router())
         .merge(crate::account::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);

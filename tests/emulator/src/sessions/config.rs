@@ -69,6 +69,12 @@ pub struct SessionsConfig {
     pub credits_min_balance: f64,
     /// Answer `GET /health` with 503.
     pub degraded: bool,
+    /// Most regular files in one skill bundle; one more is refused with 413.
+    pub skill_max_files: u64,
+    /// Largest unpacked size of one skill bundle, in bytes (50 MB); larger is 413.
+    pub skill_max_total_bytes: u64,
+    /// Largest unpacked file in a skill bundle, in bytes (25 MB); larger is 413.
+    pub skill_max_file_bytes: u64,
 }
 
 impl Default for SessionsConfig {
@@ -101,6 +107,9 @@ impl Default for SessionsConfig {
             credits_per_turn: 1.0,
             credits_min_balance: 1.0,
             degraded: false,
+            skill_max_files: 1000,
+            skill_max_total_bytes: 50_000_000,
+            skill_max_file_bytes: 25_000_000,
         }
     }
 }

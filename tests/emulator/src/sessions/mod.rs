@@ -6,7 +6,7 @@ mod agent;
 mod clock;
 mod config;
 pub(crate) mod control;
-mod errors;
+pub(crate) mod errors;
 mod file_routes;
 mod idempotency;
 mod inspect;
@@ -27,10 +27,14 @@ use serde_json::{Value, json};
 
 pub(crate) use crate::state::lock;
 pub use config::{CreditsMode, SessionsConfig};
+pub(crate) use idempotency::{canonical, validate_key};
 pub(crate) use inspect::CancelRefusal;
+pub(crate) use routes::{parse_tools, query_params, replayed_without_events};
+pub(crate) use script::{MAX_EVENTS, parse_magic};
 pub use script::{ScriptStep, TokenUsage, TurnOutcome, TurnScript};
-pub(crate) use stream::DROP_FAULT;
-pub(crate) use turn::Turn;
+pub(crate) use stream::{DROP_FAULT, StreamSpec, sse_response};
+pub(crate) use turn::{CancelOutcome, Interrupt, Turn};
+pub(crate) use usage::credits_exhausted;
 
 use crate::state::AppState;
 use clock::VirtualClock;

@@ -71,7 +71,7 @@ fn object_body(body: &[u8], empty_ok: bool) -> Result<Map<String, Value>, String
 }
 
 /// Query parameters, form-decoded; malformed escapes make the value `None`.
-fn query_params(raw: Option<&str>) -> HashMap<String, Option<String>> {
+pub(crate) fn query_params(raw: Option<&str>) -> HashMap<String, Option<String>> {
     raw.unwrap_or_default()
         .split('&')
         .filter(|pair| !pair.is_empty())
@@ -173,7 +173,7 @@ fn parse_file_access(value: Option<&Value>) -> Result<(Value, Vec<String>, Vec<S
 }
 
 /// Validates tools and flattens the nested OpenAI form `{"type":"function","function":{…}}`.
-fn parse_tools(tools: &[Value]) -> Result<Vec<Value>, String> {
+pub(crate) fn parse_tools(tools: &[Value]) -> Result<Vec<Value>, String> {
     if tools.len() > MAX_TOOLS {
         return Err(format!("at most {MAX_TOOLS} tools are allowed"));
     }
@@ -264,6 +264,7 @@ async fn create_session(
         current_turn: None,
         scripts: VecDeque::new(),
         tool_calls: HashMap::new(),
+        skills: store.skills.names(),
     };
     let response = json(StatusCode::CREATED, &session.record());
     store.sessions.push(session);
@@ -512,7 +513,7 @@ async fn post_message(
 }
 
 /// 200 JSON for a repeated key whose turn buffer is gone (spec §5).
-fn replayed_without_events(rid: &str) -> Response {
+pub(crate) fn replayed_without_events(rid: &str) -> Response {
     let mut response = json(
         StatusCode::OK,
         &json!({
@@ -668,7 +669,8 @@ async fn usage(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Respon
     let now = state.sessions.now();
     let mut store = state.sessions.store();
     let config = store.config.clone();
-    let body = store.usage.body(now, &config);
+    let store = &mut *store;
+    let body = store.usage.body(&mut store.response_usage, now, &config);
     json(StatusCode::OK, &body)
 }
 

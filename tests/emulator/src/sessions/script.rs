@@ -132,15 +132,17 @@ const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Words recognised in a message.
 #[derive(Default)]
-struct Magic {
-    events: Option<u64>,
-    pace_ms: Option<u64>,
-    sleep_ms: Option<u64>,
-    tool: Option<String>,
-    error: Option<String>,
+pub(crate) struct Magic {
+    pub(crate) events: Option<u64>,
+    pub(crate) pace_ms: Option<u64>,
+    pub(crate) sleep_ms: Option<u64>,
+    pub(crate) tool: Option<String>,
+    pub(crate) error: Option<String>,
 }
 
-fn parse_magic(message: &str) -> Magic {
+/// The magic words of a message (also read from the last user message of a stateless
+/// response's input).
+pub(crate) fn parse_magic(message: &str) -> Magic {
     let mut magic = Magic::default();
     for word in message.split_whitespace() {
         let Some((key, value)) = word.split_once('=') else {

@@ -67,6 +67,9 @@ pub(crate) struct Session {
     /// Scripts queued by tests for the next turns, first one first.
     pub(crate) scripts: VecDeque<TurnScript>,
     pub(crate) tool_calls: HashMap<String, ToolCallSlot>,
+    /// The custom skills installed when the session was created (later installs are not
+    /// visible to it, spec §2.17).
+    pub(crate) skills: Vec<String>,
 }
 
 /// The nine fields of a session record, in the docs' order (spec §2.2); serialized straight
@@ -111,6 +114,7 @@ impl Session {
                 json!(self.current_turn.as_ref().map(|t| t.rid.clone())),
             );
             fields.insert("queued_scripts".into(), json!(self.scripts.len()));
+            fields.insert("skills".into(), json!(self.skills));
         }
         record
     }
@@ -137,7 +141,14 @@ pub(crate) struct Store {
     /// Idempotency keys of message POSTs.
     pub(crate) keys: HashMap<String, KeyEntry>,
     pub(crate) workspace: Workspace,
+    /// Session turns, the `session_turn` bucket.
     pub(crate) usage: UsageLog,
+    /// Stateless responses (E19), the `response` bucket.
+    pub(crate) response_usage: UsageLog,
+    /// Custom skills (E16–E18).
+    pub(crate) skills: crate::skills::SkillStore,
+    /// Stateless responses' buffers, owners and keys (E19–E21).
+    pub(crate) responses: crate::responses::ResponseStore,
     pub(crate) config: SessionsConfig,
     /// Sessions that ended, newest last (at most [`MAX_ENDED`]).
     pub(crate) ended: VecDeque<EndedSession>,
@@ -207,6 +218,7 @@ impl Store {
             .retain(|_, t| t.closed_at().is_none_or(|closed| now < closed + grace));
         let retention = self.config.idempotency_retention_secs;
         self.keys.retain(|_, k| now < k.created_at + retention);
+        self.responses.sweep(now, grace, retention);
     }
 
     /// Aborts every running turn (reset, shutdown).
@@ -216,6 +228,7 @@ impl Store {
                 turn.abort(reason);
             }
         }
+        self.responses.abort_all(reason);
     }
 
     /// Seconds until the first session dies on its own, for a `Retry-After` (at least 1).
@@ -254,6 +267,7 @@ mod tests {
             current_turn: None,
             scripts: VecDeque::new(),
             tool_calls: HashMap::new(),
+            skills: Vec::new(),
         }
     }
 

@@ -133,9 +133,10 @@ impl Turn {
             });
             inner.finished = true;
             inner.closed_at = Some(now);
+            // Stateless responses (E19) share these buffers with their own terminal names.
             inner.status = match event {
-                "message.completed" => "completed",
-                "message.cancelled" => "cancelled",
+                "message.completed" | "response.completed" => "completed",
+                "message.cancelled" | "response.cancelled" => "cancelled",
                 _ => "error",
             };
             inner.frames.len()

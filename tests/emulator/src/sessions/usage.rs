@@ -92,18 +92,21 @@ impl UsageLog {
         }
     }
 
-    /// The E15 body, in the current (`buckets`) or old (flat `windows`) shape.
-    pub(crate) fn body(&mut self, now: f64, config: &SessionsConfig) -> Value {
+    /// The E15 body, in the current (`buckets`) or old (flat `windows`) shape; this log is the
+    /// `session_turn` bucket, `responses` the `response` bucket (stateless responses).
+    pub(crate) fn body(
+        &mut self,
+        responses: &mut UsageLog,
+        now: f64,
+        config: &SessionsConfig,
+    ) -> Value {
         self.prune(now);
-        let window_rows = |counted: bool| -> Vec<Value> {
+        responses.prune(now);
+        let window_rows = |log: &UsageLog| -> Vec<Value> {
             windows(config)
                 .iter()
                 .map(|w| {
-                    let (turns, tokens) = if counted {
-                        self.totals(now, w.secs)
-                    } else {
-                        (0, 0)
-                    };
+                    let (turns, tokens) = log.totals(now, w.secs);
                     json!({
                         "name": w.name,
                         "duration_seconds": w.secs as u64,
@@ -117,13 +120,13 @@ impl UsageLog {
                 .collect()
         };
         let rate_limit = if config.old_usage_shape {
-            json!({"caller_id": "default", "windows": window_rows(true)})
+            json!({"caller_id": "default", "windows": window_rows(self)})
         } else {
             json!({
                 "caller_id": "default",
                 "buckets": {
-                    "session_turn": {"windows": window_rows(true)},
-                    "response": {"windows": window_rows(false)},
+                    "session_turn": {"windows": window_rows(self)},
+                    "response": {"windows": window_rows(responses)},
                 },
             })
         };
@@ -166,11 +169,18 @@ mod tests {
         log.start_turn("b", 10.0);
         assert_eq!(log.check(20.0, &config), Err(3580));
         assert!(log.check(3601.0, &config).is_ok());
-        let body = log.body(20.0, &config);
+        let mut responses = UsageLog::default();
+        responses.start_turn("resp_1", 5.0);
+        let body = log.body(&mut responses, 20.0, &config);
+        assert_eq!(
+            body["rate_limit"]["buckets"]["response"]["windows"][0]["turns"],
+            1
+        );
         let hour = &body["rate_limit"]["buckets"]["session_turn"]["windows"][0];
         assert_eq!(hour["turns"], 2);
         assert_eq!(hour["tokens"], 10);
         let old = log.body(
+            &mut responses,
             20.0,
             &SessionsConfig {
                 old_usage_shape: true,
