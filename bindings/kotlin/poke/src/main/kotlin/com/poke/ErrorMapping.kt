@@ -50,6 +50,7 @@ internal fun FfiException.toPublic(): Throwable = when (this) {
     is FfiException.Config -> IllegalArgumentException(msg)
     is FfiException.Cancelled -> PokeInternalException(msg)
     is FfiException.Internal -> PokeInternalException(msg)
+    is FfiException.ToolRounds -> PokeToolRoundsException(msg, rounds.toInt())
 }
 
 private fun FfiApiErrorKind.toPublic(): ApiErrorKind = when (this) {

@@ -25,3 +25,9 @@ public fun interface TurnEventListener {
     /** One event; throwing stops the collection (and closes the stream) with that throwable. */
     public fun onEvent(event: TurnEvent)
 }
+
+/** Receives the events of a streamed response, one at a time and in order ([ResponseStream.collectBlocking]). */
+public fun interface ResponseEventListener {
+    /** One event; throwing stops the collection (and closes the stream) with that throwable. */
+    public fun onEvent(event: ResponseEvent)
+}

@@ -101,6 +101,13 @@ public class PokeResponseTooLargeException(message: String, public val limitByte
  */
 public class PokeFileException(message: String, public val path: Path) : PokeException(message)
 
+/**
+ * [Responses.runTools] still got function calls after its last allowed round.
+ *
+ * @property rounds the requests made.
+ */
+public class PokeToolRoundsException(message: String, public val rounds: Int) : PokeException(message)
+
 /** A failure this version of the SDK does not classify (a bug, or a newer native library). */
 public class PokeInternalException(message: String) : PokeException(message)
 

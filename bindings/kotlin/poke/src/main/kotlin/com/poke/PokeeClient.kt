@@ -75,6 +75,12 @@ public class PokeeClient @JvmOverloads constructor(
     /** The base URL in use, without a trailing slash. */
     public val baseUrl: String = inner.baseUrl()
 
+    /** The tenant's custom skills. */
+    public val skills: Skills = Skills(this)
+
+    /** Stateless responses and the function-tool loop. */
+    public val responses: Responses = Responses(this)
+
     /** The generated client, for the classes of this package; refused once closed. */
     internal fun ffi(): FfiPokeeClient {
         check(!closed.get()) { "the client is closed" }

@@ -92,13 +92,13 @@ public class SessionFiles internal constructor(
 }
 
 /** The native side opens files by name: only paths of the default file system have one. */
-private fun localPath(path: Path, name: String): String {
+internal fun localPath(path: Path, name: String): String {
     require(path.fileSystem == FileSystems.getDefault()) { "$name must be a path of the default file system" }
     return path.toAbsolutePath().toString()
 }
 
 /** A [TransferListener] as the generated interface; what it throws is kept for the caller. */
-private class TransferAdapter(
+internal class TransferAdapter(
     private val listener: TransferListener,
     private val failure: ListenerFailure,
 ) : FfiTransferProgressListener {

@@ -40,7 +40,9 @@ class ApiSurfaceTest {
         assertEquals(emptyList<KClass<*>>(), leaked)
         val topLevel = public.filter { it.java.enclosingClass == null }.mapNotNull { it.simpleName }.sorted()
         println("public top-level types of com.poke: ${topLevel.size}: ${topLevel.joinToString()}")
-        assertTrue(topLevel.size < 50, "$topLevel")
+        // A leak guard (the generated layer has well over a hundred types), not a quota: skills
+        // and stateless responses took the hand-written layer to 60.
+        assertTrue(topLevel.size < 80, "$topLevel")
     }
 
     @Test

@@ -103,6 +103,17 @@ public class Emulator @JvmOverloads constructor(apiKey: String? = null) : AutoCl
         native { inner.scriptTurnJson(sessionId, script.toString()) }
     }
 
+    /**
+     * Queues a stateless-response script (the emulator's format: `output`, `outcome`, `pace_ms`,
+     * `sleep_ms`, `usage`) for the next `POST /v1/responses`.
+     */
+    public fun scriptResponse(script: JsonObject) {
+        native { inner.scriptResponseJson(script.toString()) }
+    }
+
+    /** Every installed skill with its files. */
+    public fun skills(): JsonArray = parseArray(native { inner.skillsJson() })
+
     /** The sessions API settings (`pace_ms`, limits, timeouts, credits, ...). */
     public fun sessionsConfig(): JsonObject = parseObject(native { inner.sessionsConfigJson() })
 
