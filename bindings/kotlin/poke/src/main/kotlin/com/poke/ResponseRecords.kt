@@ -16,15 +16,67 @@ import kotlinx.serialization.json.JsonObject
  * @property reasoningEffort `minimal`, `low`, `medium` or `high`.
  * @property extra other OpenAI Responses fields, sent as they are.
  */
-public data class ResponseParams @JvmOverloads constructor(
-    val input: String? = null,
-    val inputItems: JsonArray? = null,
-    val model: String? = null,
-    val instructions: String? = null,
-    val tools: List<FunctionTool> = emptyList(),
-    val reasoningEffort: String? = null,
-    val extra: JsonObject? = null,
-)
+public class ResponseParams(
+    public val input: String? = null,
+    public val inputItems: JsonArray? = null,
+    public val model: String? = null,
+    public val instructions: String? = null,
+    public val tools: List<FunctionTool> = emptyList(),
+    public val reasoningEffort: String? = null,
+    public val extra: JsonObject? = null,
+) {
+    override fun equals(other: Any?): Boolean = other is ResponseParams && fields() == other.fields()
+
+    override fun hashCode(): Int = fields().hashCode()
+
+    override fun toString(): String =
+        "ResponseParams(input=$input, inputItems=$inputItems, model=$model, instructions=$instructions, " +
+            "tools=$tools, reasoningEffort=$reasoningEffort, extra=$extra)"
+
+    private fun fields() = listOf(input, inputItems, model, instructions, tools, reasoningEffort, extra)
+
+    /** Builds [ResponseParams] from Java. */
+    public class Builder {
+        private var input: String? = null
+        private var inputItems: JsonArray? = null
+        private var model: String? = null
+        private var instructions: String? = null
+        private var tools: List<FunctionTool> = emptyList()
+        private var reasoningEffort: String? = null
+        private var extra: JsonObject? = null
+
+        /** See [ResponseParams.input]. */
+        public fun input(input: String): Builder = apply { this.input = input }
+
+        /** See [ResponseParams.inputItems]. */
+        public fun inputItems(items: JsonArray): Builder = apply { this.inputItems = items }
+
+        /** See [ResponseParams.model]. */
+        public fun model(model: String): Builder = apply { this.model = model }
+
+        /** See [ResponseParams.instructions]. */
+        public fun instructions(instructions: String): Builder = apply { this.instructions = instructions }
+
+        /** See [ResponseParams.tools]. */
+        public fun tools(tools: List<FunctionTool>): Builder = apply { this.tools = tools }
+
+        /** See [ResponseParams.reasoningEffort]. */
+        public fun reasoningEffort(effort: String): Builder = apply { this.reasoningEffort = effort }
+
+        /** See [ResponseParams.extra]. */
+        public fun extra(extra: JsonObject): Builder = apply { this.extra = extra }
+
+        /** The parameters set so far. */
+        public fun build(): ResponseParams =
+            ResponseParams(input, inputItems, model, instructions, tools, reasoningEffort, extra)
+    }
+
+    public companion object {
+        /** A [Builder], for Java. */
+        @JvmStatic
+        public fun builder(): Builder = Builder()
+    }
+}
 
 /**
  * A function the model may call.

@@ -42,6 +42,7 @@ public class Responses internal constructor(private val client: PokeeClient) {
      * @param idempotencyKey the `Idempotency-Key` sent on every attempt; a random UUID when `null`.
      *   The same key with a different request throws [PokeApiException] (422) when collected.
      */
+    @JvmOverloads
     public fun stream(params: ResponseParams, idempotencyKey: String? = null): ResponseStream =
         ResponseStream(client, ResponseStream.Origin.Create(params, idempotencyKey ?: UUID.randomUUID().toString()))
 
@@ -50,6 +51,7 @@ public class Responses internal constructor(private val client: PokeeClient) {
      * cold stream; only its creator may read them ([ApiErrorKind.NOT_FOUND] otherwise, when
      * collected).
      */
+    @JvmOverloads
     public fun resume(responseId: String, lastEventId: String? = null): ResponseStream =
         ResponseStream(client, ResponseStream.Origin.Resume(responseId, lastEventId))
 
@@ -86,9 +88,10 @@ public class Responses internal constructor(private val client: PokeeClient) {
     @Throws(IOException::class)
     public fun cancelBlocking(responseId: String): CancelResult = blocking { cancel(responseId) }
 
-    /** [runTools] for Java, blocking the calling thread ([maxRounds] may be null). */
+    /** [runTools] for Java, blocking the calling thread. */
+    @JvmOverloads
     @Throws(IOException::class)
-    public fun runToolsBlocking(params: ResponseParams, maxRounds: Int?, handler: ToolHandler): ToolRun =
+    public fun runToolsBlocking(params: ResponseParams, maxRounds: Int? = null, handler: ToolHandler): ToolRun =
         blocking { runTools(params, maxRounds, handler) }
 
     override fun toString(): String = "Responses(baseUrl=${client.baseUrl})"

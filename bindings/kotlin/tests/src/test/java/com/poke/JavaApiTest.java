@@ -177,6 +177,44 @@ class JavaApiTest {
     }
 
     @Test
+    void skillsAndStatelessResponses() throws Exception {
+        Path dir = Files.createTempDirectory("poke-java-skill");
+        Files.writeString(dir.resolve("SKILL.md"), "# Java skill");
+        try (PokeeClient pokee = new PokeeClient("pk_java", emulator.getPokeeApiUrl())) {
+            List<Long> done = new CopyOnWriteArrayList<>();
+            InstalledSkill installed = pokee.getSkills().installBlocking("java-skill", dir, (d, total) -> done.add(d));
+            assertEquals(List.of("SKILL.md"), installed.getFiles());
+            assertEquals(List.of("java-skill"), pokee.getSkills().listBlocking().stream().map(Skill::getName).toList());
+            pokee.getSkills().deleteBlocking("java-skill");
+            PokeApiException gone = assertThrows(PokeApiException.class, () -> pokee.getSkills().deleteBlocking("java-skill"));
+            assertEquals(ApiErrorKind.NOT_FOUND, gone.getKind());
+
+            Response reply = pokee.getResponses().createBlocking(ResponseParams.builder().input("hello from Java").build());
+            assertEquals("Echo: hello from Java", reply.getOutputText());
+
+            ResponseStream stream = pokee.getResponses().stream(ResponseParams.builder().input("count events=10").build());
+            List<Long> seq = new ArrayList<>();
+            stream.collectBlocking(event -> seq.add(event.getSequenceNumber()));
+            assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L), seq);
+            assertEquals("9", stream.getLastEventId());
+
+            List<String> asked = new ArrayList<>();
+            ToolRun run = pokee.getResponses().runToolsBlocking(
+                ResponseParams.builder()
+                    .input("weather in Paris? tool=get_weather")
+                    .tools(List.of(new FunctionTool("get_weather")))
+                    .build(),
+                call -> {
+                    asked.add(call.getName());
+                    return "cloudy";
+                });
+            assertEquals(List.of("get_weather"), asked);
+            assertEquals(2, run.getRounds());
+            assertTrue(run.getResponse().getOutputText().contains("cloudy"));
+        }
+    }
+
+    @Test
     void closedClientsRefuseCalls() {
         PokeClient client = new PokeClient("pk_java", emulator.getPokeApiUrl());
         client.close();
