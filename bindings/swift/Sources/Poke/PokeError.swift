@@ -39,6 +39,8 @@ public enum PokeError: Error, Sendable, Hashable {
     case file(FileError)
     /// A failure this version does not know how to classify; please report it.
     case unexpected(UnexpectedError)
+    /// A tool loop still got function calls after its last allowed round.
+    case toolRounds(ToolRoundsError)
 
     /// The human-readable message, the same as `localizedDescription`.
     public var message: String {
@@ -54,6 +56,7 @@ public enum PokeError: Error, Sendable, Hashable {
         case .stream(let e): e.message
         case .file(let e): e.message
         case .unexpected(let e): e.message
+        case .toolRounds(let e): e.message
         }
     }
 }
@@ -259,6 +262,21 @@ extension PokeError {
         public var description: String { message }
     }
 
+    /// A tool loop that reached its bound on rounds
+    /// (``Responses/runTools(input:tools:model:instructions:reasoningEffort:extra:maxRounds:handler:)``).
+    public struct ToolRoundsError: Sendable, Hashable, CustomStringConvertible {
+        /// The message.
+        public let message: String
+        /// The requests made.
+        public let rounds: Int
+        /// Creates the details of this error (for tests of error handling).
+        public init(message: String, rounds: Int) {
+            self.message = message
+            self.rounds = rounds
+        }
+        public var description: String { message }
+    }
+
     /// A failure this version cannot classify.
     public struct UnexpectedError: Sendable, Hashable, CustomStringConvertible {
         /// The message.
@@ -280,7 +298,7 @@ extension PokeError: CustomNSError {
     /// `Poke.PokeError`.
     public static var errorDomain: String { "Poke.PokeError" }
 
-    /// One code per case, stable across versions: 1 `api` ... 11 `unexpected`.
+    /// One code per case, stable across versions: 1 `api` ... 11 `unexpected`, 12 `toolRounds`.
     public var errorCode: Int {
         switch self {
         case .api: 1
@@ -294,6 +312,7 @@ extension PokeError: CustomNSError {
         case .stream: 9
         case .file: 10
         case .unexpected: 11
+        case .toolRounds: 12
         }
     }
 
@@ -332,6 +351,7 @@ extension PokeError: CustomStringConvertible, CustomDebugStringConvertible {
         case .stream: "PokeError.stream(\(message.debugDescription))"
         case .file: "PokeError.file(\(message.debugDescription))"
         case .unexpected: "PokeError.unexpected(\(message.debugDescription))"
+        case .toolRounds(let e): "PokeError.toolRounds(\(e.rounds), \(message.debugDescription))"
         }
     }
 }

@@ -1185,6 +1185,36 @@ package protocol PokeeClientProtocol: AnyObject, Sendable {
     func uploadFile(sessionId: String, path: String, src: String, listener: TransferProgressListener?) async throws  -> UploadResult
     
     /**
+     * Cancels a streamed response: `cancelling` or `already_complete`.
+     */
+    func cancelResponse(responseId: String) async throws  -> CancelResult
+    
+    /**
+     * One stateless call (`POST /v1/responses`), answered whole. A failed response comes
+     * back with status `failed` and its error message.
+     */
+    func createResponse(params: CreateResponseParams) async throws  -> Response
+    
+    /**
+     * Reopens a streamed response's events after `last_event_id` (from the start when
+     * null); only its creator may (`NotFound` otherwise).
+     */
+    func resumeResponse(responseId: String, lastEventId: String?) async throws  -> ResponseStream
+    
+    /**
+     * Runs the function-tool loop: sends the request, runs each function call through
+     * `handler`, sends the outputs with the whole history, and stops at a reply with no
+     * call, after at most `max_rounds` requests (default 10; `ToolRounds` beyond).
+     */
+    func runTools(params: CreateResponseParams, handler: ToolHandler, maxRounds: UInt32?) async throws  -> ToolRunResult
+    
+    /**
+     * The same call streamed: typed events, resumed after a drop. The `Idempotency-Key`
+     * (`idempotency_key`, else a fresh one) is reused on every retry.
+     */
+    func streamResponse(params: CreateResponseParams, idempotencyKey: String?) async throws  -> ResponseStream
+    
+    /**
      * The resolved base URL, without trailing slash.
      */
     func baseUrl()  -> String
@@ -1251,6 +1281,29 @@ package protocol PokeeClientProtocol: AnyObject, Sendable {
      * the first record and every one that differs from the one before.
      */
     func waitIdle(sessionId: String, options: WaitOptions?, listener: WaitProgressListener?) async throws  -> SessionRecord
+    
+    /**
+     * Uninstalls skill `name` (`NotFound` when there is none).
+     */
+    func deleteSkill(name: String) async throws 
+    
+    /**
+     * Installs or replaces skill `name` from the local `path`: a directory holding
+     * `SKILL.md` (zipped on the fly) or a `.zip` file. The name and a directory are checked
+     * before anything is sent; a bad bundle fails with `BadRequest`, an oversized one with
+     * `PayloadTooLarge`, and the installed skill stays as it was.
+     */
+    func installSkill(name: String, path: String, listener: TransferProgressListener?) async throws  -> InstalledSkill
+    
+    /**
+     * Installs or replaces skill `name` from zip bytes.
+     */
+    func installSkillBytes(name: String, zip: Data, listener: TransferProgressListener?) async throws  -> InstalledSkill
+    
+    /**
+     * The custom skills installed for the tenant (not the built-in ones).
+     */
+    func listSkills() async throws  -> [Skill]
     
 }
 /**
@@ -1422,6 +1475,111 @@ package func uploadFile(sessionId: String, path: String, src: String, listener: 
             cancelFunc: ffi_poke_ffi_rust_future_cancel_rust_buffer,
             freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeUploadResult_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Cancels a streamed response: `cancelling` or `already_complete`.
+     */
+package func cancelResponse(responseId: String)async throws  -> CancelResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_cancel_response(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(responseId)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            cancelFunc: ffi_poke_ffi_rust_future_cancel_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCancelResult_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * One stateless call (`POST /v1/responses`), answered whole. A failed response comes
+     * back with status `failed` and its error message.
+     */
+package func createResponse(params: CreateResponseParams)async throws  -> Response  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_create_response(
+                        self.uniffiCloneHandle(),FfiConverterTypeCreateResponseParams_lower(params)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            cancelFunc: ffi_poke_ffi_rust_future_cancel_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeResponse_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Reopens a streamed response's events after `last_event_id` (from the start when
+     * null); only its creator may (`NotFound` otherwise).
+     */
+package func resumeResponse(responseId: String, lastEventId: String? = nil)async throws  -> ResponseStream  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_resume_response(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(responseId),FfiConverterOptionString.lower(lastEventId)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_u64,
+            completeFunc: ffi_poke_ffi_rust_future_complete_u64,
+            cancelFunc: ffi_poke_ffi_rust_future_cancel_u64,
+            freeFunc: ffi_poke_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeResponseStream_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Runs the function-tool loop: sends the request, runs each function call through
+     * `handler`, sends the outputs with the whole history, and stops at a reply with no
+     * call, after at most `max_rounds` requests (default 10; `ToolRounds` beyond).
+     */
+package func runTools(params: CreateResponseParams, handler: ToolHandler, maxRounds: UInt32? = nil)async throws  -> ToolRunResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_run_tools(
+                        self.uniffiCloneHandle(),FfiConverterTypeCreateResponseParams_lower(params),FfiConverterTypeToolHandler_lower(handler),FfiConverterOptionUInt32.lower(maxRounds)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            cancelFunc: ffi_poke_ffi_rust_future_cancel_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeToolRunResult_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * The same call streamed: typed events, resumed after a drop. The `Idempotency-Key`
+     * (`idempotency_key`, else a fresh one) is reused on every retry.
+     */
+package func streamResponse(params: CreateResponseParams, idempotencyKey: String? = nil)async throws  -> ResponseStream  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_stream_response(
+                        self.uniffiCloneHandle(),FfiConverterTypeCreateResponseParams_lower(params),FfiConverterOptionString.lower(idempotencyKey)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_u64,
+            completeFunc: ffi_poke_ffi_rust_future_complete_u64,
+            cancelFunc: ffi_poke_ffi_rust_future_cancel_u64,
+            freeFunc: ffi_poke_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeResponseStream_lift,
             errorHandler: FfiConverterTypePokeError_lift
         )
 }
@@ -1681,6 +1839,89 @@ package func waitIdle(sessionId: String, options: WaitOptions? = nil, listener: 
         )
 }
     
+    /**
+     * Uninstalls skill `name` (`NotFound` when there is none).
+     */
+package func deleteSkill(name: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_delete_skill(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(name)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_void,
+            completeFunc: ffi_poke_ffi_rust_future_complete_void,
+            cancelFunc: ffi_poke_ffi_rust_future_cancel_void,
+            freeFunc: ffi_poke_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Installs or replaces skill `name` from the local `path`: a directory holding
+     * `SKILL.md` (zipped on the fly) or a `.zip` file. The name and a directory are checked
+     * before anything is sent; a bad bundle fails with `BadRequest`, an oversized one with
+     * `PayloadTooLarge`, and the installed skill stays as it was.
+     */
+package func installSkill(name: String, path: String, listener: TransferProgressListener? = nil)async throws  -> InstalledSkill  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_install_skill(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(name),FfiConverterString.lower(path),FfiConverterOptionTypeTransferProgressListener.lower(listener)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            cancelFunc: ffi_poke_ffi_rust_future_cancel_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeInstalledSkill_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Installs or replaces skill `name` from zip bytes.
+     */
+package func installSkillBytes(name: String, zip: Data, listener: TransferProgressListener? = nil)async throws  -> InstalledSkill  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_install_skill_bytes(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(name),FfiConverterData.lower(zip),FfiConverterOptionTypeTransferProgressListener.lower(listener)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            cancelFunc: ffi_poke_ffi_rust_future_cancel_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeInstalledSkill_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * The custom skills installed for the tenant (not the built-in ones).
+     */
+package func listSkills()async throws  -> [Skill]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_pokeeclient_list_skills(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            cancelFunc: ffi_poke_ffi_rust_future_cancel_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeSkill.lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
 
     
 // The local Rust `Debug` implementation.
@@ -1746,6 +1987,508 @@ package func FfiConverterTypePokeeClient_lift(_ handle: UInt64) throws -> PokeeC
 #endif
 package func FfiConverterTypePokeeClient_lower(_ value: PokeeClient) -> UInt64 {
     return FfiConverterTypePokeeClient.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The events of a streamed response, resumed automatically after a drop; each event exactly
+ * once and in order. `next()` returns null after the terminal event or after `close()`.
+ */
+package protocol ResponseStreamProtocol: AnyObject, Sendable {
+    
+    /**
+     * Asks the server to cancel the response; the stream then ends with
+     * `response.cancelled`.
+     */
+    func cancel() async throws  -> CancelResult
+    
+    /**
+     * Stops reading now (a pending `next()` returns null); the response goes on on the
+     * server. Kotlin calls this `closeStream()`.
+     */
+    func close() 
+    
+    /**
+     * Claims the event of `next_tracked(read_id)`: false if another read took it over.
+     */
+    func confirmRead(readId: UInt64)  -> Bool
+    
+    /**
+     * The `Idempotency-Key` the request was sent with (null for a resumed stream).
+     */
+    func idempotencyKey()  -> String?
+    
+    /**
+     * The id of the last event delivered, for a manual `resumeResponse`.
+     */
+    func lastEventId()  -> String?
+    
+    /**
+     * The next event, or null once the response is over (or the stream was closed).
+     */
+    func next() async throws  -> ResponseEvent?
+    
+    /**
+     * `next()` for readers that can be cancelled after the event left the stream but before
+     * they received it: confirm with `confirm_read(read_id)` (as `Turn.nextTracked`).
+     */
+    func nextTracked(readId: UInt64) async throws  -> ResponseEvent?
+    
+    /**
+     * The response id (`X-Response-Id`, else `response.created`'s).
+     */
+    func responseId()  -> String?
+    
+}
+/**
+ * The events of a streamed response, resumed automatically after a drop; each event exactly
+ * once and in order. `next()` returns null after the terminal event or after `close()`.
+ */
+package class ResponseStream: ResponseStreamProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    package struct NoHandle {
+        package init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required package init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    package init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    package func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_poke_ffi_fn_clone_responsestream(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_poke_ffi_fn_free_responsestream(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Asks the server to cancel the response; the stream then ends with
+     * `response.cancelled`.
+     */
+package func cancel()async throws  -> CancelResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_responsestream_cancel(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            cancelFunc: ffi_poke_ffi_rust_future_cancel_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCancelResult_lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * Stops reading now (a pending `next()` returns null); the response goes on on the
+     * server. Kotlin calls this `closeStream()`.
+     */
+package func close()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_responsestream_close(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Claims the event of `next_tracked(read_id)`: false if another read took it over.
+     */
+package func confirmRead(readId: UInt64) -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_responsestream_confirm_read(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt64.lower(readId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The `Idempotency-Key` the request was sent with (null for a resumed stream).
+     */
+package func idempotencyKey() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_responsestream_idempotency_key(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The id of the last event delivered, for a manual `resumeResponse`.
+     */
+package func lastEventId() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_responsestream_last_event_id(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The next event, or null once the response is over (or the stream was closed).
+     */
+package func next()async throws  -> ResponseEvent?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_responsestream_next(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            cancelFunc: ffi_poke_ffi_rust_future_cancel_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeResponseEvent.lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * `next()` for readers that can be cancelled after the event left the stream but before
+     * they received it: confirm with `confirm_read(read_id)` (as `Turn.nextTracked`).
+     */
+package func nextTracked(readId: UInt64)async throws  -> ResponseEvent?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_poke_ffi_fn_method_responsestream_next_tracked(
+                        self.uniffiCloneHandle(),FfiConverterUInt64.lower(readId)
+                )
+            },
+            pollFunc: ffi_poke_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_poke_ffi_rust_future_complete_rust_buffer,
+            cancelFunc: ffi_poke_ffi_rust_future_cancel_rust_buffer,
+            freeFunc: ffi_poke_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeResponseEvent.lift,
+            errorHandler: FfiConverterTypePokeError_lift
+        )
+}
+    
+    /**
+     * The response id (`X-Response-Id`, else `response.created`'s).
+     */
+package func responseId() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_responsestream_response_id(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package struct FfiConverterTypeResponseStream: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = ResponseStream
+
+    package static func lift(_ handle: UInt64) throws -> ResponseStream {
+        return ResponseStream(unsafeFromHandle: handle)
+    }
+
+    package static func lower(_ value: ResponseStream) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    package static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ResponseStream {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    package static func write(_ value: ResponseStream, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package func FfiConverterTypeResponseStream_lift(_ handle: UInt64) throws -> ResponseStream {
+    return try FfiConverterTypeResponseStream.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package func FfiConverterTypeResponseStream_lower(_ value: ResponseStream) -> UInt64 {
+    return FfiConverterTypeResponseStream.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Runs the functions of a tool loop, implemented in Kotlin or Swift. Called once per
+ * function call, off the runtime's threads; throwing stops the loop with that error.
+ */
+package protocol ToolHandler: AnyObject, Sendable {
+    
+    /**
+     * Runs function `name` with `arguments` (a JSON object as text) and returns its output
+     * text (often JSON).
+     */
+    func call(name: String, arguments: String, callId: String) throws  -> String
+    
+}
+/**
+ * Runs the functions of a tool loop, implemented in Kotlin or Swift. Called once per
+ * function call, off the runtime's threads; throwing stops the loop with that error.
+ */
+package class ToolHandlerImpl: ToolHandler, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    package struct NoHandle {
+        package init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required package init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    package init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    package func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_poke_ffi_fn_clone_toolhandler(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_poke_ffi_fn_free_toolhandler(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Runs function `name` with `arguments` (a JSON object as text) and returns its output
+     * text (often JSON).
+     */
+package func call(name: String, arguments: String, callId: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePokeError_lift) {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_toolhandler_call(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),
+        FfiConverterString.lower(arguments),
+        FfiConverterString.lower(callId),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceToolHandler {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceToolHandler = UniffiVTableCallbackInterfaceToolHandler(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeToolHandler.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface ToolHandler: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeToolHandler.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface ToolHandler: handle missing in uniffiClone")
+            }
+        },
+        call: { (
+            uniffiHandle: UInt64,
+            name: RustBuffer,
+            arguments: RustBuffer,
+            callId: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> String in
+                guard let uniffiObj = try? FfiConverterTypeToolHandler.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.call(
+                     name: try FfiConverterString.lift(name),
+                     arguments: try FfiConverterString.lift(arguments),
+                     callId: try FfiConverterString.lift(callId)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterString.lower($0) }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypePokeError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceToolHandler> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceToolHandler>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitToolHandler() {
+    uniffi_poke_ffi_fn_init_callback_vtable_toolhandler(UniffiCallbackInterfaceToolHandler.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package struct FfiConverterTypeToolHandler: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<ToolHandler>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = ToolHandler
+
+    package static func lift(_ handle: UInt64) throws -> ToolHandler {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return ToolHandlerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    package static func lower(_ value: ToolHandler) -> UInt64 {
+         if let rustImpl = value as? ToolHandlerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    package static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ToolHandler {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    package static func write(_ value: ToolHandler, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package func FfiConverterTypeToolHandler_lift(_ handle: UInt64) throws -> ToolHandler {
+    return try FfiConverterTypeToolHandler.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package func FfiConverterTypeToolHandler_lower(_ value: ToolHandler) -> UInt64 {
+    return FfiConverterTypeToolHandler.lower(value)
 }
 
 
@@ -2907,6 +3650,125 @@ package func FfiConverterTypeCancelResult_lower(_ value: CancelResult) -> RustBu
 
 
 /**
+ * What `createResponse`, `streamResponse` and `runTools` send.
+ */
+package struct CreateResponseParams: Equatable, Hashable {
+    /**
+     * One user message (or give `input_json`).
+     */
+    package let input: String?
+    /**
+     * The input items (OpenAI Responses items) as a JSON array; wins over `input`.
+     */
+    package let inputJson: String?
+    /**
+     * The model (tenant default when absent).
+     */
+    package let model: String?
+    /**
+     * System instructions.
+     */
+    package let instructions: String?
+    /**
+     * Functions the model may call (at most 128).
+     */
+    package let tools: [FunctionToolSpec]
+    /**
+     * `minimal`, `low`, `medium` or `high`.
+     */
+    package let reasoningEffort: String?
+    /**
+     * Other OpenAI Responses fields, as a JSON object.
+     */
+    package let extraJson: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    package init(
+        /**
+         * One user message (or give `input_json`).
+         */input: String? = nil, 
+        /**
+         * The input items (OpenAI Responses items) as a JSON array; wins over `input`.
+         */inputJson: String? = nil, 
+        /**
+         * The model (tenant default when absent).
+         */model: String? = nil, 
+        /**
+         * System instructions.
+         */instructions: String? = nil, 
+        /**
+         * Functions the model may call (at most 128).
+         */tools: [FunctionToolSpec] = [], 
+        /**
+         * `minimal`, `low`, `medium` or `high`.
+         */reasoningEffort: String? = nil, 
+        /**
+         * Other OpenAI Responses fields, as a JSON object.
+         */extraJson: String? = nil) {
+        self.input = input
+        self.inputJson = inputJson
+        self.model = model
+        self.instructions = instructions
+        self.tools = tools
+        self.reasoningEffort = reasoningEffort
+        self.extraJson = extraJson
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CreateResponseParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package struct FfiConverterTypeCreateResponseParams: FfiConverterRustBuffer {
+    package static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CreateResponseParams {
+        return
+            try CreateResponseParams(
+                input: FfiConverterOptionString.read(from: &buf), 
+                inputJson: FfiConverterOptionString.read(from: &buf), 
+                model: FfiConverterOptionString.read(from: &buf), 
+                instructions: FfiConverterOptionString.read(from: &buf), 
+                tools: FfiConverterSequenceTypeFunctionToolSpec.read(from: &buf), 
+                reasoningEffort: FfiConverterOptionString.read(from: &buf), 
+                extraJson: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    package static func write(_ value: CreateResponseParams, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.input, into: &buf)
+        FfiConverterOptionString.write(value.inputJson, into: &buf)
+        FfiConverterOptionString.write(value.model, into: &buf)
+        FfiConverterOptionString.write(value.instructions, into: &buf)
+        FfiConverterSequenceTypeFunctionToolSpec.write(value.tools, into: &buf)
+        FfiConverterOptionString.write(value.reasoningEffort, into: &buf)
+        FfiConverterOptionString.write(value.extraJson, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package func FfiConverterTypeCreateResponseParams_lift(_ buf: RustBuffer) throws -> CreateResponseParams {
+    return try FfiConverterTypeCreateResponseParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package func FfiConverterTypeCreateResponseParams_lower(_ value: CreateResponseParams) -> RustBuffer {
+    return FfiConverterTypeCreateResponseParams.lower(value)
+}
+
+
+/**
  * What `createSession` sends; a missing value leaves the server's default.
  */
 package struct CreateSessionParams: Equatable, Hashable {
@@ -3174,6 +4036,95 @@ package func FfiConverterTypeFileEntry_lower(_ value: FileEntry) -> RustBuffer {
 
 
 /**
+ * A function the model may call, in OpenAI's flat form.
+ */
+package struct FunctionToolSpec: Equatable, Hashable {
+    /**
+     * The function's name (1 to 64 characters).
+     */
+    package let name: String
+    /**
+     * What it does, for the model (at most 16 KiB).
+     */
+    package let description: String?
+    /**
+     * A JSON schema of its arguments object, as JSON text.
+     */
+    package let parametersJson: String?
+    /**
+     * OpenAI's `strict` flag.
+     */
+    package let strict: Bool?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    package init(
+        /**
+         * The function's name (1 to 64 characters).
+         */name: String, 
+        /**
+         * What it does, for the model (at most 16 KiB).
+         */description: String? = nil, 
+        /**
+         * A JSON schema of its arguments object, as JSON text.
+         */parametersJson: String? = nil, 
+        /**
+         * OpenAI's `strict` flag.
+         */strict: Bool? = nil) {
+        self.name = name
+        self.description = description
+        self.parametersJson = parametersJson
+        self.strict = strict
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FunctionToolSpec: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package struct FfiConverterTypeFunctionToolSpec: FfiConverterRustBuffer {
+    package static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FunctionToolSpec {
+        return
+            try FunctionToolSpec(
+                name: FfiConverterString.read(from: &buf), 
+                description: FfiConverterOptionString.read(from: &buf), 
+                parametersJson: FfiConverterOptionString.read(from: &buf), 
+                strict: FfiConverterOptionBool.read(from: &buf)
+        )
+    }
+
+    package static func write(_ value: FunctionToolSpec, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.description, into: &buf)
+        FfiConverterOptionString.write(value.parametersJson, into: &buf)
+        FfiConverterOptionBool.write(value.strict, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package func FfiConverterTypeFunctionToolSpec_lift(_ buf: RustBuffer) throws -> FunctionToolSpec {
+    return try FfiConverterTypeFunctionToolSpec.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package func FfiConverterTypeFunctionToolSpec_lower(_ value: FunctionToolSpec) -> RustBuffer {
+    return FfiConverterTypeFunctionToolSpec.lower(value)
+}
+
+
+/**
  * One HTTP header (request headers for `extractCallbackContext`, the emulator's journal).
  */
 package struct HttpHeader: Equatable, Hashable {
@@ -3239,6 +4190,95 @@ package func FfiConverterTypeHttpHeader_lift(_ buf: RustBuffer) throws -> HttpHe
 #endif
 package func FfiConverterTypeHttpHeader_lower(_ value: HttpHeader) -> RustBuffer {
     return FfiConverterTypeHttpHeader.lower(value)
+}
+
+
+/**
+ * The answer of an install.
+ */
+package struct InstalledSkill: Equatable, Hashable {
+    /**
+     * The skill's name.
+     */
+    package let name: String
+    /**
+     * Its regular files, relative to the skill root, sorted.
+     */
+    package let files: [String]
+    /**
+     * Unpacked size of every file, in bytes.
+     */
+    package let totalBytes: UInt64
+    /**
+     * Size of its `SKILL.md`, in bytes.
+     */
+    package let skillMdSize: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    package init(
+        /**
+         * The skill's name.
+         */name: String, 
+        /**
+         * Its regular files, relative to the skill root, sorted.
+         */files: [String], 
+        /**
+         * Unpacked size of every file, in bytes.
+         */totalBytes: UInt64, 
+        /**
+         * Size of its `SKILL.md`, in bytes.
+         */skillMdSize: UInt64) {
+        self.name = name
+        self.files = files
+        self.totalBytes = totalBytes
+        self.skillMdSize = skillMdSize
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension InstalledSkill: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package struct FfiConverterTypeInstalledSkill: FfiConverterRustBuffer {
+    package static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> InstalledSkill {
+        return
+            try InstalledSkill(
+                name: FfiConverterString.read(from: &buf), 
+                files: FfiConverterSequenceString.read(from: &buf), 
+                totalBytes: FfiConverterUInt64.read(from: &buf), 
+                skillMdSize: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    package static func write(_ value: InstalledSkill, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterSequenceString.write(value.files, into: &buf)
+        FfiConverterUInt64.write(value.totalBytes, into: &buf)
+        FfiConverterUInt64.write(value.skillMdSize, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package func FfiConverterTypeInstalledSkill_lift(_ buf: RustBuffer) throws -> InstalledSkill {
+    return try FfiConverterTypeInstalledSkill.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package func FfiConverterTypeInstalledSkill_lower(_ value: InstalledSkill) -> RustBuffer {
+    return FfiConverterTypeInstalledSkill.lower(value)
 }
 
 
@@ -3753,6 +4793,563 @@ package func FfiConverterTypeRequestOptions_lower(_ value: RequestOptions) -> Ru
 
 
 /**
+ * A stateless response.
+ */
+package struct Response: Equatable, Hashable {
+    /**
+     * The response id (`resp_…`).
+     */
+    package let id: String
+    /**
+     * `completed`, `failed`, `cancelled`, or anything newer.
+     */
+    package let status: String
+    /**
+     * The model that answered.
+     */
+    package let model: String?
+    /**
+     * Creation time, Unix seconds.
+     */
+    package let createdAt: Double?
+    /**
+     * The output items, in order.
+     */
+    package let output: [ResponseOutputItem]
+    /**
+     * The text of every message item, joined.
+     */
+    package let outputText: String
+    /**
+     * Token counts, on completion.
+     */
+    package let usage: ResponseUsage?
+    /**
+     * Why it failed, when it did.
+     */
+    package let errorMessage: String?
+    /**
+     * The whole response as JSON (fields this version does not model included).
+     */
+    package let json: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    package init(
+        /**
+         * The response id (`resp_…`).
+         */id: String, 
+        /**
+         * `completed`, `failed`, `cancelled`, or anything newer.
+         */status: String, 
+        /**
+         * The model that answered.
+         */model: String?, 
+        /**
+         * Creation time, Unix seconds.
+         */createdAt: Double?, 
+        /**
+         * The output items, in order.
+         */output: [ResponseOutputItem], 
+        /**
+         * The text of every message item, joined.
+         */outputText: String, 
+        /**
+         * Token counts, on completion.
+         */usage: ResponseUsage?, 
+        /**
+         * Why it failed, when it did.
+         */errorMessage: String?, 
+        /**
+         * The whole response as JSON (fields this version does not model included).
+         */json: String) {
+        self.id = id
+        self.status = status
+        self.model = model
+        self.createdAt = createdAt
+        self.output = output
+        self.outputText = outputText
+        self.usage = usage
+        self.errorMessage = errorMessage
+        self.json = json
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Response: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package struct FfiConverterTypeResponse: FfiConverterRustBuffer {
+    package static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Response {
+        return
+            try Response(
+                id: FfiConverterString.read(from: &buf), 
+                status: FfiConverterString.read(from: &buf), 
+                model: FfiConverterOptionString.read(from: &buf), 
+                createdAt: FfiConverterOptionDouble.read(from: &buf), 
+                output: FfiConverterSequenceTypeResponseOutputItem.read(from: &buf), 
+                outputText: FfiConverterString.read(from: &buf), 
+                usage: FfiConverterOptionTypeResponseUsage.read(from: &buf), 
+                errorMessage: FfiConverterOptionString.read(from: &buf), 
+                json: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    package static func write(_ value: Response, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.model, into: &buf)
+        FfiConverterOptionDouble.write(value.createdAt, into: &buf)
+        FfiConverterSequenceTypeResponseOutputItem.write(value.output, into: &buf)
+        FfiConverterString.write(value.outputText, into: &buf)
+        FfiConverterOptionTypeResponseUsage.write(value.usage, into: &buf)
+        FfiConverterOptionString.write(value.errorMessage, into: &buf)
+        FfiConverterString.write(value.json, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package func FfiConverterTypeResponse_lift(_ buf: RustBuffer) throws -> Response {
+    return try FfiConverterTypeResponse.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package func FfiConverterTypeResponse_lower(_ value: Response) -> RustBuffer {
+    return FfiConverterTypeResponse.lower(value)
+}
+
+
+/**
+ * One event of a streamed response, with OpenAI's fields.
+ */
+package struct ResponseEvent: Equatable, Hashable {
+    /**
+     * The event's `id:` (its sequence number as text).
+     */
+    package let id: String?
+    /**
+     * The event's name, e.g. `response.output_text.delta`.
+     */
+    package let event: String
+    /**
+     * The event's type.
+     */
+    package let kind: ResponseEventKind
+    /**
+     * `sequence_number`.
+     */
+    package let sequenceNumber: UInt64?
+    /**
+     * The item the event is about.
+     */
+    package let itemId: String?
+    /**
+     * The item's place in the output.
+     */
+    package let outputIndex: UInt64?
+    /**
+     * The part's place in the item.
+     */
+    package let contentIndex: UInt64?
+    /**
+     * The next piece of text or arguments (the `.delta` events).
+     */
+    package let delta: String?
+    /**
+     * The whole text of a part (`response.output_text.done`).
+     */
+    package let text: String?
+    /**
+     * The whole arguments of a call (`response.function_call_arguments.done`).
+     */
+    package let arguments: String?
+    /**
+     * The item of `response.output_item.added` / `.done`.
+     */
+    package let item: ResponseOutputItem?
+    /**
+     * The snapshot of the lifecycle events (created, in progress, terminal).
+     */
+    package let response: Response?
+    /**
+     * Why the response failed (`response.failed`).
+     */
+    package let errorMessage: String?
+    /**
+     * True for the event that ends the stream.
+     */
+    package let isTerminal: Bool
+    /**
+     * The payload exactly as received.
+     */
+    package let raw: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    package init(
+        /**
+         * The event's `id:` (its sequence number as text).
+         */id: String?, 
+        /**
+         * The event's name, e.g. `response.output_text.delta`.
+         */event: String, 
+        /**
+         * The event's type.
+         */kind: ResponseEventKind, 
+        /**
+         * `sequence_number`.
+         */sequenceNumber: UInt64?, 
+        /**
+         * The item the event is about.
+         */itemId: String?, 
+        /**
+         * The item's place in the output.
+         */outputIndex: UInt64?, 
+        /**
+         * The part's place in the item.
+         */contentIndex: UInt64?, 
+        /**
+         * The next piece of text or arguments (the `.delta` events).
+         */delta: String?, 
+        /**
+         * The whole text of a part (`response.output_text.done`).
+         */text: String?, 
+        /**
+         * The whole arguments of a call (`response.function_call_arguments.done`).
+         */arguments: String?, 
+        /**
+         * The item of `response.output_item.added` / `.done`.
+         */item: ResponseOutputItem?, 
+        /**
+         * The snapshot of the lifecycle events (created, in progress, terminal).
+         */response: Response?, 
+        /**
+         * Why the response failed (`response.failed`).
+         */errorMessage: String?, 
+        /**
+         * True for the event that ends the stream.
+         */isTerminal: Bool, 
+        /**
+         * The payload exactly as received.
+         */raw: String) {
+        self.id = id
+        self.event = event
+        self.kind = kind
+        self.sequenceNumber = sequenceNumber
+        self.itemId = itemId
+        self.outputIndex = outputIndex
+        self.contentIndex = contentIndex
+        self.delta = delta
+        self.text = text
+        self.arguments = arguments
+        self.item = item
+        self.response = response
+        self.errorMessage = errorMessage
+        self.isTerminal = isTerminal
+        self.raw = raw
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ResponseEvent: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package struct FfiConverterTypeResponseEvent: FfiConverterRustBuffer {
+    package static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ResponseEvent {
+        return
+            try ResponseEvent(
+                id: FfiConverterOptionString.read(from: &buf), 
+                event: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeResponseEventKind.read(from: &buf), 
+                sequenceNumber: FfiConverterOptionUInt64.read(from: &buf), 
+                itemId: FfiConverterOptionString.read(from: &buf), 
+                outputIndex: FfiConverterOptionUInt64.read(from: &buf), 
+                contentIndex: FfiConverterOptionUInt64.read(from: &buf), 
+                delta: FfiConverterOptionString.read(from: &buf), 
+                text: FfiConverterOptionString.read(from: &buf), 
+                arguments: FfiConverterOptionString.read(from: &buf), 
+                item: FfiConverterOptionTypeResponseOutputItem.read(from: &buf), 
+                response: FfiConverterOptionTypeResponse.read(from: &buf), 
+                errorMessage: FfiConverterOptionString.read(from: &buf), 
+                isTerminal: FfiConverterBool.read(from: &buf), 
+                raw: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    package static func write(_ value: ResponseEvent, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.id, into: &buf)
+        FfiConverterString.write(value.event, into: &buf)
+        FfiConverterTypeResponseEventKind.write(value.kind, into: &buf)
+        FfiConverterOptionUInt64.write(value.sequenceNumber, into: &buf)
+        FfiConverterOptionString.write(value.itemId, into: &buf)
+        FfiConverterOptionUInt64.write(value.outputIndex, into: &buf)
+        FfiConverterOptionUInt64.write(value.contentIndex, into: &buf)
+        FfiConverterOptionString.write(value.delta, into: &buf)
+        FfiConverterOptionString.write(value.text, into: &buf)
+        FfiConverterOptionString.write(value.arguments, into: &buf)
+        FfiConverterOptionTypeResponseOutputItem.write(value.item, into: &buf)
+        FfiConverterOptionTypeResponse.write(value.response, into: &buf)
+        FfiConverterOptionString.write(value.errorMessage, into: &buf)
+        FfiConverterBool.write(value.isTerminal, into: &buf)
+        FfiConverterString.write(value.raw, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package func FfiConverterTypeResponseEvent_lift(_ buf: RustBuffer) throws -> ResponseEvent {
+    return try FfiConverterTypeResponseEvent.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package func FfiConverterTypeResponseEvent_lower(_ value: ResponseEvent) -> RustBuffer {
+    return FfiConverterTypeResponseEvent.lower(value)
+}
+
+
+/**
+ * One output item: a `message` (`role`, `text`), a `function_call` (`call_id`, `name`,
+ * `arguments`), or anything newer (see `json`).
+ */
+package struct ResponseOutputItem: Equatable, Hashable {
+    /**
+     * `message`, `function_call`, or anything newer.
+     */
+    package let kind: String
+    /**
+     * The item's id.
+     */
+    package let id: String?
+    /**
+     * `in_progress`, `completed`, ...
+     */
+    package let status: String?
+    /**
+     * A message's role.
+     */
+    package let role: String?
+    /**
+     * A message's text (its `output_text` parts).
+     */
+    package let text: String?
+    /**
+     * A function call's id, to answer it with.
+     */
+    package let callId: String?
+    /**
+     * A function call's function.
+     */
+    package let name: String?
+    /**
+     * A function call's arguments object, as JSON text.
+     */
+    package let arguments: String?
+    /**
+     * The item as JSON (to send it back as input).
+     */
+    package let json: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    package init(
+        /**
+         * `message`, `function_call`, or anything newer.
+         */kind: String, 
+        /**
+         * The item's id.
+         */id: String?, 
+        /**
+         * `in_progress`, `completed`, ...
+         */status: String?, 
+        /**
+         * A message's role.
+         */role: String?, 
+        /**
+         * A message's text (its `output_text` parts).
+         */text: String?, 
+        /**
+         * A function call's id, to answer it with.
+         */callId: String?, 
+        /**
+         * A function call's function.
+         */name: String?, 
+        /**
+         * A function call's arguments object, as JSON text.
+         */arguments: String?, 
+        /**
+         * The item as JSON (to send it back as input).
+         */json: String) {
+        self.kind = kind
+        self.id = id
+        self.status = status
+        self.role = role
+        self.text = text
+        self.callId = callId
+        self.name = name
+        self.arguments = arguments
+        self.json = json
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ResponseOutputItem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package struct FfiConverterTypeResponseOutputItem: FfiConverterRustBuffer {
+    package static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ResponseOutputItem {
+        return
+            try ResponseOutputItem(
+                kind: FfiConverterString.read(from: &buf), 
+                id: FfiConverterOptionString.read(from: &buf), 
+                status: FfiConverterOptionString.read(from: &buf), 
+                role: FfiConverterOptionString.read(from: &buf), 
+                text: FfiConverterOptionString.read(from: &buf), 
+                callId: FfiConverterOptionString.read(from: &buf), 
+                name: FfiConverterOptionString.read(from: &buf), 
+                arguments: FfiConverterOptionString.read(from: &buf), 
+                json: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    package static func write(_ value: ResponseOutputItem, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterOptionString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.role, into: &buf)
+        FfiConverterOptionString.write(value.text, into: &buf)
+        FfiConverterOptionString.write(value.callId, into: &buf)
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.arguments, into: &buf)
+        FfiConverterString.write(value.json, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package func FfiConverterTypeResponseOutputItem_lift(_ buf: RustBuffer) throws -> ResponseOutputItem {
+    return try FfiConverterTypeResponseOutputItem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package func FfiConverterTypeResponseOutputItem_lower(_ value: ResponseOutputItem) -> RustBuffer {
+    return FfiConverterTypeResponseOutputItem.lower(value)
+}
+
+
+/**
+ * Token counts of a response.
+ */
+package struct ResponseUsage: Equatable, Hashable {
+    /**
+     * Prompt tokens.
+     */
+    package let inputTokens: UInt64
+    /**
+     * Generated tokens.
+     */
+    package let outputTokens: UInt64
+    /**
+     * Both.
+     */
+    package let totalTokens: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    package init(
+        /**
+         * Prompt tokens.
+         */inputTokens: UInt64, 
+        /**
+         * Generated tokens.
+         */outputTokens: UInt64, 
+        /**
+         * Both.
+         */totalTokens: UInt64) {
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.totalTokens = totalTokens
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ResponseUsage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package struct FfiConverterTypeResponseUsage: FfiConverterRustBuffer {
+    package static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ResponseUsage {
+        return
+            try ResponseUsage(
+                inputTokens: FfiConverterUInt64.read(from: &buf), 
+                outputTokens: FfiConverterUInt64.read(from: &buf), 
+                totalTokens: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    package static func write(_ value: ResponseUsage, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.inputTokens, into: &buf)
+        FfiConverterUInt64.write(value.outputTokens, into: &buf)
+        FfiConverterUInt64.write(value.totalTokens, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package func FfiConverterTypeResponseUsage_lift(_ buf: RustBuffer) throws -> ResponseUsage {
+    return try FfiConverterTypeResponseUsage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package func FfiConverterTypeResponseUsage_lower(_ value: ResponseUsage) -> RustBuffer {
+    return FfiConverterTypeResponseUsage.lower(value)
+}
+
+
+/**
  * How a dropped turn stream is resumed; a missing value keeps the core's default
  * (5 reconnects without progress, backoff 0.5 s doubling to 10 s).
  */
@@ -4101,6 +5698,85 @@ package func FfiConverterTypeSessionRecord_lower(_ value: SessionRecord) -> Rust
 
 
 /**
+ * One custom skill of the listing.
+ */
+package struct Skill: Equatable, Hashable {
+    /**
+     * The skill's name.
+     */
+    package let name: String
+    /**
+     * Size of its `SKILL.md`, in bytes.
+     */
+    package let skillMdSize: UInt64
+    /**
+     * When it was installed, Unix seconds.
+     */
+    package let modified: Double?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    package init(
+        /**
+         * The skill's name.
+         */name: String, 
+        /**
+         * Size of its `SKILL.md`, in bytes.
+         */skillMdSize: UInt64, 
+        /**
+         * When it was installed, Unix seconds.
+         */modified: Double?) {
+        self.name = name
+        self.skillMdSize = skillMdSize
+        self.modified = modified
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Skill: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package struct FfiConverterTypeSkill: FfiConverterRustBuffer {
+    package static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Skill {
+        return
+            try Skill(
+                name: FfiConverterString.read(from: &buf), 
+                skillMdSize: FfiConverterUInt64.read(from: &buf), 
+                modified: FfiConverterOptionDouble.read(from: &buf)
+        )
+    }
+
+    package static func write(_ value: Skill, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterUInt64.write(value.skillMdSize, into: &buf)
+        FfiConverterOptionDouble.write(value.modified, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package func FfiConverterTypeSkill_lift(_ buf: RustBuffer) throws -> Skill {
+    return try FfiConverterTypeSkill.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package func FfiConverterTypeSkill_lower(_ value: Skill) -> RustBuffer {
+    return FfiConverterTypeSkill.lower(value)
+}
+
+
+/**
  * Time bounds in seconds; a missing value keeps the core's default (connect 5 s, total
  * 60 s, no read-idle bound).
  */
@@ -4246,6 +5922,85 @@ package func FfiConverterTypeToolResultAck_lift(_ buf: RustBuffer) throws -> Too
 #endif
 package func FfiConverterTypeToolResultAck_lower(_ value: ToolResultAck) -> RustBuffer {
     return FfiConverterTypeToolResultAck.lower(value)
+}
+
+
+/**
+ * What `runTools` produced.
+ */
+package struct ToolRunResult: Equatable, Hashable {
+    /**
+     * The last response: the one that asked for no function call.
+     */
+    package let response: Response
+    /**
+     * The conversation as a JSON array of input items.
+     */
+    package let historyJson: String
+    /**
+     * Requests made.
+     */
+    package let rounds: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    package init(
+        /**
+         * The last response: the one that asked for no function call.
+         */response: Response, 
+        /**
+         * The conversation as a JSON array of input items.
+         */historyJson: String, 
+        /**
+         * Requests made.
+         */rounds: UInt32) {
+        self.response = response
+        self.historyJson = historyJson
+        self.rounds = rounds
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ToolRunResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package struct FfiConverterTypeToolRunResult: FfiConverterRustBuffer {
+    package static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ToolRunResult {
+        return
+            try ToolRunResult(
+                response: FfiConverterTypeResponse.read(from: &buf), 
+                historyJson: FfiConverterString.read(from: &buf), 
+                rounds: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    package static func write(_ value: ToolRunResult, into buf: inout [UInt8]) {
+        FfiConverterTypeResponse.write(value.response, into: &buf)
+        FfiConverterString.write(value.historyJson, into: &buf)
+        FfiConverterUInt32.write(value.rounds, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package func FfiConverterTypeToolRunResult_lift(_ buf: RustBuffer) throws -> ToolRunResult {
+    return try FfiConverterTypeToolRunResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package func FfiConverterTypeToolRunResult_lower(_ value: ToolRunResult) -> RustBuffer {
+    return FfiConverterTypeToolRunResult.lower(value)
 }
 
 
@@ -5267,7 +7022,11 @@ enum PokeError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */retryAfterMs: UInt64?, 
         /**
          * The response body (lossy UTF-8, capped at a few KiB).
-         */body: String?
+         */body: String?, 
+        /**
+         * The response headers, in arrival order (feature `kotlin`: the Kotlin exceptions
+         * carry them; the Swift package's generated API stays as it is).
+         */headers: [HttpHeader]
     )
     /**
      * The connection failed: refused, DNS, TLS, reset, closed without a reply.
@@ -5278,7 +7037,11 @@ enum PokeError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */msg: String, 
         /**
          * False when the request cannot have reached the server.
-         */maybeSent: Bool
+         */maybeSent: Bool, 
+        /**
+         * The underlying failure in a few words (`Connection refused (os error 111)`), for
+         * the Kotlin exception's `cause` (feature `kotlin`).
+         */reason: String
     )
     /**
      * A time bound expired.
@@ -5374,6 +7137,17 @@ enum PokeError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */msg: String
     )
     /**
+     * A tool loop (`runTools`) still got function calls after its last allowed round.
+     */
+    case ToolRounds(
+        /**
+         * The message.
+         */msg: String, 
+        /**
+         * The rounds made.
+         */rounds: UInt32
+    )
+    /**
      * A bug or an error the bindings do not know yet (a newer core); report it.
      */
     case Internal(
@@ -5439,11 +7213,13 @@ package struct FfiConverterTypePokeError: FfiConverterRustBuffer {
             code: try FfiConverterOptionString.read(from: &buf), 
             requestId: try FfiConverterOptionString.read(from: &buf), 
             retryAfterMs: try FfiConverterOptionUInt64.read(from: &buf), 
-            body: try FfiConverterOptionString.read(from: &buf)
+            body: try FfiConverterOptionString.read(from: &buf), 
+            headers: try FfiConverterSequenceTypeHttpHeader.read(from: &buf)
             )
         case 2: return .Connection(
             msg: try FfiConverterString.read(from: &buf), 
-            maybeSent: try FfiConverterBool.read(from: &buf)
+            maybeSent: try FfiConverterBool.read(from: &buf), 
+            reason: try FfiConverterString.read(from: &buf)
             )
         case 3: return .Timeout(
             msg: try FfiConverterString.read(from: &buf), 
@@ -5479,7 +7255,11 @@ package struct FfiConverterTypePokeError: FfiConverterRustBuffer {
         case 11: return .Cancelled(
             msg: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .Internal(
+        case 12: return .ToolRounds(
+            msg: try FfiConverterString.read(from: &buf), 
+            rounds: try FfiConverterUInt32.read(from: &buf)
+            )
+        case 13: return .Internal(
             msg: try FfiConverterString.read(from: &buf)
             )
 
@@ -5494,7 +7274,7 @@ package struct FfiConverterTypePokeError: FfiConverterRustBuffer {
 
         
         
-        case let .Api(msg,status,kind,code,requestId,retryAfterMs,body):
+        case let .Api(msg,status,kind,code,requestId,retryAfterMs,body,headers):
             writeInt(&buf, Int32(1))
             FfiConverterString.write(msg, into: &buf)
             FfiConverterUInt16.write(status, into: &buf)
@@ -5503,12 +7283,14 @@ package struct FfiConverterTypePokeError: FfiConverterRustBuffer {
             FfiConverterOptionString.write(requestId, into: &buf)
             FfiConverterOptionUInt64.write(retryAfterMs, into: &buf)
             FfiConverterOptionString.write(body, into: &buf)
+            FfiConverterSequenceTypeHttpHeader.write(headers, into: &buf)
             
         
-        case let .Connection(msg,maybeSent):
+        case let .Connection(msg,maybeSent,reason):
             writeInt(&buf, Int32(2))
             FfiConverterString.write(msg, into: &buf)
             FfiConverterBool.write(maybeSent, into: &buf)
+            FfiConverterString.write(reason, into: &buf)
             
         
         case let .Timeout(msg,phase,afterMs):
@@ -5563,8 +7345,14 @@ package struct FfiConverterTypePokeError: FfiConverterRustBuffer {
             FfiConverterString.write(msg, into: &buf)
             
         
-        case let .Internal(msg):
+        case let .ToolRounds(msg,rounds):
             writeInt(&buf, Int32(12))
+            FfiConverterString.write(msg, into: &buf)
+            FfiConverterUInt32.write(rounds, into: &buf)
+            
+        
+        case let .Internal(msg):
+            writeInt(&buf, Int32(13))
             FfiConverterString.write(msg, into: &buf)
             
         }
@@ -5585,6 +7373,211 @@ package func FfiConverterTypePokeError_lift(_ buf: RustBuffer) throws -> PokeErr
 package func FfiConverterTypePokeError_lower(_ value: PokeError) -> RustBuffer {
     return FfiConverterTypePokeError.lower(value)
 }
+
+
+/**
+ * The event types of a streamed response; anything newer is `Other` (see `event`).
+ */
+
+package enum ResponseEventKind: Equatable, Hashable {
+    
+    /**
+     * `response.created`.
+     */
+    case created
+    /**
+     * `response.in_progress`.
+     */
+    case inProgress
+    /**
+     * `response.output_item.added`.
+     */
+    case outputItemAdded
+    /**
+     * `response.output_item.done`.
+     */
+    case outputItemDone
+    /**
+     * `response.content_part.added`.
+     */
+    case contentPartAdded
+    /**
+     * `response.content_part.done`.
+     */
+    case contentPartDone
+    /**
+     * `response.output_text.delta`.
+     */
+    case outputTextDelta
+    /**
+     * `response.output_text.done`.
+     */
+    case outputTextDone
+    /**
+     * `response.function_call_arguments.delta`.
+     */
+    case functionCallArgumentsDelta
+    /**
+     * `response.function_call_arguments.done`.
+     */
+    case functionCallArgumentsDone
+    /**
+     * `response.completed`: terminal.
+     */
+    case completed
+    /**
+     * `response.failed`: terminal.
+     */
+    case failed
+    /**
+     * `response.cancelled`: terminal.
+     */
+    case cancelled
+    /**
+     * `response.incomplete`: terminal.
+     */
+    case incomplete
+    /**
+     * An event type this version does not know.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ResponseEventKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package struct FfiConverterTypeResponseEventKind: FfiConverterRustBuffer {
+    typealias SwiftType = ResponseEventKind
+
+    package static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ResponseEventKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .created
+        
+        case 2: return .inProgress
+        
+        case 3: return .outputItemAdded
+        
+        case 4: return .outputItemDone
+        
+        case 5: return .contentPartAdded
+        
+        case 6: return .contentPartDone
+        
+        case 7: return .outputTextDelta
+        
+        case 8: return .outputTextDone
+        
+        case 9: return .functionCallArgumentsDelta
+        
+        case 10: return .functionCallArgumentsDone
+        
+        case 11: return .completed
+        
+        case 12: return .failed
+        
+        case 13: return .cancelled
+        
+        case 14: return .incomplete
+        
+        case 15: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    package static func write(_ value: ResponseEventKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .created:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .inProgress:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .outputItemAdded:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .outputItemDone:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .contentPartAdded:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .contentPartDone:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .outputTextDelta:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .outputTextDone:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .functionCallArgumentsDelta:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .functionCallArgumentsDone:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .completed:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .failed:
+            writeInt(&buf, Int32(12))
+        
+        
+        case .cancelled:
+            writeInt(&buf, Int32(13))
+        
+        
+        case .incomplete:
+            writeInt(&buf, Int32(14))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(15))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package func FfiConverterTypeResponseEventKind_lift(_ buf: RustBuffer) throws -> ResponseEventKind {
+    return try FfiConverterTypeResponseEventKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package func FfiConverterTypeResponseEventKind_lower(_ value: ResponseEventKind) -> RustBuffer {
+    return FfiConverterTypeResponseEventKind.lower(value)
+}
+
 
 
 /**
@@ -6235,6 +8228,102 @@ fileprivate struct FfiConverterOptionTypeRequestOptions: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeResponse: FfiConverterRustBuffer {
+    typealias SwiftType = Response?
+
+    package static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeResponse.write(value, into: &buf)
+    }
+
+    package static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeResponse.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeResponseEvent: FfiConverterRustBuffer {
+    typealias SwiftType = ResponseEvent?
+
+    package static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeResponseEvent.write(value, into: &buf)
+    }
+
+    package static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeResponseEvent.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeResponseOutputItem: FfiConverterRustBuffer {
+    typealias SwiftType = ResponseOutputItem?
+
+    package static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeResponseOutputItem.write(value, into: &buf)
+    }
+
+    package static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeResponseOutputItem.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeResponseUsage: FfiConverterRustBuffer {
+    typealias SwiftType = ResponseUsage?
+
+    package static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeResponseUsage.write(value, into: &buf)
+    }
+
+    package static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeResponseUsage.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeResumeOptions: FfiConverterRustBuffer {
     typealias SwiftType = ResumeOptions?
 
@@ -6405,6 +8494,31 @@ fileprivate struct FfiConverterSequenceTypeFileEntry: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeFunctionToolSpec: FfiConverterRustBuffer {
+    typealias SwiftType = [FunctionToolSpec]
+
+    package static func write(_ value: [FunctionToolSpec], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFunctionToolSpec.write(item, into: &buf)
+        }
+    }
+
+    package static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [FunctionToolSpec] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [FunctionToolSpec]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFunctionToolSpec.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer {
     typealias SwiftType = [HttpHeader]
 
@@ -6430,6 +8544,31 @@ fileprivate struct FfiConverterSequenceTypeHttpHeader: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeResponseOutputItem: FfiConverterRustBuffer {
+    typealias SwiftType = [ResponseOutputItem]
+
+    package static func write(_ value: [ResponseOutputItem], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeResponseOutputItem.write(item, into: &buf)
+        }
+    }
+
+    package static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ResponseOutputItem] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ResponseOutputItem]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeResponseOutputItem.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeSessionRecord: FfiConverterRustBuffer {
     typealias SwiftType = [SessionRecord]
 
@@ -6447,6 +8586,31 @@ fileprivate struct FfiConverterSequenceTypeSessionRecord: FfiConverterRustBuffer
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeSessionRecord.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSkill: FfiConverterRustBuffer {
+    typealias SwiftType = [Skill]
+
+    package static func write(_ value: [Skill], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSkill.write(item, into: &buf)
+        }
+    }
+
+    package static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Skill] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Skill]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSkill.read(from: &buf))
         }
         return seq
     }
@@ -6585,6 +8749,33 @@ private let initializationResult: InitializationResult = {
     if (uniffi_poke_ffi_checksum_method_callbackchain_send() != 53786) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_poke_ffi_checksum_method_responsestream_cancel() != 56654) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_responsestream_close() != 35667) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_responsestream_confirm_read() != 50501) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_responsestream_idempotency_key() != 2753) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_responsestream_last_event_id() != 56294) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_responsestream_next() != 47164) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_responsestream_next_tracked() != 59410) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_responsestream_response_id() != 42896) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_toolhandler_call() != 47430) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_poke_ffi_checksum_method_pokeeclient_delete_file() != 48963) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6598,6 +8789,21 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_method_pokeeclient_upload_file() != 55345) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_cancel_response() != 12522) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_create_response() != 25055) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_resume_response() != 65385) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_run_tools() != 4483) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_stream_response() != 10027) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_method_pokeeclient_base_url() != 8471) {
@@ -6637,6 +8843,18 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_method_pokeeclient_wait_idle() != 4941) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_delete_skill() != 30200) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_install_skill() != 33564) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_install_skill_bytes() != 35080) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeeclient_list_skills() != 41172) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_method_turn_cancel() != 10888) {
@@ -6682,6 +8900,7 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitToolHandler()
     uniffiCallbackInitTransferProgressListener()
     uniffiCallbackInitWaitProgressListener()
     return InitializationResult.ok

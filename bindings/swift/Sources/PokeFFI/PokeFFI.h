@@ -257,6 +257,13 @@ typedef void (*UniffiCallbackInterfaceWaitProgressListenerMethod0)(uint64_t, Rus
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_TOOL_HANDLER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_TOOL_HANDLER_METHOD0
+typedef void (*UniffiCallbackInterfaceToolHandlerMethod0)(uint64_t, RustBuffer, RustBuffer, RustBuffer, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TRANSFER_PROGRESS_LISTENER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TRANSFER_PROGRESS_LISTENER
 typedef struct UniffiVTableCallbackInterfaceTransferProgressListener {
@@ -273,6 +280,15 @@ typedef struct UniffiVTableCallbackInterfaceWaitProgressListener {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceWaitProgressListenerMethod0 _Nonnull onProgress;
 } UniffiVTableCallbackInterfaceWaitProgressListener;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TOOL_HANDLER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TOOL_HANDLER
+typedef struct UniffiVTableCallbackInterfaceToolHandler {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceToolHandlerMethod0 _Nonnull call;
+} UniffiVTableCallbackInterfaceToolHandler;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_POKECLIENT
@@ -395,6 +411,76 @@ void uniffi_poke_ffi_fn_free_callbacksender(uint64_t handle, RustCallStatus *_No
 uint64_t uniffi_poke_ffi_fn_constructor_callbacksender_new(RustBuffer language, RustBuffer limits, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_RESPONSESTREAM
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_RESPONSESTREAM
+uint64_t uniffi_poke_ffi_fn_clone_responsestream(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_FREE_RESPONSESTREAM
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_FREE_RESPONSESTREAM
+void uniffi_poke_ffi_fn_free_responsestream(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_CANCEL
+uint64_t uniffi_poke_ffi_fn_method_responsestream_cancel(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_CLOSE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_CLOSE
+void uniffi_poke_ffi_fn_method_responsestream_close(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_CONFIRM_READ
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_CONFIRM_READ
+int8_t uniffi_poke_ffi_fn_method_responsestream_confirm_read(uint64_t ptr, uint64_t read_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_IDEMPOTENCY_KEY
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_IDEMPOTENCY_KEY
+RustBuffer uniffi_poke_ffi_fn_method_responsestream_idempotency_key(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_LAST_EVENT_ID
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_LAST_EVENT_ID
+RustBuffer uniffi_poke_ffi_fn_method_responsestream_last_event_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_NEXT
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_NEXT
+uint64_t uniffi_poke_ffi_fn_method_responsestream_next(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_NEXT_TRACKED
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_NEXT_TRACKED
+uint64_t uniffi_poke_ffi_fn_method_responsestream_next_tracked(uint64_t ptr, uint64_t read_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_RESPONSE_ID
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_RESPONSESTREAM_RESPONSE_ID
+RustBuffer uniffi_poke_ffi_fn_method_responsestream_response_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_TOOLHANDLER
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_TOOLHANDLER
+uint64_t uniffi_poke_ffi_fn_clone_toolhandler(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_FREE_TOOLHANDLER
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_FREE_TOOLHANDLER
+void uniffi_poke_ffi_fn_free_toolhandler(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_INIT_CALLBACK_VTABLE_TOOLHANDLER
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_INIT_CALLBACK_VTABLE_TOOLHANDLER
+void uniffi_poke_ffi_fn_init_callback_vtable_toolhandler(const UniffiVTableCallbackInterfaceToolHandler* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TOOLHANDLER_CALL
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_TOOLHANDLER_CALL
+RustBuffer uniffi_poke_ffi_fn_method_toolhandler_call(uint64_t ptr, RustBuffer name, RustBuffer arguments, RustBuffer call_id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_POKEECLIENT
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_POKEECLIENT
 uint64_t uniffi_poke_ffi_fn_clone_pokeeclient(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -433,6 +519,31 @@ uint64_t uniffi_poke_ffi_fn_method_pokeeclient_upload_bytes(uint64_t ptr, RustBu
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_UPLOAD_FILE
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_UPLOAD_FILE
 uint64_t uniffi_poke_ffi_fn_method_pokeeclient_upload_file(uint64_t ptr, RustBuffer session_id, RustBuffer path, RustBuffer src, RustBuffer listener
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_CANCEL_RESPONSE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_CANCEL_RESPONSE
+uint64_t uniffi_poke_ffi_fn_method_pokeeclient_cancel_response(uint64_t ptr, RustBuffer response_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_CREATE_RESPONSE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_CREATE_RESPONSE
+uint64_t uniffi_poke_ffi_fn_method_pokeeclient_create_response(uint64_t ptr, RustBuffer params
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_RESUME_RESPONSE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_RESUME_RESPONSE
+uint64_t uniffi_poke_ffi_fn_method_pokeeclient_resume_response(uint64_t ptr, RustBuffer response_id, RustBuffer last_event_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_RUN_TOOLS
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_RUN_TOOLS
+uint64_t uniffi_poke_ffi_fn_method_pokeeclient_run_tools(uint64_t ptr, RustBuffer params, uint64_t handler, RustBuffer max_rounds
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_STREAM_RESPONSE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_STREAM_RESPONSE
+uint64_t uniffi_poke_ffi_fn_method_pokeeclient_stream_response(uint64_t ptr, RustBuffer params, RustBuffer idempotency_key
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_BASE_URL
@@ -498,6 +609,26 @@ uint64_t uniffi_poke_ffi_fn_method_pokeeclient_usage(uint64_t ptr
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_WAIT_IDLE
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_WAIT_IDLE
 uint64_t uniffi_poke_ffi_fn_method_pokeeclient_wait_idle(uint64_t ptr, RustBuffer session_id, RustBuffer options, RustBuffer listener
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_DELETE_SKILL
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_DELETE_SKILL
+uint64_t uniffi_poke_ffi_fn_method_pokeeclient_delete_skill(uint64_t ptr, RustBuffer name
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_INSTALL_SKILL
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_INSTALL_SKILL
+uint64_t uniffi_poke_ffi_fn_method_pokeeclient_install_skill(uint64_t ptr, RustBuffer name, RustBuffer path, RustBuffer listener
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_INSTALL_SKILL_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_INSTALL_SKILL_BYTES
+uint64_t uniffi_poke_ffi_fn_method_pokeeclient_install_skill_bytes(uint64_t ptr, RustBuffer name, RustBuffer zip, RustBuffer listener
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_LIST_SKILLS
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_LIST_SKILLS
+uint64_t uniffi_poke_ffi_fn_method_pokeeclient_list_skills(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKEECLIENT_UNIFFI_TRAIT_DEBUG
@@ -933,6 +1064,60 @@ uint16_t uniffi_poke_ffi_checksum_method_callbackchain_send(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_CANCEL
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_CANCEL
+uint16_t uniffi_poke_ffi_checksum_method_responsestream_cancel(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_CLOSE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_CLOSE
+uint16_t uniffi_poke_ffi_checksum_method_responsestream_close(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_CONFIRM_READ
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_CONFIRM_READ
+uint16_t uniffi_poke_ffi_checksum_method_responsestream_confirm_read(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_IDEMPOTENCY_KEY
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_IDEMPOTENCY_KEY
+uint16_t uniffi_poke_ffi_checksum_method_responsestream_idempotency_key(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_LAST_EVENT_ID
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_LAST_EVENT_ID
+uint16_t uniffi_poke_ffi_checksum_method_responsestream_last_event_id(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_NEXT
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_NEXT
+uint16_t uniffi_poke_ffi_checksum_method_responsestream_next(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_NEXT_TRACKED
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_NEXT_TRACKED
+uint16_t uniffi_poke_ffi_checksum_method_responsestream_next_tracked(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_RESPONSE_ID
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_RESPONSESTREAM_RESPONSE_ID
+uint16_t uniffi_poke_ffi_checksum_method_responsestream_response_id(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TOOLHANDLER_CALL
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_TOOLHANDLER_CALL
+uint16_t uniffi_poke_ffi_checksum_method_toolhandler_call(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_DELETE_FILE
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_DELETE_FILE
 uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_delete_file(void
@@ -960,6 +1145,36 @@ uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_upload_bytes(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_UPLOAD_FILE
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_UPLOAD_FILE
 uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_upload_file(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_CANCEL_RESPONSE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_CANCEL_RESPONSE
+uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_cancel_response(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_CREATE_RESPONSE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_CREATE_RESPONSE
+uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_create_response(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_RESUME_RESPONSE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_RESUME_RESPONSE
+uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_resume_response(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_RUN_TOOLS
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_RUN_TOOLS
+uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_run_tools(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_STREAM_RESPONSE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_STREAM_RESPONSE
+uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_stream_response(void
     
 );
 #endif
@@ -1038,6 +1253,30 @@ uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_usage(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_WAIT_IDLE
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_WAIT_IDLE
 uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_wait_idle(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_DELETE_SKILL
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_DELETE_SKILL
+uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_delete_skill(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_INSTALL_SKILL
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_INSTALL_SKILL
+uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_install_skill(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_INSTALL_SKILL_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_INSTALL_SKILL_BYTES
+uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_install_skill_bytes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_LIST_SKILLS
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKEECLIENT_LIST_SKILLS
+uint16_t uniffi_poke_ffi_checksum_method_pokeeclient_list_skills(void
     
 );
 #endif

@@ -338,6 +338,16 @@ RustBuffer uniffi_poke_testing_fn_method_emulator_requests_json(uint64_t ptr, Ru
 void uniffi_poke_testing_fn_method_emulator_reset(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_TESTING_FN_METHOD_EMULATOR_RESPONSES_JSON
+#define UNIFFI_FFIDEF_UNIFFI_POKE_TESTING_FN_METHOD_EMULATOR_RESPONSES_JSON
+RustBuffer uniffi_poke_testing_fn_method_emulator_responses_json(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_TESTING_FN_METHOD_EMULATOR_SCRIPT_RESPONSE_JSON
+#define UNIFFI_FFIDEF_UNIFFI_POKE_TESTING_FN_METHOD_EMULATOR_SCRIPT_RESPONSE_JSON
+void uniffi_poke_testing_fn_method_emulator_script_response_json(uint64_t ptr, RustBuffer json, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_TESTING_FN_METHOD_EMULATOR_SCRIPT_TURN_JSON
 #define UNIFFI_FFIDEF_UNIFFI_POKE_TESTING_FN_METHOD_EMULATOR_SCRIPT_TURN_JSON
 void uniffi_poke_testing_fn_method_emulator_script_turn_json(uint64_t ptr, RustBuffer session_id, RustBuffer json, RustCallStatus *_Nonnull out_status
@@ -366,6 +376,16 @@ void uniffi_poke_testing_fn_method_emulator_set_turn_pace_ms(uint64_t ptr, uint6
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_TESTING_FN_METHOD_EMULATOR_SHUTDOWN
 #define UNIFFI_FFIDEF_UNIFFI_POKE_TESTING_FN_METHOD_EMULATOR_SHUTDOWN
 void uniffi_poke_testing_fn_method_emulator_shutdown(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_TESTING_FN_METHOD_EMULATOR_SKILL_FILE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_TESTING_FN_METHOD_EMULATOR_SKILL_FILE
+RustBuffer uniffi_poke_testing_fn_method_emulator_skill_file(uint64_t ptr, RustBuffer name, RustBuffer path, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_TESTING_FN_METHOD_EMULATOR_SKILLS_JSON
+#define UNIFFI_FFIDEF_UNIFFI_POKE_TESTING_FN_METHOD_EMULATOR_SKILLS_JSON
+RustBuffer uniffi_poke_testing_fn_method_emulator_skills_json(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_TESTING_FN_METHOD_EMULATOR_TURNS_JSON
@@ -749,6 +769,18 @@ uint16_t uniffi_poke_testing_checksum_method_emulator_reset(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_TESTING_CHECKSUM_METHOD_EMULATOR_RESPONSES_JSON
+#define UNIFFI_FFIDEF_UNIFFI_POKE_TESTING_CHECKSUM_METHOD_EMULATOR_RESPONSES_JSON
+uint16_t uniffi_poke_testing_checksum_method_emulator_responses_json(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_TESTING_CHECKSUM_METHOD_EMULATOR_SCRIPT_RESPONSE_JSON
+#define UNIFFI_FFIDEF_UNIFFI_POKE_TESTING_CHECKSUM_METHOD_EMULATOR_SCRIPT_RESPONSE_JSON
+uint16_t uniffi_poke_testing_checksum_method_emulator_script_response_json(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_TESTING_CHECKSUM_METHOD_EMULATOR_SCRIPT_TURN_JSON
 #define UNIFFI_FFIDEF_UNIFFI_POKE_TESTING_CHECKSUM_METHOD_EMULATOR_SCRIPT_TURN_JSON
 uint16_t uniffi_poke_testing_checksum_method_emulator_script_turn_json(void
@@ -782,6 +814,18 @@ uint16_t uniffi_poke_testing_checksum_method_emulator_set_turn_pace_ms(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_TESTING_CHECKSUM_METHOD_EMULATOR_SHUTDOWN
 #define UNIFFI_FFIDEF_UNIFFI_POKE_TESTING_CHECKSUM_METHOD_EMULATOR_SHUTDOWN
 uint16_t uniffi_poke_testing_checksum_method_emulator_shutdown(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_TESTING_CHECKSUM_METHOD_EMULATOR_SKILL_FILE
+#define UNIFFI_FFIDEF_UNIFFI_POKE_TESTING_CHECKSUM_METHOD_EMULATOR_SKILL_FILE
+uint16_t uniffi_poke_testing_checksum_method_emulator_skill_file(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_TESTING_CHECKSUM_METHOD_EMULATOR_SKILLS_JSON
+#define UNIFFI_FFIDEF_UNIFFI_POKE_TESTING_CHECKSUM_METHOD_EMULATOR_SKILLS_JSON
+uint16_t uniffi_poke_testing_checksum_method_emulator_skills_json(void
     
 );
 #endif

@@ -88,6 +88,22 @@ public final class Emulator: Sendable {
         try call { try inner.scriptTurnJson(sessionId: sessionID, json: json) }
     }
 
+    /// Queues a stateless-response script (the emulator's format: `output`, `outcome`,
+    /// `pace_ms`, `sleep_ms`, `usage`) for the next `POST /v1/responses`.
+    public func scriptResponse(_ script: some Encodable & Sendable) throws {
+        let json = try text(script)
+        try call { try inner.scriptResponseJson(json: json) }
+    }
+
+    /// The stateless responses kept for resume and cancel, and the queued scripts.
+    public var responses: JSONValue { get throws { try value { try inner.responsesJson() } } }
+
+    /// Every installed skill with its files.
+    public var skills: [JSONValue] { get throws { try array { try inner.skillsJson() } } }
+
+    /// The bytes of the file at `path` of the installed skill `name`, if there is one.
+    public func skillFile(_ name: String, at path: String) -> Data? { inner.skillFile(name: name, path: path) }
+
     /// The sessions API's settings (`pace_ms`, limits, timeouts, credits, ...).
     public var sessionsConfig: JSONValue { get throws { try value { try inner.sessionsConfigJson() } } }
 

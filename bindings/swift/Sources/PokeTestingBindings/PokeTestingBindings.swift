@@ -695,6 +695,17 @@ package protocol EmulatorProtocol: AnyObject, Sendable {
     func reset() 
     
     /**
+     * The stateless responses kept for resume and cancel, and the queued scripts, as JSON.
+     */
+    func responsesJson() throws  -> String
+    
+    /**
+     * Queues a stateless-response script (the emulator's JSON format: `output`, `outcome`,
+     * `pace_ms`, `sleep_ms`, `usage`) for the next `POST /v1/responses`.
+     */
+    func scriptResponseJson(json: String) throws 
+    
+    /**
      * Queues a turn script (the emulator's JSON format, see its README) for the next turn of
      * `session_id`.
      */
@@ -725,6 +736,16 @@ package protocol EmulatorProtocol: AnyObject, Sendable {
      * Stops the server (open connections are dropped); safe to call twice.
      */
     func shutdown() 
+    
+    /**
+     * The bytes of one file of an installed skill, if there is one.
+     */
+    func skillFile(name: String, path: String)  -> Data?
+    
+    /**
+     * Every installed skill with its files, as a JSON array.
+     */
+    func skillsJson() throws  -> String
     
     /**
      * Every resumable turn (`response_id`, `session_id`, `status`, `events`, ...) as JSON.
@@ -1018,6 +1039,31 @@ package func reset()  {try! rustCall() {
 }
     
     /**
+     * The stateless responses kept for resume and cancel, and the queued scripts, as JSON.
+     */
+package func responsesJson()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePokeError_lift) {
+        uniffiCallStatus in
+    uniffi_poke_testing_fn_method_emulator_responses_json(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Queues a stateless-response script (the emulator's JSON format: `output`, `outcome`,
+     * `pace_ms`, `sleep_ms`, `usage`) for the next `POST /v1/responses`.
+     */
+package func scriptResponseJson(json: String)throws   {try rustCallWithError(FfiConverterTypePokeError_lift) {
+        uniffiCallStatus in
+    uniffi_poke_testing_fn_method_emulator_script_response_json(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(json),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * Queues a turn script (the emulator's JSON format, see its README) for the next turn of
      * `session_id`.
      */
@@ -1089,6 +1135,32 @@ package func shutdown()  {try! rustCall() {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * The bytes of one file of an installed skill, if there is one.
+     */
+package func skillFile(name: String, path: String) -> Data?  {
+    return try!  FfiConverterOptionData.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_testing_fn_method_emulator_skill_file(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(name),
+        FfiConverterString.lower(path),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Every installed skill with its files, as a JSON array.
+     */
+package func skillsJson()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypePokeError_lift) {
+        uniffiCallStatus in
+    uniffi_poke_testing_fn_method_emulator_skills_json(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -1553,6 +1625,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_poke_testing_checksum_method_emulator_reset() != 11320) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_poke_testing_checksum_method_emulator_responses_json() != 54227) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_testing_checksum_method_emulator_script_response_json() != 3691) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_poke_testing_checksum_method_emulator_script_turn_json() != 20815) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -1569,6 +1647,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_testing_checksum_method_emulator_shutdown() != 798) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_testing_checksum_method_emulator_skill_file() != 12493) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_testing_checksum_method_emulator_skills_json() != 1805) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_testing_checksum_method_emulator_turns_json() != 36718) {

@@ -32,6 +32,23 @@ public struct Assistant: Sendable {
     }
 }
 
+extension Assistant {
+    /// A stateless answer to `question` that may look up the weather through `forecast`.
+    public func weatherAnswer(
+        _ question: String, forecast: @escaping @Sendable (String) async throws -> String
+    ) async throws -> String {
+        struct Place: Decodable { let location: String }
+        let tool = FunctionTool(
+            name: "get_weather", description: "The weather of a city.",
+            parameters: ["type": "object", "properties": ["location": ["type": "string"]], "required": ["location"]]
+        )
+        let run = try await pokee.responses.runTools(input: .text(question), tools: [tool]) { call in
+            try await forecast(try call.arguments(as: Place.self).location)
+        }
+        return run.response.outputText
+    }
+}
+
 public enum AssistantError: Error, Equatable {
     case failed(String)
 }

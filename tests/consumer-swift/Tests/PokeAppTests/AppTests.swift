@@ -22,6 +22,16 @@ final class AppTests: XCTestCase, @unchecked Sendable {
         XCTAssertFalse(answer.isEmpty)
     }
 
+    func testTheAssistantAnswersWithALocalFunction() async throws {
+        let emulator = try Emulator()
+        defer { emulator.shutdown() }
+        let assistant = try Assistant(apiKey: "pk_test", baseURL: emulator.pokeeAPIURL)
+        let answer = try await assistant.weatherAnswer("Weather in Paris? tool=get_weather") { city in
+            "rain in \(city)"
+        }
+        XCTAssertTrue(answer.contains("rain in Paris"), answer)
+    }
+
     @MainActor
     func testTheDownloadModelEndsAtOne() async throws {
         let emulator = try Emulator()

@@ -36,13 +36,13 @@ extension PokeError {
     /// The facade's case for the generated error; nil for `Cancelled` (a `CancellationError`).
     init?(_ error: PokeBindings.PokeError) {
         switch error {
-        case let .Api(msg, status, kind, code, requestId, retryAfterMs, body):
+        case let .Api(msg, status, kind, code, requestId, retryAfterMs, body, _):
             self = .api(APIError(
                 message: msg, statusCode: Int(status), kind: APIError.Kind(kind), code: code,
                 requestID: requestId, retryAfter: retryAfterMs.map(Duration.fromMilliseconds),
                 body: body
             ))
-        case let .Connection(msg, maybeSent):
+        case let .Connection(msg, maybeSent, _):
             self = .connection(ConnectionError(message: msg, mayHaveBeenSent: maybeSent))
         case let .Timeout(msg, phase, afterMs):
             self = .timeout(TimeoutError(
@@ -66,6 +66,8 @@ extension PokeError {
             self = .stream(StreamError(message: msg, lastEventID: lastEventId))
         case let .File(msg, path):
             self = .file(FileError(message: msg, fileURL: URL(fileURLWithPath: path)))
+        case let .ToolRounds(msg, rounds):
+            self = .toolRounds(ToolRoundsError(message: msg, rounds: Int(rounds)))
         case .Cancelled:
             return nil
         case let .Internal(msg):
