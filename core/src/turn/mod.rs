@@ -22,8 +22,3 @@ pub use policy::ResumePolicy;
 pub use reader::{Convert, Next, Position, ReadEvent, Ticket, TurnReader};
 pub use sse::{SseDecoder, SseEvent};
 pub use stream::TurnStream;
-#[cfg(feature = "fuzzing")]
-pub(crate) use {
-    open::{Opened, Reconnect},
-    stream::TurnSetup,
-};
