@@ -560,7 +560,7 @@ def report_extras(doc: dict) -> list[str]:
             if row:
                 rtxt = "-" if c == "curl" or c in STATELESS_CLIENTS else ratio_text(s, "sse", c)
                 lines.append(
-                    f"| {SSE_LABELS.get(c, LABELS[c])} | {fmt(row['per_s'])} | "
+                    f"| {SSE_LABELS[c] if c in SSE_LABELS else LABELS[c]} | {fmt(row['per_s'])} | "
                     f"{fmt(row.get('cpu_us_per_event'), 2)} | {rtxt} |"
                 )
         curl = s.get("sse/curl")
@@ -733,7 +733,7 @@ def report(doc: dict) -> str:
             if c != ref and ref != "ours":
                 rtxt += " (vs AsyncPoke)"
             lines.append(
-                f"| {titles[scenario]} | {LABELS[c]} | {fmt(row.get('per_s'))} | "
+                f"| {titles[scenario]} | {LABELS.get(c) or SSE_LABELS[c]} | {fmt(row.get('per_s'))} | "
                 f"{fmt(row.get('p50_us'), 1)} | {fmt(row.get('p99_us'), 1)} | "
                 f"{fmt(row.get('cpu_us_per_call'), 1)} | {rtxt} |"
             )
