@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import warnings
 from typing import TYPE_CHECKING, Any, Dict, Optional, Union, final
 
 from . import _poke
@@ -19,15 +21,23 @@ RawResponse = _poke.RawResponse
 
 
 def _unclosed(client: Any) -> None:
-    if not client._closed:
-        import warnings
-
-        warnings.warn(
-            f"unclosed {type(client).__name__} client: call close() or use it as a context manager",
-            ResourceWarning,
-            stacklevel=2,
-        )
-        client.close()
+    """Closes a client the program dropped without closing; warns unless Python is exiting."""
+    # A half-built client has no core; a closed one has nothing to release.
+    if getattr(client, "_core", client) is None or getattr(client, "_closed", True):
+        return
+    try:
+        if not sys.is_finalizing():
+            warnings.warn(
+                f"unclosed {type(client).__name__} client: call close() or use it as a context"
+                " manager",
+                ResourceWarning,
+                stacklevel=3,
+            )
+    finally:
+        try:
+            client.close()
+        except Exception:  # a destructor must not raise (at exit, modules may be gone)
+            pass
 
 
 def _no_pickle(client: Any) -> Any:

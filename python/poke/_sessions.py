@@ -6,10 +6,10 @@ call: the blocking classes ``.wait()`` on it, the asyncio ones await it.
 
 from __future__ import annotations
 
-import warnings
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Union, final
 
 from . import _poke
+from ._client import _unclosed
 from ._poke import (
     BulkDeleteResult,
     CancelResult,
@@ -48,17 +48,6 @@ Seconds = Union[float, int, "datetime.timedelta"]
 PathArg = Union[str, "os.PathLike[str]"]
 Source = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]"]
 ByteProgress = Callable[[int, Optional[int]], Any]
-
-
-def _unclosed(client: Any) -> None:
-    core = getattr(client, "_core", None)
-    if core is not None and not client._closed:
-        warnings.warn(
-            f"unclosed {type(client).__name__} client: call close() or use it as a context manager",
-            ResourceWarning,
-            stacklevel=2,
-        )
-        client.close()
 
 
 def _no_pickle(obj: Any) -> Any:

@@ -327,6 +327,31 @@ def test_a_client_left_open_warns(emulator):
     assert kinds.count(ResourceWarning) >= 2, [str(w.message) for w in seen]
 
 
+def test_a_client_alive_at_exit_closes_quietly(emulator):
+    # A client still referenced when the interpreter exits (a global, a traceback) is closed
+    # without "Exception ignored in __del__" noise on stderr.
+    script = (
+        "import sys, poke\n"
+        "a = poke.Poke(api_key='k', base_url=sys.argv[1])\n"
+        "b = poke.Pokee(api_key='k', base_url=sys.argv[2])\n"
+        "a.send_message('hi')\n"
+        "try:\n"
+        "    poke.Poke(api_key='k', base_url='http://127.0.0.1:1').send_message('x')\n"
+        "except poke.PokeError as e:\n"
+        "    kept = e\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-W", "always", "-c", script, emulator.poke_api_url, emulator.pokee_api_url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "Exception ignored" not in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr, out.stderr
+
+
 def test_a_session_keeps_its_client_open(emulator):
     # `Pokee().sessions.create()`: the client object is gone, its session still works.
     s = poke.Pokee(api_key=KEY, base_url=emulator.pokee_api_url).sessions.create()
