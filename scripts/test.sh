@@ -74,5 +74,6 @@ run rust-package bash tests/consumer-rust/run.sh
 run fuzz-smoke bash scripts/fuzz.sh smoke
 run scenarios python3 tests/scenarios/check.py --strict
 echo "=== summary"
+echo "disk: target/ holds $(du -sh "$target" 2>/dev/null | cut -f1); $(df -h . | awk 'NR == 2 {print $4}') free"
 printf '%s\n' "${summary[@]}"
 ! printf '%s\n' "${summary[@]}" | grep -q '^FAIL'

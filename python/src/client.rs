@@ -111,9 +111,9 @@ impl Core {
             return reply(py, resp, raw);
         }
         let make = || self.client.with_own_pool();
-        crate::logging::refresh(py);
+        crate::logging::refresh(py)?;
         let resp = py.detach(|| self.lanes.run(make, prepared, interrupted));
-        crate::logging::flush(py);
+        crate::logging::flush(py)?;
         reply(py, resp?.map_err(to_py_err)?, raw)
     }
 

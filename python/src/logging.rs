@@ -6,6 +6,7 @@
 //! recorded follows the `poke` logger's effective level, read at those safe points, so a
 //! standard `logging` configuration is enough, made before or after `import poke`.
 
+use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
@@ -113,8 +114,19 @@ fn now_ms() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
+/// Drops what a `logging` call raised, as `logging` does with a broken handler, except an
+/// interruption (`KeyboardInterrupt`, `SystemExit`: not an `Exception`). Python ran the signal
+/// handler that raised it inside `logging`'s code, so dropping it would lose the user's Ctrl-C.
+fn unless_interrupted<T>(py: Python<'_>, result: PyResult<T>) -> PyResult<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(e) if e.is_instance_of::<PyException>(py) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Reads the effective level of the `poke` logger into the threshold.
-fn read_threshold(py: Python<'_>) {
+fn read_threshold(py: Python<'_>) -> PyResult<()> {
     static LOGGER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let level = LOGGER
         .get_or_try_init(py, || -> PyResult<Py<PyAny>> {
@@ -126,56 +138,72 @@ fn read_threshold(py: Python<'_>) {
         })
         .and_then(|logger| logger.bind(py).call_method0("getEffectiveLevel"))
         .and_then(|l| l.extract::<i64>());
-    let threshold = match level {
-        Ok(l) if l <= i64::from(DEBUG) => DEBUG,
-        Ok(l) => u8::try_from(l).unwrap_or(OFF),
-        Err(_) => OFF,
+    // Interrupted, the threshold stays as it was and is read again at the next safe point.
+    let threshold = match unless_interrupted(py, level)? {
+        Some(l) if l <= i64::from(DEBUG) => DEBUG,
+        Some(l) => u8::try_from(l).unwrap_or(OFF),
+        None => OFF,
     };
     READ_AT_MS.store(now_ms(), Ordering::Relaxed);
     if THRESHOLD.swap(threshold, Ordering::Relaxed) != threshold {
         // Each call site caches whether it is enabled, which depends on the threshold.
         tracing::callsite::rebuild_interest_cache();
     }
+    Ok(())
 }
 
 /// Reads the logger's level again when the last read is old (a configuration made after
-/// `import poke`); called as a call starts and at each flush.
-pub(crate) fn refresh(py: Python<'_>) {
+/// `import poke`); called as a call starts and at each flush. Raises only an interruption.
+pub(crate) fn refresh(py: Python<'_>) -> PyResult<()> {
     if now_ms().saturating_sub(READ_AT_MS.load(Ordering::Relaxed)) >= REREAD_MS {
-        read_threshold(py);
+        read_threshold(py)?;
     }
+    Ok(())
 }
 
 /// Reads the `poke` logger's level now (`poke/__init__.py` calls it after `POKE_LOG`).
 #[pyfunction]
-pub(crate) fn _refresh_logging(py: Python<'_>) {
-    read_threshold(py);
+pub(crate) fn _refresh_logging(py: Python<'_>) -> PyResult<()> {
+    read_threshold(py)
 }
 
-/// Hands the queued records to `logging`, from a thread that holds the GIL.
-pub(crate) fn flush(py: Python<'_>) {
-    refresh(py);
+/// Hands the queued records to `logging`, from a thread that holds the GIL. Raises only an
+/// interruption; the records not yet handed over then go back to the queue.
+pub(crate) fn flush(py: Python<'_>) -> PyResult<()> {
+    refresh(py)?;
     let (records, dropped) = {
         let mut queue = QUEUE.lock().unwrap_or_else(PoisonError::into_inner);
         if queue.0.is_empty() && queue.1 == 0 {
-            return;
+            return Ok(());
         }
         (std::mem::take(&mut queue.0), std::mem::take(&mut queue.1))
     };
-    let Ok(get_logger) = py.import("logging").and_then(|m| m.getattr("getLogger")) else {
-        return;
+    let Some(get_logger) = unless_interrupted(
+        py,
+        py.import("logging").and_then(|m| m.getattr("getLogger")),
+    )?
+    else {
+        return Ok(());
     };
-    for r in records {
+    let mut records = records.into_iter();
+    while let Some(r) = records.next() {
         let logged = get_logger
             .call1((r.logger,))
             .and_then(|logger| logger.call_method1("log", (r.level, r.message)));
-        // A broken handler must not break the call that logged.
-        drop(logged);
+        if let Err(e) = unless_interrupted(py, logged) {
+            let mut queue = QUEUE.lock().unwrap_or_else(PoisonError::into_inner);
+            let newer = std::mem::take(&mut queue.0);
+            queue.0 = records.chain(newer).collect();
+            queue.1 += dropped;
+            return Err(e);
+        }
     }
     if dropped > 0 {
         let text = format!("{dropped} log records were dropped (too many between two calls)");
-        let _ = get_logger
+        let logged = get_logger
             .call1(("poke",))
             .and_then(|logger| logger.call_method1("log", (WARNING, text)));
+        unless_interrupted(py, logged)?;
     }
+    Ok(())
 }

@@ -444,7 +444,7 @@ impl PokeeCore {
                 return crate::runtime::awaitable(py, saving(c, false), into_py).map(Bound::unbind);
             }
             let own = c.clone();
-            crate::logging::refresh(py);
+            crate::logging::refresh(py)?;
             let saved = py.detach(|| {
                 lanes.run(
                     || Ok(own.with_own_pool()?.with_options(own.options().clone())),
@@ -452,7 +452,7 @@ impl PokeeCore {
                     interrupted,
                 )
             });
-            crate::logging::flush(py);
+            crate::logging::flush(py)?;
             into_py(py, saved?.map_err(to_py_err)?)
         }))
     }

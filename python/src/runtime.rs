@@ -21,7 +21,7 @@ pub(crate) fn runtime() -> PyResult<&'static tokio::runtime::Runtime> {
 /// Checks for a pending signal (Ctrl-C) from a thread that released the GIL.
 pub(crate) fn interrupted() -> PyResult<()> {
     Python::attach(|py| {
-        crate::logging::flush(py);
+        crate::logging::flush(py)?;
         py.check_signals()
     })
 }
@@ -33,9 +33,9 @@ pub(crate) fn block<T: Send>(
     fut: impl Future<Output = poke::Result<T>> + Send,
 ) -> PyResult<T> {
     let rt = runtime()?;
-    crate::logging::refresh(py);
+    crate::logging::refresh(py)?;
     let out = py.detach(|| poke::binding::runtime::block_on_interruptible(rt, fut, interrupted));
-    crate::logging::flush(py);
+    crate::logging::flush(py)?;
     out?.map_err(to_py_err)
 }
 
@@ -53,7 +53,7 @@ pub(crate) fn awaitable<T: Send + 'static>(
     make: Make<T>,
 ) -> PyResult<Bound<'_, PyAny>> {
     let rt = runtime()?;
-    crate::logging::refresh(py);
+    crate::logging::refresh(py)?;
     let event_loop = running_loop(py)?;
     let future = event_loop.call_method0(pyo3::intern!(py, "create_future"))?;
     let waker = LoopWaker::of(py, &event_loop)?;
@@ -265,7 +265,7 @@ struct Drain(Arc<Queue>, Option<wake::Receiver>);
 
 #[pymethods]
 impl Drain {
-    fn __call__(&self, py: Python<'_>) {
+    fn __call__(&self, py: Python<'_>) -> PyResult<()> {
         if let Some(rx) = &self.1 {
             rx.clear();
         }
@@ -274,7 +274,7 @@ impl Drain {
         for job in jobs {
             job(py);
         }
-        crate::logging::flush(py);
+        crate::logging::flush(py)
     }
 }
 

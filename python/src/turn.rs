@@ -86,6 +86,10 @@ impl<E: PyEvent> TurnInner<E> {
                         reader.wait().await;
                         Ok(())
                     })?;
+                    // A Ctrl-C that came during the wait is raised now, before an event is
+                    // taken: CPython raises a pending interrupt as a call returns, which would
+                    // drop the event returned with it.
+                    py.check_signals()?;
                 }
             }
         }

@@ -228,6 +228,44 @@ def test_poke_log_in_any_case_is_a_shortcut(emulator):
     assert "request" in out.stderr and "poke" in out.stderr, out.stderr
 
 
+INTERRUPTING_HANDLER_SCRIPT = """
+import _thread, logging, sys
+seen = []
+class Interrupting(logging.Handler):
+    def emit(self, record):
+        seen.append(record.getMessage())
+        if len(seen) == 1:
+            _thread.interrupt_main()
+logging.getLogger("poke").addHandler(Interrupting())
+logging.getLogger("poke").setLevel(logging.DEBUG)
+import poke
+c = poke.Poke(api_key="k", base_url=sys.argv[1])
+try:
+    c.send_message("first")
+    print("swallowed")
+except KeyboardInterrupt:
+    print("interrupted")
+c.send_message("second")
+print(sum("request" in m for m in seen))
+"""
+
+
+def test_ctrl_c_inside_a_logging_handler_reaches_the_caller(emulator):
+    # Python runs a signal's handler at the next bytecode, which may be inside `logging` as
+    # the bridge hands it records: that KeyboardInterrupt is the user's and must propagate
+    # (and the bridge keeps logging afterwards).
+    out = subprocess.run(
+        [sys.executable, "-c", INTERRUPTING_HANDLER_SCRIPT, emulator.poke_api_url],
+        check=False,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "POKE_LOG"},
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["interrupted", "2"], out.stdout + out.stderr
+
+
 # --- 5. testing code that uses us
 
 
@@ -412,26 +450,43 @@ def test_a_json_reply_without_response_id_is_a_decode_error(pokee, emulator):
 
 
 def test_ctrl_c_while_iterating_never_skips_an_event(pokee):
+    # The turn stops at a client tool call and produces nothing until the result is posted, so
+    # one interrupt surely lands while next() is blocked, whatever the machine's load; others
+    # land at random points of the paced stream. An interrupt that lands after next() returned
+    # leaves the event in `event`, so the test itself never drops one.
     s = pokee.sessions.create()
-    turn = s.send("events=8 pace_ms=250")
-    got, interrupted = [], 0
+    turn = s.send("events=12 pace_ms=30 tool=get_weather")
+    got, interrupted, call_id, answered = [], 0, None, False
     import _thread
 
+    # A lost event or a swallowed interrupt would leave the turn waiting for the tool result
+    # forever: closing the turn then ends the loop and the assertions say what went wrong.
+    watchdog = threading.Timer(30, turn.close)
+    watchdog.start()
     while True:
-        timer = threading.Timer(0.05, _thread.interrupt_main)
-        timer.start()
+        timer = threading.Timer(0.02, _thread.interrupt_main)
+        event = pending = object()
         try:
+            timer.start()
             event = next(turn, None)
-        except KeyboardInterrupt:
-            interrupted += 1
-            continue
-        finally:
             timer.cancel()
+            timer.join()
+        except KeyboardInterrupt:
+            timer.join()
+            interrupted += 1
+            if event is pending:
+                if call_id is not None and not answered:
+                    answered = True
+                    s.submit_tool_result(call_id, "sunny")
+                continue
         if event is None:
             break
-        got.append(event.id)
-    assert got == [str(i) for i in range(len(got))]
-    assert got and interrupted > 0
+        got.append((event.id, event.type))
+        if event.type == "tool_call.requested":
+            call_id = event.data["call_id"]
+    watchdog.cancel()
+    assert [i for i, _ in got] == [str(i) for i in range(len(got))]
+    assert answered and interrupted > 0 and got[-1][1] == "message.completed"
 
 
 # --- 8. Event.data is json.loads of the payload

@@ -8,7 +8,7 @@ use super::tools::check_tools;
 use crate::error::{Error, Result};
 use crate::http::{Body, Idempotency};
 use crate::sessions::{CancelResult, PokeeClient, id_segment};
-use crate::turn::{Opened, Opening, TurnControl, TurnSetup, TurnStream};
+use crate::turn::{Opened, Opening, Start, TurnControl, TurnSetup, TurnStream};
 use bytes::Bytes;
 use reqwest::Method;
 use std::sync::Arc;
@@ -80,16 +80,10 @@ impl PokeeClient {
             url: self.response_events_url(response_id)?,
             last_event_id: last_event_id.map(str::to_owned),
         };
-        let opened = match self.open_events(&opening, &self.opts).await? {
-            Opened::Events {
-                body,
-                response_id: rid,
-            } => Opened::Events {
-                body,
-                response_id: rid.or_else(|| Some(response_id.to_owned())),
-            },
-            other => other,
-        };
+        let opened = self
+            .open_events(&opening, &self.opts)
+            .await?
+            .or_response_id(response_id);
         self.response_stream(opened, opening, None, last_event_id)
     }
 
@@ -110,18 +104,11 @@ impl PokeeClient {
         idempotency_key: Option<String>,
         last_event_id: Option<&str>,
     ) -> Result<ResponseStream> {
-        let (body, response_id, replayed) = match opened {
-            Opened::Events { body, response_id } => (Some(body), response_id, None),
-            Opened::Replayed(notice) => (None, Some(notice.response_id.clone()), Some(notice)),
-            Opened::NoContent => {
-                return Err(Error::Stream {
-                    reason:
-                        "the server answered 204 No Content: it has no events for this response"
-                            .into(),
-                    last_event_id: last_event_id.map(str::to_owned),
-                });
-            }
-        };
+        let Start {
+            body,
+            response_id,
+            replayed,
+        } = opened.into_start("response", last_event_id)?;
         let reconnect = Arc::new(ResponseReconnect {
             client: self.clone(),
             send,

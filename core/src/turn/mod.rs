@@ -11,7 +11,7 @@ mod sse;
 mod stream;
 
 pub(crate) use handle::TurnControl;
-pub(crate) use open::{Opened, Opening, Reconnect};
+pub(crate) use open::{Opened, Opening, Reconnect, Start};
 pub(crate) use stream::TurnSetup;
 
 pub use dedupe::SeenIds;

@@ -26,6 +26,54 @@ pub(crate) enum Opened {
     Replayed(ReplayNotice),
 }
 
+/// A stream's first read, as [`Opened::into_start`] splits it.
+pub(crate) struct Start {
+    /// The SSE body (none after a replay notice).
+    pub(crate) body: Option<ByteStream>,
+    /// The turn's or response's id, when known.
+    pub(crate) response_id: Option<String>,
+    /// The server's notice that the events are gone.
+    pub(crate) replayed: Option<ReplayNotice>,
+}
+
+impl Opened {
+    /// Names the stream `id` when the server's headers did not: resuming, the caller knows it.
+    pub(crate) fn or_response_id(self, id: &str) -> Self {
+        match self {
+            Opened::Events { body, response_id } => Opened::Events {
+                body,
+                response_id: response_id.or_else(|| Some(id.to_owned())),
+            },
+            other => other,
+        }
+    }
+
+    /// Splits what the server answered into a stream's start; a 204 is an error, since a
+    /// stream opened for reading has nothing to read (`what`: "turn" or "response").
+    pub(crate) fn into_start(self, what: &str, last_event_id: Option<&str>) -> Result<Start> {
+        Ok(match self {
+            Opened::Events { body, response_id } => Start {
+                body: Some(body),
+                response_id,
+                replayed: None,
+            },
+            Opened::Replayed(notice) => Start {
+                body: None,
+                response_id: Some(notice.response_id.clone()),
+                replayed: Some(notice),
+            },
+            Opened::NoContent => {
+                return Err(Error::Stream {
+                    reason: format!(
+                        "the server answered 204 No Content: it has no events for this {what}"
+                    ),
+                    last_event_id: last_event_id.map(str::to_owned),
+                });
+            }
+        })
+    }
+}
+
 /// Reopens a turn's event stream after a drop.
 pub(crate) trait Reconnect: Send + Sync {
     /// Opens the stream after `last_event_id` (from the start when `None`).
@@ -103,16 +151,10 @@ impl PokeeClient {
             url: self.events_url(session_id, response_id)?,
             last_event_id: last_event_id.map(str::to_owned),
         };
-        let opened = match self.open_events(&opening, opts).await? {
-            Opened::Events {
-                body,
-                response_id: rid,
-            } => Opened::Events {
-                body,
-                response_id: rid.or_else(|| Some(response_id.to_owned())),
-            },
-            other => other,
-        };
+        let opened = self
+            .open_events(&opening, opts)
+            .await?
+            .or_response_id(response_id);
         let reconnect = Arc::new(HttpReconnect {
             client: self.clone(),
             session_id: session_id.to_owned(),
@@ -158,17 +200,11 @@ impl PokeeClient {
         idempotency_key: Option<String>,
         last_event_id: Option<&str>,
     ) -> Result<TurnStream> {
-        let (body, response_id, replayed) = match opened {
-            Opened::Events { body, response_id } => (Some(body), response_id, None),
-            Opened::Replayed(notice) => (None, Some(notice.response_id.clone()), Some(notice)),
-            Opened::NoContent => {
-                return Err(Error::Stream {
-                    reason: "the server answered 204 No Content: it has no events for this turn"
-                        .into(),
-                    last_event_id: last_event_id.map(str::to_owned),
-                });
-            }
-        };
+        let Start {
+            body,
+            response_id,
+            replayed,
+        } = opened.into_start("turn", last_event_id)?;
         Ok(TurnStream::new(TurnSetup {
             body,
             response_id,
