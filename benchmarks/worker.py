@@ -523,10 +523,44 @@ def run_download(client: str, base: str, session_id: str, dest_dir: str) -> dict
     }
 
 
+def run_construct(client: str, base: str, duration: float) -> dict:
+    """Client construction (and drop): µs per `Poke(...)` for http://, and for https:// the
+    first client of the process, then every later one (nothing connects)."""
+    import poke
+
+    https_base = base.replace("http://", "https://", 1)
+
+    def make(url):
+        c = poke.Poke(api_key=API_KEY, base_url=url)
+        close = getattr(c, "close", None)
+        if close is not None:
+            close()
+
+    t0 = time.perf_counter()
+    make(https_base)
+    first_https_us = (time.perf_counter() - t0) * 1e6
+    out = {"https_first_us": first_https_us}
+    for key, url in (("us_per_client", base), ("https_us_per_client", https_base)):
+        make(url)
+        n, t0, c0 = 0, time.perf_counter(), cpu_s()
+        while time.perf_counter() - t0 < duration / 2:
+            for _ in range(100):
+                make(url)
+            n += 100
+        elapsed = time.perf_counter() - t0
+        out[key] = elapsed / n * 1e6
+        if key == "us_per_client":
+            out["per_s"] = n / elapsed
+            out["cpu_us_per_call"] = (cpu_s() - c0) / n * 1e6
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("client")
-    p.add_argument("scenario", choices=["seq", "conc", "webhook", "import", "sse", "download"])
+    p.add_argument(
+        "scenario", choices=["seq", "conc", "webhook", "import", "sse", "download", "construct"]
+    )
     p.add_argument("--url", help="Poke API base URL (…/api/v1)")
     p.add_argument("--warmup", type=float, default=0.5)
     p.add_argument("--duration", type=float, default=2.0)
@@ -547,6 +581,8 @@ def main() -> None:
 
         t1 = time.perf_counter()
         out = {"import_ms": (t1 - t0) * 1e3, "rss_kib": rss_kib(), "rss_before_kib": before}
+    elif a.scenario == "construct":
+        out = run_construct(a.client, a.url, a.duration)
     elif a.scenario == "sse":
         out = run_sse(a.client, a.base, a.events)
     elif a.scenario == "download":
