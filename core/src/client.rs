@@ -45,7 +45,7 @@ impl ClientBuilder {
         let api_key = resolve_api_key(key_arg)?;
         let base_url = resolve_base_url(self.common.base_url.as_deref());
         Ok(Client {
-            http: self.common.http(base_url)?,
+            http: self.common.http(base_url),
             api_key,
             opts: CallOptions::default(),
         })
@@ -68,7 +68,7 @@ impl Client {
     /// runtime of its own (one per blocking thread, say) keeps every step of a call there.
     pub fn with_own_pool(&self) -> Result<Self> {
         Ok(Self {
-            http: self.http.with_own_pool()?,
+            http: self.http.with_own_pool(),
             api_key: self.api_key.clone(),
             opts: self.opts.clone(),
         })

@@ -118,7 +118,7 @@ impl Default for CommonSettings {
 
 impl CommonSettings {
     /// The HTTP layer for a resolved base URL.
-    pub(crate) fn http(&self, base_url: String) -> crate::Result<crate::http::Http> {
+    pub(crate) fn http(&self, base_url: String) -> crate::http::Http {
         crate::http::Http::new(self.config(base_url), self.http_client.clone())
     }
 

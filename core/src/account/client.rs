@@ -92,7 +92,7 @@ impl AccountClientBuilder {
         .filter(|t| !t.is_empty());
         let base_url = resolve_base_url(self.common.base_url.as_deref());
         Ok(AccountClient {
-            http: self.common.http(base_url)?,
+            http: self.common.http(base_url),
             token: token.map(Arc::new),
             opts: CallOptions::default(),
         })

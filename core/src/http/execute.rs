@@ -224,7 +224,7 @@ impl Http {
     ) -> Result<(reqwest::RequestBuilder, Option<Arc<dyn StreamSource>>)> {
         let req = call.req;
         let mut rb = self
-            .client
+            .reqwest()?
             .request(req.method.clone(), call.url.clone())
             .header(USER_AGENT, &self.config.user_agent);
         if let Some(v) = &call.auth {

@@ -60,8 +60,8 @@ pub(crate) fn client_builder() -> Result<reqwest::ClientBuilder> {
 
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -77,7 +77,10 @@ const POOL_IDLE: Duration = Duration::from_secs(90);
 /// The shared reqwest client plus the immutable configuration.
 #[derive(Debug, Clone)]
 pub(crate) struct Http {
-    pub client: reqwest::Client,
+    /// Made by the first request: building a reqwest client costs far more than the rest of
+    /// a construction, and clients made per request, or whose calls all go through pools of
+    /// their own (`with_own_pool`), never need this one.
+    client: Arc<OnceLock<reqwest::Client>>,
     pub config: Arc<ClientConfig>,
     /// Shared with the clients `with_own_pool` makes.
     shared: Arc<Shared>,
@@ -95,14 +98,14 @@ struct Shared {
 }
 
 impl Http {
-    pub fn new(config: ClientConfig, custom: Option<reqwest::Client>) -> Result<Self> {
+    pub fn new(config: ClientConfig, custom: Option<reqwest::Client>) -> Self {
         let custom_given = custom.is_some();
-        let client = match custom {
-            Some(client) => client,
-            None => Self::reqwest_client(&config)?,
-        };
-        Ok(Self {
-            client,
+        let client = OnceLock::new();
+        if let Some(given) = custom {
+            let _ = client.set(given);
+        }
+        Self {
+            client: Arc::new(client),
             custom: custom_given,
             shared: Arc::new(Shared {
                 closed: AtomicBool::new(false),
@@ -110,23 +113,33 @@ impl Http {
                 slots: Arc::new(Semaphore::new(config.max_connections.max(1))),
             }),
             config: Arc::new(config),
-        })
+        }
     }
 
     /// The same settings (and `close()` state and slots) with a connection pool of its own.
-    pub fn with_own_pool(&self) -> Result<Self> {
+    pub fn with_own_pool(&self) -> Self {
         // A caller's client cannot be remade: its pool is shared instead.
         let client = if self.custom {
             self.client.clone()
         } else {
-            Self::reqwest_client(&self.config)?
+            Arc::new(OnceLock::new())
         };
-        Ok(Self {
+        Self {
             client,
             config: self.config.clone(),
             shared: self.shared.clone(),
             custom: self.custom,
-        })
+        }
+    }
+
+    /// The reqwest client, made on first use.
+    pub(crate) fn reqwest(&self) -> Result<&reqwest::Client> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
+        let made = Self::reqwest_client(&self.config)?;
+        // Two first requests at once may both build one; the first stored wins.
+        Ok(self.client.get_or_init(|| made))
     }
 
     fn reqwest_client(config: &ClientConfig) -> Result<reqwest::Client> {

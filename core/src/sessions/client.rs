@@ -109,7 +109,7 @@ impl PokeeClientBuilder {
         }
         Ok(PokeeClient {
             inner: Arc::new(Inner {
-                http: self.common.http(base_url)?,
+                http: self.common.http(base_url),
                 api_key,
                 stream_read_idle: self.stream_read_idle,
                 transfer_read_idle: self.transfer_read_idle,
@@ -213,7 +213,7 @@ impl PokeeClient {
     pub fn with_own_pool(&self) -> Result<PokeeClient> {
         Ok(PokeeClient {
             inner: Arc::new(Inner {
-                http: self.inner.http.with_own_pool()?,
+                http: self.inner.http.with_own_pool(),
                 api_key: self.inner.api_key.clone(),
                 stream_read_idle: self.inner.stream_read_idle,
                 transfer_read_idle: self.inner.transfer_read_idle,
