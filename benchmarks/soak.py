@@ -29,6 +29,7 @@ import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 EVENTS = 50
+TARGET = pathlib.Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target")
 
 
 def control(base: str, method: str, path: str, body: dict | None = None) -> None:
@@ -219,7 +220,7 @@ def plot(results: dict, dest: pathlib.Path) -> bool:
 
 def emulator_binary() -> str:
     for profile in ("release", "debug"):
-        path = ROOT / "target" / profile / "poke-emulator"
+        path = TARGET / profile / "poke-emulator"
         if path.exists():
             return str(path)
     subprocess.run(
@@ -227,7 +228,7 @@ def emulator_binary() -> str:
         cwd=ROOT,
         check=True,
     )
-    return str(ROOT / "target" / "release" / "poke-emulator")
+    return str(TARGET / "release" / "poke-emulator")
 
 
 def main() -> None:
@@ -239,6 +240,11 @@ def main() -> None:
     parser.add_argument("--clients", default="python,rust")
     parser.add_argument("--plot", default=str(ROOT / "benchmarks" / "soak.png"))
     parser.add_argument("--profile", default="release", help="cargo profile of the Rust client")
+    parser.add_argument(
+        "--python",
+        default=str(ROOT / ".venv" / "bin" / "python"),
+        help="interpreter of the Python client (default .venv's: measure a release build)",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--emulator", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -261,8 +267,7 @@ def main() -> None:
         base = emu.stdout.readline().strip().removeprefix("poke emulator listening on ")
         try:
             if name == "python":
-                python = ROOT / ".venv" / "bin" / "python"
-                command = [str(python), __file__, "--worker", "--emulator", base, *counts]
+                command = [args.python, __file__, "--worker", "--emulator", base, *counts]
             else:
                 subprocess.run(
                     [
@@ -273,7 +278,7 @@ def main() -> None:
                     check=True,
                 )
                 out_dir = "debug" if args.profile == "dev" else args.profile
-                binary = ROOT / "target" / out_dir / "examples" / "soak"
+                binary = TARGET / out_dir / "examples" / "soak"
                 command = [str(binary), "--emulator", base, *counts]
             run = run_client(name, command, args.every)
         finally:
