@@ -1,6 +1,7 @@
 //! A download read ahead in blocks, for readers that are not tokio tasks (a blocking thread,
-//! an asyncio loop): a task reads the [`Download`] ahead and hands blocks of the chunks
-//! already received over a short queue, so memory stays bounded whatever the file's size.
+//! an asyncio loop): a read-ahead (a runtime's task, or a lane's thread, see
+//! [`ByteReader::with_start`]) reads the [`Download`] and hands blocks of the chunks already
+//! received over a short queue, so memory stays bounded whatever the file's size.
 //!
 //! Reads are cancel-safe: what the task sent is filed before [`ByteReader::wait`] returns,
 //! so a wait dropped halfway (Ctrl-C, a cancelled asyncio task) loses no byte.
