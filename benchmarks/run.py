@@ -58,7 +58,17 @@ SSE_CLIENTS = [
 STATELESS_CLIENTS = ("ours-responses", "ours-responses-async")
 # The sse worker's warm-up turn (benchmarks/worker.py, `run_sse`).
 SSE_WARMUP_EVENTS = 2_000
-DOWNLOAD_CLIENTS = ["ours", "httpx", "requests"]
+# Downloads written to a file, and downloads whose bytes are processed in memory (counted).
+DOWNLOAD_FILE_CLIENTS = ["ours", "ours-fileobj", "httpx", "requests"]
+DOWNLOAD_MEMORY_CLIENTS = [
+    "ours-iter",
+    "ours-iter-async",
+    "httpx-iter",
+    "httpx-iter-async",
+    "requests-iter",
+]
+DOWNLOAD_CLIENTS = DOWNLOAD_FILE_CLIENTS + DOWNLOAD_MEMORY_CLIENTS
+OURS_DOWNLOAD_CLIENTS = ("ours-fileobj", "ours-iter", "ours-iter-async")
 HTTPS_CLIENTS = SEQ_CLIENTS
 # `--https-trust bundle` (default): every https client trusts this trust store (certifi's where it
 # is missing) + the emulator's CA, as a real user's SSL_CERT_FILE names the whole trust store;
@@ -90,8 +100,14 @@ SSE_LABELS = {
 }
 DOWNLOAD_LABELS = {
     "ours": "ours `session.files.download()`",
+    "ours-fileobj": "ours `session.files.download(path, f)`, `f` opened by the caller",
     "httpx": "`httpx` `iter_bytes()` to a file",
     "requests": "`requests` `iter_content(1 MiB)` to a file",
+    "ours-iter": "ours `session.files.iter_bytes()`",
+    "ours-iter-async": "ours `AsyncPokee` `iter_bytes()`, `async for`",
+    "httpx-iter": "`httpx` `iter_bytes()`",
+    "httpx-iter-async": "`httpx.AsyncClient` `aiter_bytes()`",
+    "requests-iter": "`requests` `iter_content(1 MiB)`",
 }
 
 
@@ -139,9 +155,10 @@ def interpreters(args) -> dict[str, Path]:
             )  # fmt: skip
     py = {"ours": venv_python(ours), "ours-async": venv_python(ours), "official": official,
           "official-ca": official}  # fmt: skip
-    for c in STATELESS_CLIENTS:
+    for c in (*STATELESS_CLIENTS, *OURS_DOWNLOAD_CLIENTS):
         py[c] = py["ours"]
-    for c in ("httpx", "httpx-async", "requests", "aiohttp"):
+    for c in ("httpx", "httpx-async", "requests", "aiohttp", "httpx-iter", "httpx-iter-async",
+              "requests-iter"):  # fmt: skip
         py[c] = peers
     return py
 
@@ -449,7 +466,12 @@ def run_one(py: Path, client: str, scenario: str, server: Server, args) -> dict:
     if scenario == "https":
         trust = server.ca_file if client == "official-ca" else args.https_trust_file
         env["SSL_CERT_FILE"] = env["REQUESTS_CA_BUNDLE"] = str(trust)
-    if args.ours_pythonpath and client in ("ours", "ours-async", *STATELESS_CLIENTS):
+    if args.ours_pythonpath and client in (
+        "ours",
+        "ours-async",
+        *STATELESS_CLIENTS,
+        *OURS_DOWNLOAD_CLIENTS,
+    ):
         env["PYTHONPATH"] = args.ours_pythonpath
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
     if r.returncode != 0:
@@ -510,6 +532,8 @@ def ours_ref(scenario: str, client: str) -> str:
     """Which of ours a peer is compared with: threads vs `Poke`, asyncio tasks vs `AsyncPoke`."""
     if scenario in ("conc", "sse") and client in ASYNC_CLIENTS:
         return "ours-async"
+    if scenario == "download" and client in DOWNLOAD_MEMORY_CLIENTS:
+        return "ours-iter-async" if client.endswith("-async") else "ours-iter"
     return "ours"
 
 
@@ -616,7 +640,21 @@ def report_extras(doc: dict) -> list[str]:
             "| download 256 MiB to a file (emulator) | MB/s | peak RSS growth MiB | ours ÷ client |"
         )
         lines.append("|---|---:|---:|---:|")
-        for c in DOWNLOAD_CLIENTS:
+        for c in DOWNLOAD_FILE_CLIENTS:
+            row = s.get(f"download/{c}")
+            if row:
+                lines.append(
+                    f"| {DOWNLOAD_LABELS[c]} | {fmt(row['per_s'])} | "
+                    f"{fmt(row['rss_growth_kib'] / 1024, 1)} | {ratio_text(s, 'download', c)} |"
+                )
+        lines.append("")
+    if any(f"download/{c}" in s for c in DOWNLOAD_MEMORY_CLIENTS):
+        lines.append(
+            "| download 256 MiB, bytes processed in memory (counted) | MB/s | "
+            "peak RSS growth MiB | ours ÷ client |"
+        )
+        lines.append("|---|---:|---:|---:|")
+        for c in DOWNLOAD_MEMORY_CLIENTS:
             row = s.get(f"download/{c}")
             if row:
                 lines.append(
@@ -690,7 +728,7 @@ def extra_targets(s: dict, https_trust: str) -> list[str]:
         )
 
     ours = s.get("download/ours")
-    peers = [s[f"download/{c}"] for c in DOWNLOAD_CLIENTS[1:] if f"download/{c}" in s]
+    peers = [s[f"download/{c}"] for c in ("httpx", "requests") if f"download/{c}" in s]
     if ours and peers:
         best = max(peers, key=lambda row: row["per_s"])
         ok = ours["per_s"] >= best["per_s"]

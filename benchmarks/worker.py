@@ -464,17 +464,99 @@ def peak_rss_kib() -> int:
 
 
 def run_download(client: str, base: str, session_id: str, dest_dir: str) -> dict:
-    """Downloads the session's input/big.bin to a file; MB/s and growth of the peak RSS."""
+    """Downloads the session's input/big.bin to a file, or counts its bytes in memory (the
+    ``*-iter`` clients); MB/s and growth of the peak RSS."""
     path = "input/big.bin"
     dest = os.path.join(dest_dir, f"download-{client}-{os.getpid()}.bin")
     url = f"{base}/v1/sessions/{session_id}/files/{path}"
-    if client == "ours":
+    counted = [0]
+    if client in ("ours", "ours-fileobj", "ours-iter"):
         from poke import Pokee
 
         files = Pokee(api_key=API_KEY, base_url=base).sessions.get(session_id).files
 
+        if client == "ours":
+
+            def fetch():
+                files.download(path, dest)
+
+        elif client == "ours-fileobj":
+
+            def fetch():
+                with open(dest, "wb") as f:
+                    files.download(path, f)
+
+        else:
+
+            def fetch():
+                n = 0
+                with files.iter_bytes(path) as stream:
+                    for chunk in stream:
+                        n += len(chunk)
+                counted[0] = n
+
+    elif client == "ours-iter-async":
+        from poke import AsyncPokee
+
+        async def setup():
+            return (await AsyncPokee(api_key=API_KEY, base_url=base).sessions.get(session_id)).files
+
+        loop = asyncio.new_event_loop()
+        afiles = loop.run_until_complete(setup())
+
+        async def count():
+            n = 0
+            async with afiles.iter_bytes(path) as stream:
+                async for chunk in stream:
+                    n += len(chunk)
+            counted[0] = n
+
         def fetch():
-            files.download(path, dest)
+            loop.run_until_complete(count())
+
+    elif client == "httpx-iter":
+        import httpx
+
+        c = httpx.Client(headers=auth_headers(), timeout=None)
+
+        def fetch():
+            n = 0
+            with c.stream("GET", url) as r:
+                r.raise_for_status()
+                for chunk in r.iter_bytes():
+                    n += len(chunk)
+            counted[0] = n
+
+    elif client == "httpx-iter-async":
+        import httpx
+
+        loop = asyncio.new_event_loop()
+        ac = httpx.AsyncClient(headers=auth_headers(), timeout=None)
+
+        async def acount():
+            n = 0
+            async with ac.stream("GET", url) as r:
+                r.raise_for_status()
+                async for chunk in r.aiter_bytes():
+                    n += len(chunk)
+            counted[0] = n
+
+        def fetch():
+            loop.run_until_complete(acount())
+
+    elif client == "requests-iter":
+        import requests
+
+        s = requests.Session()
+        s.headers.update(auth_headers())
+
+        def fetch():
+            n = 0
+            with s.get(url, stream=True) as r:
+                r.raise_for_status()
+                for chunk in r.iter_content(chunk_size=1 << 20):
+                    n += len(chunk)
+            counted[0] = n
 
     elif client == "httpx":
         import httpx
@@ -508,7 +590,7 @@ def run_download(client: str, base: str, session_id: str, dest_dir: str) -> dict
         fetch()
         elapsed, cpu = time.perf_counter() - t0, cpu_s() - cpu0
         maxrss1 = peak_rss_kib()
-        size = os.path.getsize(dest)
+        size = counted[0] if client.endswith(("-iter", "-iter-async")) else os.path.getsize(dest)
     finally:
         if os.path.exists(dest):
             os.unlink(dest)

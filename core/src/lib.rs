@@ -215,7 +215,10 @@ pub mod binding {
     pub use crate::compat::messages::python_text;
     pub use crate::config::{ClientConfig, SdkLang, resolve_base_url};
     pub use crate::credentials::{credentials_path, load_credentials_token, resolve_api_key};
-    pub use crate::files::download_destination;
+    pub use crate::files::{
+        BLOCK_BYTES, Block, ByteReader, FEED_DEPTH, Feeder, NextBlock, OpenDownload,
+        StartReadAhead, download_destination,
+    };
     pub use crate::http::parse_retry_after;
     pub use crate::turn::{
         Convert, Next, Position, ReadEvent, SeenIds, SseDecoder, SseEvent, Ticket, TurnReader,

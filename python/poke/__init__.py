@@ -69,11 +69,13 @@ __version__: str = _poke.__version__
 
 # The sessions classes load on first use: `import poke` stays as light as the official package.
 _SESSIONS = (
+    "AsyncByteStream",
     "AsyncFiles",
     "AsyncPokee",
     "AsyncSession",
     "AsyncSessions",
     "AsyncTurn",
+    "ByteStream",
     "Files",
     "Pokee",
     "Session",
@@ -101,11 +103,13 @@ def __getattr__(name: str) -> object:
 if TYPE_CHECKING:
     from ._responses import AsyncResponses, AsyncResponseStream, Responses, ResponseStream, Tool
     from ._sessions import (
+        AsyncByteStream,
         AsyncFiles,
         AsyncPokee,
         AsyncSession,
         AsyncSessions,
         AsyncTurn,
+        ByteStream,
         Files,
         Pokee,
         Session,
@@ -155,6 +159,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "APIConnectionError",
     "APITimeoutError",
+    "AsyncByteStream",
     "AsyncFiles",
     "AsyncPoke",
     "AsyncPokee",
@@ -167,6 +172,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BulkDeleteResult",
+    "ByteStream",
     "CancelResult",
     "ConflictError",
     "Event",

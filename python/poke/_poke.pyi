@@ -12,9 +12,11 @@ from ._timeout import Timeout
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "AsyncByteStream",
     "AsyncResponseStream",
     "AsyncTurn",
     "BulkDeleteResult",
+    "ByteStream",
     "Call",
     "CallbackChain",
     "CancelResult",
@@ -40,6 +42,7 @@ __all__ = [
     "UploadResult",
     "Usage",
     "_AsyncPokeCore",
+    "_ByteStreamCore",
     "_PokeCore",
     "_PokeeCore",
     "_RawAsyncPokeCore",
@@ -550,6 +553,34 @@ class AsyncTurn(_TurnBase):
     def __anext__(self) -> asyncio.Future[Event]: ...
 
 @final
+class _ByteStreamCore:
+    """A download as ``_PokeeCore.iter_bytes`` returns it."""
+
+class _ByteStreamBase:
+    @property
+    def content_length(self) -> Optional[int]:
+        """The size the server announced, once the response arrived (None before)."""
+    @property
+    def bytes_read(self) -> int:
+        """Bytes handed out so far."""
+    def close(self) -> None:
+        """Stops the download now and frees its connection; later reads end."""
+
+@disjoint_base
+class ByteStream(_ByteStreamBase):
+    def __new__(cls, core: _ByteStreamCore) -> Self: ...
+    def __iter__(self) -> Self: ...
+    def __next__(self) -> bytes: ...
+    def __enter__(self) -> Self: ...
+    def __exit__(self, _t: object, _v: object, _tb: object) -> None: ...
+
+@disjoint_base
+class AsyncByteStream(_ByteStreamBase):
+    def __new__(cls, core: _ByteStreamCore) -> Self: ...
+    def __aiter__(self) -> Self: ...
+    def __anext__(self) -> asyncio.Future[bytes]: ...
+
+@final
 class _PokeeCore:
     def __new__(
         cls,
@@ -655,6 +686,15 @@ class _PokeeCore:
         timeout: _TimeoutArg = None,
         max_retries: Optional[int] = None,
     ) -> Call: ...
+    def iter_bytes(
+        self,
+        session_id: str,
+        path: str,
+        start: Optional[int] = None,
+        end: Optional[int] = None,
+        timeout: _TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> _ByteStreamCore: ...
     def upload(
         self,
         session_id: str,

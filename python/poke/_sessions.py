@@ -6,7 +6,20 @@ call: the blocking classes ``.wait()`` on it, the asyncio ones await it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Union, final
+import os
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    List,
+    Optional,
+    Protocol,
+    Union,
+    final,
+    overload,
+)
 
 from . import _poke
 from ._client import _unclosed
@@ -25,17 +38,18 @@ from ._timeout import Timeout
 
 if TYPE_CHECKING:
     import datetime
-    import os
     import pathlib
 
     from typing_extensions import Self
 
 __all__ = [
+    "AsyncByteStream",
     "AsyncFiles",
     "AsyncPokee",
     "AsyncSession",
     "AsyncSessions",
     "AsyncTurn",
+    "ByteStream",
     "Files",
     "Pokee",
     "Session",
@@ -48,6 +62,14 @@ Seconds = Union[float, int, "datetime.timedelta"]
 PathArg = Union[str, "os.PathLike[str]"]
 Source = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]"]
 ByteProgress = Callable[[int, Optional[int]], Any]
+
+
+class Writable(Protocol):
+    """A binary file object ``Files.download`` can write into: anything with ``write(bytes)``
+    (``io.BytesIO``, an open file, ``tempfile.SpooledTemporaryFile``; for ``AsyncFiles``, a
+    ``write`` that returns an awaitable is awaited)."""
+
+    def write(self, data: bytes, /) -> Any: ...
 
 
 def _no_pickle(obj: Any) -> Any:
@@ -97,6 +119,75 @@ class AsyncTurn(_poke.AsyncTurn):
     __reduce__ = _no_pickle
 
 
+# --- byte streams
+
+
+@final
+class ByteStream(_poke.ByteStream):
+    """A file's bytes as they arrive: ``for chunk in stream`` (``bytes`` objects whose
+    concatenation is the file, or the byte range), best inside ``with stream:``.
+
+    The core reads at most a few blocks ahead (about 1 MiB), so a big file never sits in
+    memory; a dropped connection is resumed from the next byte. ``close()`` (or leaving the
+    ``with`` block) stops the download and frees its connection.
+    """
+
+    __reduce__ = _no_pickle
+
+
+@final
+class AsyncByteStream(_poke.AsyncByteStream):
+    """A file's bytes for asyncio: ``async for chunk in stream``, best inside
+    ``async with stream:``. A read cancelled while it waits loses no byte; one read may wait
+    at a time."""
+
+    async def aclose(self) -> None:
+        """Stops the download and frees its connection."""
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+    __reduce__ = _no_pickle
+
+
+def _writer(dest: object) -> Optional[Callable[[Any], Any]]:
+    """``dest.write`` if ``dest`` is a file object rather than a path (or None)."""
+    if dest is None or isinstance(dest, (str, bytes, os.PathLike)):
+        return None
+    write = getattr(dest, "write", None)
+    return write if callable(write) else None
+
+
+def _rest(chunk: bytes, n: object) -> Optional[memoryview]:
+    """What a ``write`` that returned ``n`` left of ``chunk`` (a raw file may write less)."""
+    if not isinstance(n, int) or n >= len(chunk):
+        return None
+    if n <= 0:
+        raise OSError(f"write() accepted {n} of {len(chunk)} bytes")
+    return memoryview(chunk)[n:]
+
+
+def _write_all(
+    chunks: Iterable[bytes],
+    write: Callable[[Any], Any],
+    stream: ByteStream,
+    on_progress: Optional[ByteProgress],
+) -> int:
+    written = 0
+    for chunk in chunks:
+        rest = _rest(chunk, write(chunk))
+        while rest is not None:
+            rest = _rest(rest, write(rest))  # type: ignore[arg-type]
+        written += len(chunk)
+        if on_progress is not None:
+            on_progress(written, stream.content_length)
+    return written
+
+
 # --- files
 
 
@@ -131,6 +222,7 @@ class Files(_FilesBase):
         """One directory of the workspace (the root when ``path`` is None)."""
         return self._core.list_files(self.session_id, path, timeout, max_retries).wait()
 
+    @overload
     def download(
         self,
         path: str,
@@ -139,11 +231,56 @@ class Files(_FilesBase):
         on_progress: Optional[ByteProgress] = None,
         timeout: TimeoutArg = None,
         max_retries: Optional[int] = None,
-    ) -> pathlib.Path:
+    ) -> pathlib.Path: ...
+    @overload
+    def download(
+        self,
+        path: str,
+        dest: Writable,
+        *,
+        on_progress: Optional[ByteProgress] = None,
+        timeout: TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> int: ...
+    def download(
+        self,
+        path: str,
+        dest: Union[PathArg, Writable, None] = None,
+        *,
+        on_progress: Optional[ByteProgress] = None,
+        timeout: TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> Union[pathlib.Path, int]:
         """Saves a file to ``dest`` (a file, or a directory to put it in; default: its name in
-        the current directory) and returns that path. A failure never leaves a partial file."""
+        the current directory) and returns that path. A failure never leaves a partial file.
+
+        ``dest`` may also be a writable binary file object (``io.BytesIO``, an open file, a
+        ``tempfile.SpooledTemporaryFile``...): the bytes are written into it in order as they
+        arrive (see ``iter_bytes``) and the number written is returned; a failure (or a
+        ``write`` that raises) stops the download, leaving what was written so far.
+        ``on_progress(done, total)`` is called after each chunk."""
+        write = _writer(dest)
+        if write is not None:
+            with self.iter_bytes(path, timeout=timeout, max_retries=max_retries) as stream:
+                return _write_all(stream, write, stream, on_progress)
         call = self._core.download(self.session_id, path, dest, on_progress, timeout, max_retries)
-        return call.wait()
+        return call.wait()  # type: ignore[no-any-return]
+
+    def iter_bytes(
+        self,
+        path: str,
+        *,
+        start: Optional[int] = None,
+        end: Optional[int] = None,
+        timeout: TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> ByteStream:
+        """A file's bytes (or bytes ``start..=end`` of it) as an iterator of ``bytes`` chunks,
+        read ahead in bounded memory and resumed after a dropped connection; use it in a
+        ``with`` block so leaving it stops the download. Nothing is sent until the first
+        read, which raises what ``read`` would (e.g. ``NotFoundError``)."""
+        core = self._core.iter_bytes(self.session_id, path, start, end, timeout, max_retries)
+        return ByteStream(core)
 
     def read(
         self,
@@ -191,6 +328,7 @@ class AsyncFiles(_FilesBase):
         """One directory of the workspace (the root when ``path`` is None)."""
         return await self._core.list_files(self.session_id, path, timeout, max_retries)
 
+    @overload
     async def download(
         self,
         path: str,
@@ -199,12 +337,65 @@ class AsyncFiles(_FilesBase):
         on_progress: Optional[ByteProgress] = None,
         timeout: TimeoutArg = None,
         max_retries: Optional[int] = None,
-    ) -> pathlib.Path:
+    ) -> pathlib.Path: ...
+    @overload
+    async def download(
+        self,
+        path: str,
+        dest: Writable,
+        *,
+        on_progress: Optional[ByteProgress] = None,
+        timeout: TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> int: ...
+    async def download(
+        self,
+        path: str,
+        dest: Union[PathArg, Writable, None] = None,
+        *,
+        on_progress: Optional[ByteProgress] = None,
+        timeout: TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> Union[pathlib.Path, int]:
         """Saves a file to ``dest`` and returns that path (see ``Files.download``); the file is
-        written by a thread of its own, off the event loop."""
-        return await self._core.download(
-            self.session_id, path, dest, on_progress, timeout, max_retries
-        )
+        written by a thread of its own, off the event loop.
+
+        ``dest`` may also be a writable binary file object: the bytes are written into it in
+        order on the event loop's thread (a ``write`` returning an awaitable is awaited) and
+        the number written is returned."""
+        write = _writer(dest)
+        if write is None:
+            return await self._core.download(  # type: ignore[no-any-return]
+                self.session_id, path, dest, on_progress, timeout, max_retries
+            )
+        written = 0
+        async with self.iter_bytes(path, timeout=timeout, max_retries=max_retries) as stream:
+            async for chunk in stream:
+                rest: Any = chunk
+                while rest is not None:
+                    n = write(rest)
+                    if hasattr(n, "__await__"):
+                        n = await n
+                    rest = _rest(rest, n)
+                written += len(chunk)
+                if on_progress is not None:
+                    on_progress(written, stream.content_length)
+        return written
+
+    def iter_bytes(
+        self,
+        path: str,
+        *,
+        start: Optional[int] = None,
+        end: Optional[int] = None,
+        timeout: TimeoutArg = None,
+        max_retries: Optional[int] = None,
+    ) -> AsyncByteStream:
+        """A file's bytes (or bytes ``start..=end`` of it) as an async iterator of ``bytes``
+        chunks (``async for chunk in files.iter_bytes(path)``), best inside ``async with``;
+        see ``Files.iter_bytes``."""
+        core = self._core.iter_bytes(self.session_id, path, start, end, timeout, max_retries)
+        return AsyncByteStream(core)
 
     async def read(
         self,

@@ -5,6 +5,7 @@
 //! `AsyncTurn`, the records, `Event`, and the emulator.
 
 mod args;
+mod byte_stream;
 mod call;
 mod cli;
 mod client;
@@ -63,6 +64,9 @@ fn _poke(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<turn::TurnCore>()?;
     m.add_class::<turn::Turn>()?;
     m.add_class::<turn::AsyncTurn>()?;
+    m.add_class::<byte_stream::ByteStreamCore>()?;
+    m.add_class::<byte_stream::ByteStream>()?;
+    m.add_class::<byte_stream::AsyncByteStream>()?;
     m.add_class::<records::SessionRecord>()?;
     m.add_class::<event::Event>()?;
     m.add_class::<records::FileEntry>()?;

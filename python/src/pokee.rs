@@ -4,6 +4,7 @@
 //! blocking classes `.wait()` on and the asyncio classes await (so nothing starts until then).
 
 use crate::args::{self, Source};
+use crate::byte_stream::ByteStreamCore;
 use crate::call::{Call, Mode};
 use crate::errors::to_py_err;
 use crate::progress::{self, Callback};
@@ -17,12 +18,13 @@ use futures_util::StreamExt;
 use poke::binding::Lanes;
 use poke::binding::SdkLang;
 use poke::binding::progress::Reporter;
+use poke::binding::{ByteReader, Feeder};
 use poke::{BulkDelete, CreateSession, PokeeClient, WaitOptions};
 use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 fn into_py<T: for<'a> IntoPyObject<'a>>(py: Python<'_>, value: T) -> PyResult<Py<PyAny>> {
     value.into_py_any(py)
@@ -487,6 +489,63 @@ impl PokeeCore {
             })
         };
         Ok(Call::of(reading, bytes_of))
+    }
+
+    /// A file's bytes (or bytes `start..=end` of it) as a stream of chunks read ahead by the
+    /// core in bounded memory; nothing is sent until the first read. The read-ahead runs on a
+    /// lane driven by a thread of its own, so the connection's buffers are made and freed on
+    /// one thread (see `poke::binding::Block`); blocking and asyncio readers both use it.
+    #[pyo3(signature = (session_id, path, start=None, end=None, timeout=None, max_retries=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn iter_bytes(
+        &self,
+        session_id: String,
+        path: String,
+        start: Option<u64>,
+        end: Option<u64>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        max_retries: Option<i64>,
+    ) -> PyResult<ByteStreamCore> {
+        let c = self.with(timeout, max_retries)?;
+        let lanes = self.lanes.clone();
+        let label = path.clone();
+        let start_read_ahead = move |feeder: Feeder| {
+            let slot = Arc::new(Mutex::new(Some(feeder)));
+            let (ours, on_fail) = (slot.clone(), slot.clone());
+            let take =
+                |s: &Mutex<Option<Feeder>>| s.lock().unwrap_or_else(PoisonError::into_inner).take();
+            let make = move || Ok(c.with_own_pool()?.with_options(c.options().clone()));
+            let call = move |client: PokeeClient| async move {
+                let Some(feeder) = take(&ours) else { return };
+                let open = async move {
+                    match (start, end) {
+                        (None, None) => client.download(&session_id, &path).await,
+                        (start, end) => {
+                            client
+                                .download_range(&session_id, &path, start.unwrap_or(0), end)
+                                .await
+                        }
+                    }
+                };
+                feeder.run(open).await;
+            };
+            let failed = move |e| {
+                if let Some(feeder) = take(&on_fail) {
+                    feeder.fail(e);
+                }
+            };
+            if let Err(e) = lanes.spawn(make, call, failed)
+                && let Some(feeder) = take(&slot)
+            {
+                feeder.fail(poke::Error::Config(format!(
+                    "could not start a thread: {e}"
+                )));
+            }
+        };
+        Ok(ByteStreamCore::new(
+            label,
+            ByteReader::with_start(Box::new(start_read_ahead)),
+        ))
     }
 
     #[pyo3(signature = (session_id, path, src, on_progress=None, timeout=None, max_retries=None))]

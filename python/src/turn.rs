@@ -106,7 +106,7 @@ impl<E: PyEvent> TurnInner<E> {
         };
         if let Some(value) = now {
             // Raised on `await`, as a coroutine would.
-            return Ok(Bound::new(py, Ready(Mutex::new(Some(value))))?.into_any());
+            return Ok(Bound::new(py, Ready::new(value))?.into_any());
         }
         let event_loop = py.import("asyncio")?.call_method0("get_running_loop")?;
         let future = event_loop.call_method0("create_future")?;
@@ -175,7 +175,13 @@ fn settle_read<E: PyEvent>(
 /// An awaitable that is already done: `await` returns its value (or raises its error)
 /// without suspending.
 #[pyclass(frozen)]
-struct Ready(Mutex<Option<PyResult<Py<PyAny>>>>);
+pub(crate) struct Ready(Mutex<Option<PyResult<Py<PyAny>>>>);
+
+impl Ready {
+    pub(crate) fn new(value: PyResult<Py<PyAny>>) -> Self {
+        Self(Mutex::new(Some(value)))
+    }
+}
 
 #[pymethods]
 impl Ready {

@@ -110,6 +110,44 @@ impl<C: Clone> Lanes<C> {
         result
     }
 
+    /// Runs `call(client)` on a lane driven by a new thread of its own, for work that goes on
+    /// while the caller does something else (a download read ahead while Python consumes
+    /// it); the lane is kept when `call` ends. `failed` gets the error when no lane could be
+    /// had (a forked child, a runtime that could not start).
+    pub fn spawn<F>(
+        self: &std::sync::Arc<Self>,
+        make: impl FnOnce() -> Result<C> + Send + 'static,
+        call: impl FnOnce(C) -> F + Send + 'static,
+        failed: impl FnOnce(Error) + Send + 'static,
+    ) -> std::io::Result<()>
+    where
+        C: Send + 'static,
+        F: Future<Output = ()> + 'static,
+    {
+        let lanes = self.clone();
+        std::thread::Builder::new()
+            .name("poke-lane".into())
+            .spawn(move || {
+                let ran = lanes.run(
+                    make,
+                    |client| async move {
+                        call(client).await;
+                        // Lets the connection tasks see what `call` dropped (a body read
+                        // halfway closes its connection) now, not when the lane is next lent.
+                        tokio::task::yield_now().await;
+                        tokio::task::yield_now().await;
+                        Ok(())
+                    },
+                    // Nothing to check: the caller's own thread handles Ctrl-C.
+                    || Ok::<(), std::convert::Infallible>(()),
+                );
+                if let Ok(Err(e)) = ran {
+                    failed(e);
+                }
+            })
+            .map(drop)
+    }
+
     /// Refuses later lanes and drops the idle ones with their connections (a call in flight
     /// finishes; its lane is dropped after).
     pub fn close(&self) {

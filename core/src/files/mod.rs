@@ -2,6 +2,7 @@
 
 mod download;
 mod path;
+mod reader;
 mod records;
 mod save;
 mod upload;
@@ -11,6 +12,9 @@ pub use download::Download;
 pub(crate) use download::{range_start, refuse_listing};
 pub use path::download_destination;
 pub(crate) use path::encode_path;
+pub use reader::{
+    BLOCK_BYTES, Block, ByteReader, FEED_DEPTH, Feeder, NextBlock, OpenDownload, StartReadAhead,
+};
 pub use records::{FileEntry, UploadResult};
 pub(crate) use save::file_error;
 pub(crate) use upload::{From as UploadFrom, streamed_body};
