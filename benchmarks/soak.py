@@ -265,6 +265,11 @@ def main() -> None:
         )
         assert emu.stdout is not None
         base = emu.stdout.readline().strip().removeprefix("poke emulator listening on ")
+        # Thousands of turns in minutes: past the default hourly turn and token limits (429)
+        # and a credit balance (402), which are not what a soak measures.
+        limits = {k: 10**12 for k in ("hour_max_turns", "hour_max_tokens", "day_max_turns")}
+        limits.update(day_max_tokens=10**12, credits_enabled=False)
+        control(base.rstrip("/"), "POST", "/_emulator/sessions/config", limits)
         try:
             if name == "python":
                 command = [args.python, __file__, "--worker", "--emulator", base, *counts]
