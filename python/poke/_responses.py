@@ -30,11 +30,10 @@ from typing import (
 
 from . import _poke
 from ._exceptions import PokeError
+from ._live import AsyncClosing, no_pickle
 from ._poke import CancelResult, Response, ToolRun
 
 if TYPE_CHECKING:
-    from typing_extensions import Self
-
     from ._sessions import TimeoutArg
 
 __all__ = [
@@ -239,13 +238,6 @@ async def _finish(awaitable: Awaitable[Any]) -> str:
     return _output(await awaitable)
 
 
-def _no_pickle(obj: Any) -> Any:
-    raise TypeError(
-        f"{type(obj).__name__} objects cannot be pickled: they hold a live client;"
-        " create a client in each process"
-    )
-
-
 # --- streams
 
 
@@ -270,11 +262,11 @@ class ResponseStream(_poke.ResponseStream):
             raise PokeError("the stream ended without a terminal response event")
         return last
 
-    __reduce__ = _no_pickle
+    __reduce__ = no_pickle
 
 
 @final
-class AsyncResponseStream(_poke.AsyncResponseStream):
+class AsyncResponseStream(AsyncClosing, _poke.AsyncResponseStream):
     """Events of a streamed response for asyncio: ``async for event in stream``, best inside
     ``async with stream:``. A read cancelled while it waits loses no event."""
 
@@ -292,17 +284,7 @@ class AsyncResponseStream(_poke.AsyncResponseStream):
             raise PokeError("the stream ended without a terminal response event")
         return last
 
-    async def aclose(self) -> None:
-        """Stops reading (the response goes on server-side)."""
-        self.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.close()
-
-    __reduce__ = _no_pickle
+    __reduce__ = no_pickle
 
 
 # --- clients
@@ -319,7 +301,7 @@ class _ResponsesBase:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._client.base_url!r})"
 
-    __reduce__ = _no_pickle
+    __reduce__ = no_pickle
 
 
 @final

@@ -23,6 +23,7 @@ from typing import (
 
 from . import _poke
 from ._client import _unclosed
+from ._live import AsyncClosing, no_pickle
 from ._poke import (
     BulkDeleteResult,
     CancelResult,
@@ -72,13 +73,6 @@ class Writable(Protocol):
     def write(self, data: bytes, /) -> Any: ...
 
 
-def _no_pickle(obj: Any) -> Any:
-    raise TypeError(
-        f"{type(obj).__name__} objects cannot be pickled: they hold a live client;"
-        " create a client in each process"
-    )
-
-
 # --- turns
 
 
@@ -94,11 +88,11 @@ class Turn(_poke.Turn):
         """Asks the server to cancel the turn; the events then end with ``message.cancelled``."""
         return self._cancel().wait()
 
-    __reduce__ = _no_pickle
+    __reduce__ = no_pickle
 
 
 @final
-class AsyncTurn(_poke.AsyncTurn):
+class AsyncTurn(AsyncClosing, _poke.AsyncTurn):
     """Events of one turn for asyncio: ``async for event in turn``, best inside
     ``async with turn:``. A read cancelled while it waits loses no event."""
 
@@ -106,17 +100,7 @@ class AsyncTurn(_poke.AsyncTurn):
         """Asks the server to cancel the turn; the events then end with ``message.cancelled``."""
         return await self._cancel()
 
-    async def aclose(self) -> None:
-        """Stops reading (the turn goes on server-side)."""
-        self.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.close()
-
-    __reduce__ = _no_pickle
+    __reduce__ = no_pickle
 
 
 # --- byte streams
@@ -132,26 +116,16 @@ class ByteStream(_poke.ByteStream):
     ``with`` block) stops the download and frees its connection.
     """
 
-    __reduce__ = _no_pickle
+    __reduce__ = no_pickle
 
 
 @final
-class AsyncByteStream(_poke.AsyncByteStream):
+class AsyncByteStream(AsyncClosing, _poke.AsyncByteStream):
     """A file's bytes for asyncio: ``async for chunk in stream``, best inside
     ``async with stream:``. A read cancelled while it waits loses no byte; one read may wait
     at a time."""
 
-    async def aclose(self) -> None:
-        """Stops the download and frees its connection."""
-        self.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.close()
-
-    __reduce__ = _no_pickle
+    __reduce__ = no_pickle
 
 
 def _writer(dest: object) -> Optional[Callable[[Any], Any]]:
@@ -205,7 +179,7 @@ class _FilesBase:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(session_id={self.session_id!r})"
 
-    __reduce__ = _no_pickle
+    __reduce__ = no_pickle
 
 
 @final
@@ -461,7 +435,7 @@ class _SessionBase:
     def __hash__(self) -> int:
         return hash((type(self), self.id))
 
-    __reduce__ = _no_pickle
+    __reduce__ = no_pickle
 
 
 @final
@@ -683,7 +657,7 @@ class Sessions:
     def __repr__(self) -> str:
         return f"Sessions(base_url={self._core.base_url!r})"
 
-    __reduce__ = _no_pickle
+    __reduce__ = no_pickle
 
 
 @final
@@ -750,7 +724,7 @@ class AsyncSessions:
     def __repr__(self) -> str:
         return f"AsyncSessions(base_url={self._core.base_url!r})"
 
-    __reduce__ = _no_pickle
+    __reduce__ = no_pickle
 
 
 # --- clients
@@ -786,7 +760,7 @@ class _ClientBase:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
 
-    __reduce__ = _no_pickle
+    __reduce__ = no_pickle
 
 
 @final
@@ -830,7 +804,7 @@ class Pokee(_ClientBase):
 
 
 @final
-class AsyncPokee(_ClientBase):
+class AsyncPokee(AsyncClosing, _ClientBase):
     """Asyncio client of the Pokee Enterprise sessions API: the methods of ``Pokee`` as
     coroutines; nothing is sent until a call is awaited."""
 
@@ -860,13 +834,3 @@ class AsyncPokee(_ClientBase):
     ) -> Dict[str, Any]:
         """``GET /health`` (no auth): the server's answer as a dict."""
         return await self._core.health(timeout, max_retries)
-
-    async def aclose(self) -> None:
-        """Closes the client: later calls raise ``PokeError``."""
-        self.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, List, Optional, Union, final
 
 from . import _poke
+from ._live import no_pickle
 from ._poke import InstalledSkill, Skill
 
 if TYPE_CHECKING:
@@ -17,13 +18,6 @@ __all__ = ["AsyncSkills", "Skills"]
 
 SkillSource = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
 ByteProgress = Callable[[int, Optional[int]], Any]
-
-
-def _no_pickle(obj: Any) -> Any:
-    raise TypeError(
-        f"{type(obj).__name__} objects cannot be pickled: they hold a live client;"
-        " create a client in each process"
-    )
 
 
 class _SkillsBase:
@@ -38,7 +32,7 @@ class _SkillsBase:
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._client.base_url!r})"
 
-    __reduce__ = _no_pickle
+    __reduce__ = no_pickle
 
 
 @final

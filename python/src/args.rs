@@ -6,6 +6,7 @@ use crate::convert::to_raw_json;
 use crate::errors::invalid_request;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
+use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyByteArray, PyBytes, PyMemoryView};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -117,7 +118,8 @@ pub(crate) fn opt_json<T: serde::de::DeserializeOwned>(
 
 /// What an upload reads: bytes in memory, or a local file.
 pub(crate) enum Source {
-    Bytes(Vec<u8>),
+    /// A `bytes` object's own buffer, not a copy (other buffers are copied into one first).
+    Bytes(bytes::Bytes),
     File(PathBuf),
 }
 
@@ -127,10 +129,12 @@ pub(crate) fn source(py: Python<'_>, src: &Bound<'_, PyAny>) -> PyResult<Source>
         || src.is_instance_of::<PyByteArray>()
         || src.is_instance_of::<PyMemoryView>()
     {
+        // `bytes(b)` is `b` itself; a mutable buffer is copied once, so a later change to it
+        // cannot reach a request in flight. The object is kept alive by the `Bytes`, which
+        // may be dropped on any thread (the reference is then released under the GIL later).
         let bytes = py.get_type::<PyBytes>().call1((src,))?;
-        return Ok(Source::Bytes(
-            bytes.cast_into::<PyBytes>()?.as_bytes().to_vec(),
-        ));
+        let backed = PyBackedBytes::from(bytes.cast_into::<PyBytes>()?);
+        return Ok(Source::Bytes(bytes::Bytes::from_owner(backed)));
     }
     src.extract::<PathBuf>().map(Source::File).map_err(|_| {
         PyTypeError::new_err(

@@ -107,7 +107,10 @@ impl Inner {
             reader.wait().await;
             waker.run(Box::new(move |py| inner.settle_read(py, &target)));
         });
-        future.call_method1("add_done_callback", (AbortOnDone(task.abort_handle()),))?;
+        future.call_method1(
+            "add_done_callback",
+            (AbortOnDone::task(task.abort_handle()),),
+        )?;
         *self.waiting() = Some(future.clone().unbind());
         Ok(future)
     }

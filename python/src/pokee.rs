@@ -12,7 +12,7 @@ use crate::records::{
     BulkDeleteResult, CancelResult, FileEntry, SessionRecord, ToolResultAck, UploadResult, Usage,
     to_py,
 };
-use crate::runtime::interrupted;
+use crate::runtime::{Make, awaitable_on_lane, interrupted};
 use crate::turn::TurnCore;
 use futures_util::StreamExt;
 use poke::binding::Lanes;
@@ -23,6 +23,7 @@ use poke::{BulkDelete, CreateSession, PokeeClient, WaitOptions};
 use pyo3::IntoPyObjectExt;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -62,7 +63,7 @@ fn record_args(py: Python<'_>, record: poke::SessionRecord) -> PyResult<Py<PyTup
 #[pyclass(frozen, subclass, module = "poke._poke", name = "_PokeeCore")]
 pub(crate) struct PokeeCore {
     pub(crate) client: PokeeClient,
-    /// Blocking downloads run on lanes (see `download`).
+    /// The lanes of the calls that move a file's bytes (see `on_lane`).
     lanes: Arc<Lanes<PokeeClient>>,
 }
 
@@ -76,6 +77,39 @@ impl PokeeCore {
         Ok(self
             .client
             .with_options(args::call_options(timeout, max_retries, None)?))
+    }
+
+    /// A call that moves a file's bytes, run on a lane of this client: blocking, driven by
+    /// the calling thread; awaited, by a thread of its own. Either way the connection's
+    /// buffers are made and freed on one thread, which mimalloc needs to reuse that memory
+    /// promptly (freed from another thread, it stays in the process: ~100 MiB after a few
+    /// hundred 2 MiB round trips). `c` is the client with the call's options.
+    fn on_lane<T, F, G>(
+        &self,
+        c: PokeeClient,
+        start: impl FnOnce(Python<'_>, Mode) -> PyResult<G> + Send + 'static,
+        make: Make<T>,
+    ) -> Call
+    where
+        T: Send + 'static,
+        G: FnOnce(PokeeClient) -> F + Send + 'static,
+        F: Future<Output = poke::Result<T>> + 'static,
+    {
+        let lanes = self.lanes.clone();
+        Call::new(move |py, mode| {
+            let go = start(py, mode)?;
+            let opts = c.options().clone();
+            let own = move || c.with_own_pool();
+            // A lane keeps the client it was made with: this call's options go on top.
+            let go = move |lane: PokeeClient| go(lane.with_options(opts));
+            if mode == Mode::Async {
+                return awaitable_on_lane(py, &lanes, own, go, make).map(Bound::unbind);
+            }
+            crate::logging::refresh(py)?;
+            let out = py.detach(|| lanes.run(own, go, interrupted));
+            crate::logging::flush(py)?;
+            make(py, out?.map_err(to_py_err)?)
+        })
     }
 }
 
@@ -404,9 +438,8 @@ impl PokeeCore {
     }
 
     /// Saves a file to `dest` (a file, or a directory to put it in; default: its name in the
-    /// current directory) and returns that path. Blocking, it runs on a lane of the core, so
-    /// the calling thread reads the socket and writes the file itself, as a blocking client
-    /// does; awaited, on the shared runtime with a thread of its own writing the file.
+    /// current directory) and returns that path. It runs on a lane (see `on_lane`), whose
+    /// thread reads the socket and writes the file itself, as a blocking client does.
     #[pyo3(signature = (session_id, path, dest=None, on_progress=None, timeout=None, max_retries=None))]
     #[allow(clippy::too_many_arguments)]
     fn download(
@@ -420,43 +453,24 @@ impl PokeeCore {
     ) -> PyResult<Call> {
         let dest = poke::binding::download_destination(&path, dest.as_deref());
         let on_progress = on_progress.map(Bound::unbind);
-        let c = self.with(timeout, max_retries)?;
-        let lanes = self.lanes.clone();
-        Ok(Call::new(move |py, mode| {
+        let start = move |py: Python<'_>, mode| {
             let callback = Callback::from_arg(
                 py,
                 on_progress.map(|f| f.into_bound(py)),
                 mode == Mode::Async,
             )?;
-            let saving = move |client: PokeeClient, inline: bool| async move {
+            Ok(move |client: PokeeClient| async move {
                 let op = |reports| async move {
                     let download = client.download(&session_id, &path).await?;
-                    if inline {
-                        download
-                            .save_to_inline(&dest, byte_progress(reports))
-                            .await?;
-                    } else {
-                        download.save_to(&dest, byte_progress(reports)).await?;
-                    }
+                    download
+                        .save_to_inline(&dest, byte_progress(reports))
+                        .await?;
                     Ok(dest)
                 };
                 progress::run(callback, op, byte_args).await
-            };
-            if mode == Mode::Async {
-                return crate::runtime::awaitable(py, saving(c, false), into_py).map(Bound::unbind);
-            }
-            let own = c.clone();
-            crate::logging::refresh(py)?;
-            let saved = py.detach(|| {
-                lanes.run(
-                    || Ok(own.with_own_pool()?.with_options(own.options().clone())),
-                    |client| saving(client, true),
-                    interrupted,
-                )
-            });
-            crate::logging::flush(py)?;
-            into_py(py, saved?.map_err(to_py_err)?)
-        }))
+            })
+        };
+        Ok(self.on_lane(self.with(timeout, max_retries)?, start, into_py))
     }
 
     #[pyo3(signature = (session_id, path, start=None, end=None, timeout=None, max_retries=None))]
@@ -470,9 +484,8 @@ impl PokeeCore {
         timeout: Option<&Bound<'_, PyAny>>,
         max_retries: Option<i64>,
     ) -> PyResult<Call> {
-        let c = self.with(timeout, max_retries)?;
         let reading = move |_: Python<'_>, _| {
-            Ok(async move {
+            Ok(move |c: PokeeClient| async move {
                 let mut download = match (start, end) {
                     (None, None) => c.download(&session_id, &path).await?,
                     (start, end) => {
@@ -488,7 +501,7 @@ impl PokeeCore {
                 Ok(data)
             })
         };
-        Ok(Call::of(reading, bytes_of))
+        Ok(self.on_lane(self.with(timeout, max_retries)?, reading, bytes_of))
     }
 
     /// A file's bytes (or bytes `start..=end` of it) as a stream of chunks read ahead by the
@@ -514,9 +527,12 @@ impl PokeeCore {
             let (ours, on_fail) = (slot.clone(), slot.clone());
             let take =
                 |s: &Mutex<Option<Feeder>>| s.lock().unwrap_or_else(PoisonError::into_inner).take();
-            let make = move || Ok(c.with_own_pool()?.with_options(c.options().clone()));
-            let call = move |client: PokeeClient| async move {
+            let opts = c.options().clone();
+            let make = move || c.with_own_pool();
+            let call = move |lane: PokeeClient| async move {
                 let Some(feeder) = take(&ours) else { return };
+                // A lane keeps the client it was made with: this call's options go on top.
+                let client = lane.with_options(opts);
                 let open = async move {
                     match (start, end) {
                         (None, None) => client.download(&session_id, &path).await,
@@ -562,14 +578,13 @@ impl PokeeCore {
     ) -> PyResult<Call> {
         let source = args::source(py, src)?;
         let on_progress = on_progress.map(Bound::unbind);
-        let c = self.with(timeout, max_retries)?;
         let start = move |py: Python<'_>, mode| {
             let callback = Callback::from_arg(
                 py,
                 on_progress.map(|f| f.into_bound(py)),
                 mode == Mode::Async,
             )?;
-            Ok(async move {
+            Ok(move |c: PokeeClient| async move {
                 let op = |reports| async move {
                     match source {
                         Source::Bytes(data) => c.upload_bytes(&session_id, &path, data).await,
@@ -583,7 +598,7 @@ impl PokeeCore {
                 Ok(UploadResult::from(result))
             })
         };
-        Ok(Call::of(start, into_py))
+        Ok(self.on_lane(self.with(timeout, max_retries)?, start, into_py))
     }
 
     #[pyo3(signature = (session_id, path, timeout=None, max_retries=None))]

@@ -7,6 +7,8 @@
 //! and they become Python objects on the loop's thread.
 
 use crate::errors::{poke_error, to_py_err};
+use futures_util::future::{AbortHandle, Abortable};
+use poke::binding::Lanes;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use std::future::Future;
@@ -53,24 +55,64 @@ pub(crate) fn awaitable<T: Send + 'static>(
     make: Make<T>,
 ) -> PyResult<Bound<'_, PyAny>> {
     let rt = runtime()?;
+    let (future, mut settled) = loop_future(py)?;
+    let task = rt.spawn(async move { settled.outcome(fut.await, make) });
+    future.call_method1(
+        pyo3::intern!(py, "add_done_callback"),
+        (AbortOnDone::task(task.abort_handle()),),
+    )?;
+    Ok(future)
+}
+
+/// Runs `call` on a lane of `lanes` driven by a thread of its own (the core's
+/// `Lanes::spawn`), for calls that move a file's bytes: its buffers are then made and freed on
+/// one thread, which the allocator needs to reuse them. Returns an asyncio future of
+/// `make(result)`; cancelling it drops the call.
+pub(crate) fn awaitable_on_lane<'py, C, T, F>(
+    py: Python<'py>,
+    lanes: &Arc<Lanes<C>>,
+    make_client: impl FnOnce() -> poke::Result<C> + Send + 'static,
+    call: impl FnOnce(C) -> F + Send + 'static,
+    make: Make<T>,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    C: Clone + Send + 'static,
+    T: Send + 'static,
+    F: Future<Output = poke::Result<T>> + 'static,
+{
+    let (future, settled) = loop_future(py)?;
+    let settled = Arc::new(Mutex::new(settled));
+    let on_fail = settled.clone();
+    let (abort, registration) = AbortHandle::new_pair();
+    let run = move |client| async move {
+        // Aborted means the asyncio future is cancelled already: nothing to settle.
+        if let Ok(outcome) = Abortable::new(call(client), registration).await {
+            lock(&settled).outcome(outcome, make);
+        }
+    };
+    let failed = move |e| lock(&on_fail).outcome(Err(e), make);
+    lanes
+        .spawn(make_client, run, failed)
+        .map_err(|e| poke_error(&format!("could not start a thread: {e}")))?;
+    future.call_method1(
+        pyo3::intern!(py, "add_done_callback"),
+        (AbortOnDone(Abort::Lane(abort)),),
+    )?;
+    Ok(future)
+}
+
+/// A new asyncio future of the running loop, and what settles it from any thread.
+fn loop_future(py: Python<'_>) -> PyResult<(Bound<'_, PyAny>, Settle)> {
     crate::logging::refresh(py)?;
     let event_loop = running_loop(py)?;
     let future = event_loop.call_method0(pyo3::intern!(py, "create_future"))?;
     let waker = LoopWaker::of(py, &event_loop)?;
-    let target = future.clone().unbind();
-    let mut settled = Settle(Some((waker, target)));
-    let task = rt.spawn(async move {
-        let outcome = fut.await;
-        settled.with(move |py, future| {
-            let value = outcome.map_err(to_py_err).and_then(|v| make(py, v));
-            settle(py, future.bind(py), value);
-        });
-    });
-    future.call_method1(
-        pyo3::intern!(py, "add_done_callback"),
-        (AbortOnDone(task.abort_handle()),),
-    )?;
-    Ok(future)
+    let settled = Settle(Some((waker, future.clone().unbind())));
+    Ok((future, settled))
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Settles an asyncio future from a task exactly once: with the task's result, or with an
@@ -82,6 +124,14 @@ impl Settle {
         if let Some((waker, future)) = self.0.take() {
             waker.run(Box::new(move |py| f(py, future)));
         }
+    }
+
+    /// Settles with `outcome`, made into its Python value on the loop's thread.
+    fn outcome<T: Send + 'static>(&mut self, outcome: poke::Result<T>, make: Make<T>) {
+        self.with(move |py, future| {
+            let value = outcome.map_err(to_py_err).and_then(|v| make(py, v));
+            settle(py, future.bind(py), value);
+        });
     }
 }
 
@@ -115,14 +165,30 @@ pub(crate) fn settle(py: Python<'_>, future: &Bound<'_, PyAny>, result: PyResult
     }
 }
 
-/// Aborts a call's task when its asyncio future is done (cancelled; otherwise a no-op).
+/// Stops a call when its asyncio future is done (cancelled; otherwise a no-op).
 #[pyclass(frozen, module = "poke._poke")]
-pub(crate) struct AbortOnDone(pub(crate) tokio::task::AbortHandle);
+pub(crate) struct AbortOnDone(Abort);
+
+/// What stops a call: a task of the shared runtime, or a call on a lane.
+enum Abort {
+    Task(tokio::task::AbortHandle),
+    Lane(AbortHandle),
+}
+
+impl AbortOnDone {
+    /// Aborts the task `handle` belongs to.
+    pub(crate) fn task(handle: tokio::task::AbortHandle) -> Self {
+        Self(Abort::Task(handle))
+    }
+}
 
 #[pymethods]
 impl AbortOnDone {
     fn __call__(&self, _future: &Bound<'_, PyAny>) {
-        self.0.abort();
+        match &self.0 {
+            Abort::Task(h) => h.abort(),
+            Abort::Lane(h) => h.abort(),
+        }
     }
 }
 

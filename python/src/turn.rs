@@ -120,7 +120,10 @@ impl<E: PyEvent> TurnInner<E> {
                 settle_read(py, &target, &reader, ticket, outcome)
             }));
         });
-        future.call_method1("add_done_callback", (AbortOnDone(task.abort_handle()),))?;
+        future.call_method1(
+            "add_done_callback",
+            (AbortOnDone::task(task.abort_handle()),),
+        )?;
         Ok(future)
     }
 

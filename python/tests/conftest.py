@@ -5,7 +5,11 @@ from __future__ import annotations
 import contextlib
 import http.server
 import json
+import re
+import subprocess
+import sys
 import threading
+import urllib.request
 
 import poke
 import pytest
@@ -37,6 +41,36 @@ def client(emulator):
 @pytest.fixture
 def aclient(emulator):
     return poke.AsyncPoke(api_key=KEY, base_url=emulator.poke_api_url)
+
+
+@pytest.fixture
+def emulator_process():
+    """The URL of an emulator in a process of its own (so a child's RSS is the client's)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "poke.emulator", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        m = re.fullmatch(r"poke emulator listening on (\S+)\n", line)
+        assert m, line
+        yield m.group(1)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def configure_sessions(url: str, **config) -> None:
+    """Sets the emulator's session config (limits, pace) through its control API."""
+    req = urllib.request.Request(
+        url + "/_emulator/sessions/config",
+        data=json.dumps(config).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    urllib.request.urlopen(req, timeout=10).read()
 
 
 def headers_of(request: dict) -> dict:

@@ -11,19 +11,16 @@ import asyncio
 import hashlib
 import http.server
 import io
-import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
 import textwrap
 import threading
-import urllib.request
 
 import poke
 import pytest
-from conftest import KEY, headers_of, serve_http, session_requests
+from conftest import KEY, configure_sessions, headers_of, serve_http, session_requests
 
 MIB = 1024 * 1024
 
@@ -395,24 +392,6 @@ def test_the_stream_is_not_picklable_and_has_a_repr(session, emulator):
 SIZE = 200 * MIB
 
 
-@pytest.fixture
-def emulator_process():
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "poke.emulator", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        line = proc.stdout.readline()
-        m = re.fullmatch(r"poke emulator listening on (\S+)\n", line)
-        assert m, line
-        yield m.group(1)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
 MEMORY_SCRIPT = textwrap.dedent(
     """
     import asyncio, hashlib, sys, time
@@ -451,13 +430,7 @@ MEMORY_SCRIPT = textwrap.dedent(
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_streaming_200_mb_slowly_keeps_memory_bounded(emulator_process, tmp_path, mode):
     url = emulator_process
-    req = urllib.request.Request(
-        url + "/_emulator/sessions/config",
-        data=json.dumps({"upload_limit_bytes": SIZE + 1024}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    urllib.request.urlopen(req, timeout=10).read()
+    configure_sessions(url, upload_limit_bytes=SIZE + 1024)
     src = tmp_path / "big.bin"
     block = os.urandom(MIB)
     digest = hashlib.sha256()

@@ -6,45 +6,18 @@ The emulator runs in its own process so only the client's memory is measured.
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 import subprocess
 import sys
 import textwrap
-import urllib.request
 
-import pytest
+from conftest import configure_sessions
 
 SIZE = 256 * 1024 * 1024
 
 
-@pytest.fixture
-def emulator_process():
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "poke.emulator", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        line = proc.stdout.readline()
-        m = re.fullmatch(r"poke emulator listening on (\S+)\n", line)
-        assert m, line
-        yield m.group(1)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
 def test_256_mib_download_has_bounded_client_memory(emulator_process, tmp_path):
     url = emulator_process
-    req = urllib.request.Request(
-        url + "/_emulator/sessions/config",
-        data=json.dumps({"upload_limit_bytes": SIZE + 1024}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    urllib.request.urlopen(req, timeout=10).read()
+    configure_sessions(url, upload_limit_bytes=SIZE + 1024)
     src = tmp_path / "big.bin"
     block = bytes(range(256)) * 4096  # 1 MiB
     digest = hashlib.sha256()
