@@ -54,6 +54,7 @@ run docs env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet -p poke-sdk 
 # poke-sdk's other feature sets: no TLS at all, the fuzzing hooks, and the platform's TLS with the blocking API.
 run features bash -c 'cargo check -q -p poke-sdk --no-default-features --lib && cargo clippy -q -p poke-sdk --features fuzzing --lib -- -D warnings && cargo clippy -q -p poke-sdk --no-default-features --features native-tls,blocking --all-targets -- -D warnings'
 run public-api bash tests/public-api/run.sh
+run msrv bash scripts/msrv.sh
 # The `poke` command's tests (cli/tests: every command against the emulator, the tunnel
 # transport) run in `rust`; its end-to-end FastMCP test (python/tests/test_cli_tunnel_e2e.py)
 # in `python`. This step checks the tunnel agent against a real piko 0.7.0 server.

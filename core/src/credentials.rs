@@ -16,6 +16,8 @@ pub fn credentials_path() -> Option<PathBuf> {
     Some(base.join("poke").join("credentials.json"))
 }
 
+// `std::env::home_dir` is deprecated before Rust 1.86 (our MSRV is 1.85) and fixed since.
+#[allow(deprecated)]
 fn home_dir() -> Option<PathBuf> {
     std::env::var_os("HOME")
         .filter(|v| !v.is_empty())

@@ -132,7 +132,8 @@
 //! - `native-tls`: the platform's TLS library instead (with `default-features = false`).
 //! - `blocking`: `poke::blocking` clients, for code without an async runtime.
 //!
-//! The minimum supported Rust version is 1.85.
+//! The minimum supported Rust version is 1.85 (`rust-version`; `scripts/msrv.sh`, a step of the
+//! test command, checks it with that toolchain).
 
 #![warn(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::pedantic))]
