@@ -15,7 +15,7 @@ Needs ``perf`` (Debian's linux-perf; software clock sampling is enough) and ``in
 (``cargo install inferno``) for the SVGs. Rust code of a release wheel has no frame pointers,
 so stacks are unwound from DWARF (``--call-graph dwarf``), which perf records at a sampling
 rate low enough to keep the overhead small; the rates perf slows the row to are not figures
-to quote (``run.py`` is), only the shares are. Output: ``benchmarks/results/profiles/<row>.svg``
+to quote (``run.py`` is), only the shares are. Output: ``benchmarks/profiles/<row>.svg``
 and ``<row>.txt`` (CPU share by thread, by library, and the hottest functions).
 """
 
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
 import shutil
 import subprocess
 import sys
@@ -35,9 +34,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import run as bench  # noqa: E402 - the benchmark's own servers and setup, not a copy
 
-OUT = HERE / "results" / "profiles"
+OUT = HERE / "profiles"
 ROWS = {
-    # row: (worker client, worker scenario, server kind)
+    # row: (worker client, worker scenario, server kind); the stream and download rows run a
+    # driver of their own (DRIVERS), the same calls as the worker's, repeated for the length
+    # of the profile (the worker's single turn or download lasts a fraction of a second).
     "seq": ("ours", "seq", "minimal"),
     "async-seq": ("ours-async", "seq", "minimal"),
     "async-conc": ("ours-async", "conc", "minimal"),
@@ -47,11 +48,65 @@ ROWS = {
     "iter": ("ours-iter", "download", "emulator"),
 }
 
+# argv: base URL, seconds, session id (downloads), work dir (downloads).
+DRIVERS = {
+    "sse": """
+import sys, time
+from poke import Pokee
+base, seconds = sys.argv[1], float(sys.argv[2])
+session = Pokee(api_key="bench-key", base_url=base).sessions.create()
+def turn(message):
+    for ev in session.send(message):
+        ev.data
+turn("warm up events=2000 pace_ms=0")
+end = time.monotonic() + 1 + seconds
+while time.monotonic() < end:
+    turn("bench events=200000 pace_ms=0")
+""",
+    "sse-async": """
+import asyncio, sys, time
+from poke import AsyncPokee
+base, seconds = sys.argv[1], float(sys.argv[2])
+async def main():
+    session = await AsyncPokee(api_key="bench-key", base_url=base).sessions.create()
+    async def turn(message):
+        async for ev in await session.send(message):
+            ev.data
+    await turn("warm up events=2000 pace_ms=0")
+    end = time.monotonic() + 1 + seconds
+    while time.monotonic() < end:
+        await turn("bench events=200000 pace_ms=0")
+asyncio.run(main())
+""",
+    "download": """
+import os, sys, time
+from poke import Pokee
+base, seconds, sid, work = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4]
+files = Pokee(api_key="bench-key", base_url=base).sessions.get(sid).files
+dest = os.path.join(work, "profile-download.bin")
+end = time.monotonic() + 1 + seconds
+while time.monotonic() < end:
+    files.download("input/big.bin", dest)
+os.unlink(dest)
+""",
+    "iter": """
+import sys, time
+from poke import Pokee
+base, seconds, sid = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+files = Pokee(api_key="bench-key", base_url=base).sessions.get(sid).files
+end = time.monotonic() + 1 + seconds
+while time.monotonic() < end:
+    with files.iter_bytes("input/big.bin") as stream:
+        n = sum(len(chunk) for chunk in stream)
+""",
+}
+
 
 def perf_record(cmd: list[str], data: Path, delay_ms: int, freq: int) -> None:
+    delay = ["-D", str(delay_ms)] if delay_ms else []
     subprocess.run(
         ["perf", "record", "-q", "-e", "cpu-clock", "-F", str(freq), "--call-graph",
-         "dwarf,16384", "-D", str(delay_ms), "-o", str(data), "--", *cmd],
+         "dwarf,16384", *delay, "-o", str(data), "--", *cmd],
         check=True, stdout=subprocess.DEVNULL,
     )  # fmt: skip
 
@@ -120,7 +175,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--ours-venv", type=Path, default=bench.ROOT / ".venv")
     p.add_argument("--rows", default=",".join(ROWS))
-    p.add_argument("--seconds", type=float, default=4.0, help="length of a call row")
+    p.add_argument("--seconds", type=float, default=4.0, help="length of each row (after a second of warm-up)")
     p.add_argument("--freq", type=int, default=499, help="samples per second and CPU")
     args = p.parse_args()
     if not shutil.which("perf"):
@@ -144,18 +199,21 @@ def main() -> int:
             else:
                 server = bench.Server(kind, py)
             try:
-                cmd = [str(py), str(bench.WORKER), client, scenario, "--url", server.api,
-                       "--base", server.url, "--warmup", "0.5", "--duration", str(args.seconds)]  # fmt: skip
+                session = ""
                 if scenario == "download":
                     ns = argparse.Namespace(ours_pythonpath=None)
                     bench.setup_download(server, py, ns, tmp)
-                    cmd += ["--session", ns.download_session, "--dest-dir", tmp]
+                    session = ns.download_session
+                if row in DRIVERS:
+                    cmd = [str(py), "-c", DRIVERS[row], server.url, str(args.seconds), session, tmp]
+                else:
+                    cmd = [str(py), str(bench.WORKER), client, scenario, "--url", server.api,
+                           "--warmup", "0.5", "--duration", str(args.seconds)]  # fmt: skip
                 data = Path(tmp) / f"{row}.perf.data"
-                bench.log(f"profiling {row}: {' '.join(cmd[1:4])} …")
+                bench.log(f"profiling {row} ({client} {scenario}) …")
                 started = time.monotonic()
-                # Calls: skip the import and warm-up; streams and downloads: the whole run.
-                perf_record(cmd, data, 1000 if scenario == "seq" or scenario == "conc" else 0,
-                            args.freq)  # fmt: skip
+                # Skips the import, the set-up and the warm-up (the drivers' first second).
+                perf_record(cmd, data, 1000, args.freq)
                 bench.log(f"  {time.monotonic() - started:.1f} s")
                 text = summarize(data, row)
                 (OUT / f"{row}.txt").write_text(text)
