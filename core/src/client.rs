@@ -86,6 +86,11 @@ impl Client {
         }
     }
 
+    /// The options of this handle's calls.
+    pub(crate) fn options(&self) -> &CallOptions {
+        &self.opts
+    }
+
     /// Closes the client: later calls on it (and its clones) fail with [`Error::Closed`].
     pub fn close(&self) {
         self.http.close();

@@ -292,6 +292,61 @@ mod blocking {
     }
 
     #[test]
+    fn blocking_poke_calls_run_on_lanes_shared_by_clones_and_options() {
+        let (_rt, emu) = start();
+        let client = poke::blocking::Client::new(
+            poke::Client::builder()
+                .api_key("k")
+                .base_url(emu.poke_api_url())
+                .build()
+                .expect("client"),
+        );
+        // Calls from several threads at once, on clones: each its own lane, none lost.
+        std::thread::scope(|scope| {
+            for t in 0..4 {
+                let client = client.clone();
+                scope.spawn(move || {
+                    for i in 0..20 {
+                        let reply = client.send_message(&format!("t{t} m{i}")).expect("sent");
+                        assert!(reply.success);
+                    }
+                });
+            }
+        });
+        assert_eq!(emu.messages().len(), 80);
+        // The lane made by the calls above serves a handle with options of its own: its
+        // bound applies, and the plain handle after it keeps the client's defaults.
+        emu.add_fault(Fault {
+            path: "/api/v1/inbound/api-message".into(),
+            delay_ms: Some(2_000),
+            times: 1,
+            ..Fault::default()
+        });
+        let hurried = client.with_options(
+            CallOptions::new()
+                .timeout(Duration::from_millis(200))
+                .max_retries(0),
+        );
+        let err = hurried.send_message("late").expect_err("too late");
+        assert!(err.is_timeout(), "{err:?}");
+        let hook = client
+            .create_webhook("When it rains", "Tell me")
+            .expect("webhook");
+        client
+            .send_webhook(&hook, &json!({"mm": 3}))
+            .expect("fired");
+        assert_eq!(emu.webhook_fires().len(), 1);
+        // Inside an async runtime a blocking call is refused, not a blocked runtime thread.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let err = rt
+            .block_on(async { client.send_message("inside") })
+            .expect_err("refused");
+        assert!(err.to_string().contains("inside an async runtime"), "{err}");
+    }
+
+    #[test]
     fn a_blocking_turn_resumes_after_a_cut() {
         let (_rt, emu) = start();
         let pokee = poke::blocking::PokeeClient::new(pokee(&emu));

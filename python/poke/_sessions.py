@@ -184,7 +184,13 @@ class _FilesBase:
 
 @final
 class Files(_FilesBase):
-    """``session.files``: the workspace files, as seen through the session's scope."""
+    """``session.files``: the workspace files, as seen through the session's scope.
+
+    In ``download``, ``read`` and ``iter_bytes``, ``timeout``'s ``total`` bounds the request
+    until the file starts to arrive; the bytes after that are bounded by silence (``read``,
+    30 s by default), so a big file is never cut off for taking long. A dropped transfer is
+    resumed from the next byte.
+    """
 
     def list(
         self,

@@ -1,7 +1,8 @@
 //! The blocking clients: each method is its async twin, waited for.
 
+use super::lanes::Lanes;
 use super::turn::Turn;
-use super::wait;
+use super::{refuse_inside_runtime, wait};
 use crate::Result;
 use crate::files::{FileEntry, UploadResult};
 use crate::http::CallOptions;
@@ -13,18 +14,29 @@ use crate::sessions::{
 };
 use bytes::Bytes;
 use serde::Serialize;
+use std::future::Future;
 use std::path::Path;
+use std::sync::Arc;
 
 /// A blocking [`crate::Client`] (the Poke API).
+///
+/// Each call runs on a lane: a current-thread runtime with a connection pool of its own,
+/// driven by the calling thread, so a call makes no hand-off to a runtime thread and back
+/// (sequential calls run about twice as fast as on a multi-thread runtime). Concurrent calls
+/// from several threads each get a lane; clones and [`Client::with_options`] share them.
 #[derive(Debug, Clone)]
 pub struct Client {
     inner: crate::Client,
+    lanes: Arc<Lanes<crate::Client>>,
 }
 
 impl Client {
     /// Wraps an async client (built with [`crate::Client::builder`]).
     pub fn new(inner: crate::Client) -> Self {
-        Self { inner }
+        Self {
+            inner,
+            lanes: Arc::new(Lanes::new()),
+        }
     }
 
     /// A client from the environment (`POKE_API_KEY`, `POKE_API`, credentials file).
@@ -44,7 +56,28 @@ impl Client {
     /// The same client whose calls all use `opts`.
     #[must_use]
     pub fn with_options(&self, opts: CallOptions) -> Self {
-        Self::new(self.inner.with_options(opts))
+        Self {
+            inner: self.inner.with_options(opts),
+            lanes: self.lanes.clone(),
+        }
+    }
+
+    /// Runs `call` with this client's options on a lane, driven by the calling thread.
+    fn run<'a, T, F>(&'a self, call: impl FnOnce(crate::Client) -> F) -> Result<T>
+    where
+        F: Future<Output = Result<T>> + 'a,
+    {
+        refuse_inside_runtime()?;
+        let ran = self.lanes.run(
+            || self.inner.with_own_pool(),
+            // A lane keeps the client it was made with: this handle's options go on top.
+            |lane| call(lane.with_options(self.inner.options().clone())),
+            || Ok::<(), std::convert::Infallible>(()),
+        );
+        match ran {
+            Ok(result) => result,
+            Err(never) => match never {},
+        }
     }
 
     /// [`crate::Client::send_message`], blocking.
@@ -53,7 +86,7 @@ impl Client {
     ///
     /// As the async call.
     pub fn send_message(&self, message: &str) -> Result<SendMessageResponse> {
-        wait(self.inner.send_message(message))
+        self.run(|c| async move { c.send_message(message).await })
     }
 
     /// [`crate::Client::create_webhook`], blocking.
@@ -62,7 +95,7 @@ impl Client {
     ///
     /// As the async call.
     pub fn create_webhook(&self, condition: &str, action: &str) -> Result<Webhook> {
-        wait(self.inner.create_webhook(condition, action))
+        self.run(|c| async move { c.create_webhook(condition, action).await })
     }
 
     /// [`crate::Client::send_webhook`], blocking.
@@ -75,7 +108,7 @@ impl Client {
         webhook: &Webhook,
         data: &T,
     ) -> Result<WebhookResponse> {
-        wait(self.inner.send_webhook(webhook, data))
+        self.run(|c| async move { c.send_webhook(webhook, data).await })
     }
 
     /// [`crate::Client::send_webhook_to`], blocking.
@@ -89,7 +122,7 @@ impl Client {
         webhook_token: &Secret,
         data: &T,
     ) -> Result<WebhookResponse> {
-        wait(self.inner.send_webhook_to(webhook_url, webhook_token, data))
+        self.run(|c| async move { c.send_webhook_to(webhook_url, webhook_token, data).await })
     }
 }
 

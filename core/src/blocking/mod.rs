@@ -36,6 +36,12 @@ use std::future::Future;
 
 /// Runs `fut` to completion on the process's runtime, from a thread that is not driving one.
 fn wait<T>(fut: impl Future<Output = Result<T>>) -> Result<T> {
+    refuse_inside_runtime()?;
+    crate::runtime::shared()?.block_on(fut)
+}
+
+/// A blocking call inside an async runtime would block one of its threads: refused.
+fn refuse_inside_runtime() -> Result<()> {
     if tokio::runtime::Handle::try_current().is_ok() {
         return Err(Error::Config(
             "a poke::blocking call was made inside an async runtime, whose thread it would \
@@ -43,5 +49,5 @@ fn wait<T>(fut: impl Future<Output = Result<T>>) -> Result<T> {
                 .into(),
         ));
     }
-    crate::runtime::shared()?.block_on(fut)
+    Ok(())
 }
