@@ -1,7 +1,8 @@
 // 2,000 sequential send-message calls: the Kotlin SDK (suspend and blocking) against OkHttp,
 // against the same in-process emulator, in one process, rounds taking turns. Prints calls/s per
-// client (median of the rounds) and the ratio to OkHttp. A benchmark, not a test: nothing is
-// asserted.
+// client (median of the rounds) and the ratio to OkHttp. With `--url`, the same clients against
+// a server already running, one JSON line each (benchmarks/langs.py). A benchmark, not a test:
+// nothing is asserted.
 package com.poke.bench
 
 import com.poke.PokeClient
@@ -18,38 +19,45 @@ import okhttp3.Request
 import okhttp3.RequestBody.Companion.toRequestBody
 
 private const val KEY = "pk_bench"
+private const val MESSAGE = "Summarize my unread emails from today and tell me which ones need a reply"
 
 /** One way of making [calls] sequential calls. */
 private class Client(val name: String, val run: (calls: Int) -> Unit)
 
+/** The clients of one run: the SDK's suspend and blocking calls, and OkHttp doing the same. */
+private fun clients(poke: PokeClient, url: String, key: String): Pair<List<Client>, OkHttpClient> {
+    val okhttp = OkHttpClient()
+    val json = "application/json".toMediaType()
+    return listOf(
+        Client("poke suspend (runBlocking)") { n -> runBlocking { repeat(n) { check(poke.sendMessage(MESSAGE).success) } } },
+        Client("poke blocking (Java)") { n -> repeat(n) { check(poke.sendMessageBlocking(MESSAGE).success) } },
+        Client("OkHttp execute()") { n ->
+            repeat(n) {
+                // What the SDK does: a JSON body, the key, a JSON answer decoded.
+                val body = buildJsonObject { put("message", JsonPrimitive(MESSAGE)) }.toString().toRequestBody(json)
+                val request = Request.Builder().url(url)
+                    .header("Authorization", "Bearer $key")
+                    .header("User-Agent", "okhttp-bench")
+                    .post(body)
+                    .build()
+                okhttp.newCall(request).execute().use { response ->
+                    check(response.isSuccessful)
+                    val answer = Json.parseToJsonElement(response.body.string()).jsonObject
+                    check(answer["success"] == JsonPrimitive(true))
+                }
+            }
+        },
+    ) to okhttp
+}
+
 fun main(args: Array<String>) {
+    val url = args.indexOf("--url").takeIf { it >= 0 && it + 1 < args.size }?.let { args[it + 1] }
+    if (url != null) return external(url, seconds(args, "--warmup", 2.0), seconds(args, "--duration", 2.0))
     val calls = option(args, "--calls", 2_000)
     val rounds = option(args, "--rounds", 7)
     Emulator(apiKey = KEY).use { emulator ->
         PokeClient(apiKey = KEY, baseUrl = emulator.pokeApiUrl, maxRetries = 0).use { poke ->
-            val okhttp = OkHttpClient()
-            val url = "${emulator.pokeApiUrl}/inbound/api-message"
-            val json = "application/json".toMediaType()
-            val clients = listOf(
-                Client("poke suspend (runBlocking)") { n -> runBlocking { repeat(n) { check(poke.sendMessage("hi").success) } } },
-                Client("poke blocking (Java)") { n -> repeat(n) { check(poke.sendMessageBlocking("hi").success) } },
-                Client("OkHttp execute()") { n ->
-                    repeat(n) {
-                        // What the SDK does: a JSON body, the key, a JSON answer decoded.
-                        val body = buildJsonObject { put("message", JsonPrimitive("hi")) }.toString().toRequestBody(json)
-                        val request = Request.Builder().url(url)
-                            .header("Authorization", "Bearer $KEY")
-                            .header("User-Agent", "okhttp-bench")
-                            .post(body)
-                            .build()
-                        okhttp.newCall(request).execute().use { response ->
-                            check(response.isSuccessful)
-                            val answer = Json.parseToJsonElement(response.body.string()).jsonObject
-                            check(answer["success"] == JsonPrimitive(true))
-                        }
-                    }
-                },
-            )
+            val (clients, okhttp) = clients(poke, "${emulator.pokeApiUrl}/inbound/api-message", KEY)
             System.err.println("warm-up: $calls calls per client, twice")
             repeat(2) { clients.forEach { it.run(calls) } }
             val rates = clients.associate { it.name to mutableListOf<Double>() }
@@ -84,6 +92,40 @@ fun main(args: Array<String>) {
             println("machine: ${Runtime.getRuntime().availableProcessors()} CPUs, ${System.getProperty("java.vm.name")} ${System.getProperty("java.version")}")
         }
     }
+}
+
+/**
+ * `--url URL` (a Poke API base URL, e.g. benchmarks/langs.py's server): each client calls it
+ * for `--warmup` seconds, then for `--duration`, one after the other in this JVM; one JSON line
+ * per client (calls/s, process CPU µs per call), as benchmarks/worker.py prints.
+ */
+private fun external(baseUrl: String, warmup: Double, duration: Double) {
+    PokeClient(apiKey = "bench-key", baseUrl = baseUrl, maxRetries = 0).use { poke ->
+        val (clients, okhttp) = clients(poke, "$baseUrl/inbound/api-message", "bench-key")
+        val os = ManagementFactory.getOperatingSystemMXBean() as com.sun.management.OperatingSystemMXBean
+        for (client in clients) {
+            val warmEnd = System.nanoTime() + (warmup * 1e9).toLong()
+            while (System.nanoTime() < warmEnd) client.run(100)
+            var calls = 0
+            val cpu0 = os.processCpuTime
+            val t0 = System.nanoTime()
+            val end = t0 + (duration * 1e9).toLong()
+            while (System.nanoTime() < end) {
+                client.run(100)
+                calls += 100
+            }
+            val secs = (System.nanoTime() - t0) / 1e9
+            val cpuUs = (os.processCpuTime - cpu0) / 1e3 / calls
+            println("""{"client": "${client.name}", "calls": $calls, "seconds": $secs, "per_s": ${calls / secs}, "cpu_us_per_call": $cpuUs}""")
+        }
+        okhttp.dispatcher.executorService.shutdown()
+        okhttp.connectionPool.evictAll()
+    }
+}
+
+private fun seconds(args: Array<String>, name: String, default: Double): Double {
+    val i = args.indexOf(name)
+    return if (i >= 0 && i + 1 < args.size) args[i + 1].toDouble() else default
 }
 
 private fun median(values: List<Double>): Double = values.sorted().let { s ->
