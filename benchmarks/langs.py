@@ -11,8 +11,9 @@ with nothing around it: the reference), and ``poke::blocking::Client`` (``core/e
 bench_worker.rs``, built with ``cargo build --release``); Kotlin ``sendMessage`` (suspend, in
 ``runBlocking``), ``sendMessageBlocking`` and OkHttp doing the same request, in one JVM per
 round (``benchmarks/kotlin/run.sh --url``, after ``mvn package`` in ``bindings/kotlin``; the
-rows are skipped when the jars are missing). Swift has no row: this machine kind has no Swift
-toolchain of its own (CI's is in a chroot, for the tests), which the table says.
+rows are skipped when the jars are missing); Swift ``sendMessage`` awaited in an app built in
+release (``benchmarks/swift``, run by ``scripts/swift-chroot.sh run`` in the Debian chroot that
+CI makes, or with ``swift`` on PATH; skipped when neither is there).
 
 Writes ``benchmarks/results/langs-<time>.json`` and prints a markdown table: calls/s, process
 CPU µs per call, and the ratio to the core's reference row. ``wrk`` with one connection gives
@@ -51,6 +52,36 @@ def rust_worker() -> Path:
     return target / "release" / "examples" / "bench_worker"
 
 
+def native_libs() -> Path | None:
+    """The release libraries the Swift package links (built here), or None without Swift."""
+    chroot = bench.ROOT / "scripts" / "swift-chroot.sh"
+    version = subprocess.run(["bash", str(chroot), "version"], capture_output=True, check=False)
+    has_chroot = version.returncode == 0
+    if not (shutil.which("swift") or has_chroot):
+        bench.log("Swift: no swift on PATH and no chroot (scripts/swift-chroot.sh setup): no row")
+        return None
+    bench.log(
+        "building the native libraries (cargo build --release -p poke-ffi -p poke-ffi-testing) …"
+    )
+    subprocess.run(
+        ["cargo", "build", "--release", "-q", "--no-default-features", "-p", "poke-ffi",
+         "-p", "poke-ffi-testing"],
+        check=True, cwd=bench.ROOT,
+    )  # fmt: skip
+    return Path(os.environ.get("CARGO_TARGET_DIR", bench.ROOT / "target")) / "release"
+
+
+def swift_command(libs: Path, timing: list[str], api: str) -> list[str]:
+    app = HERE / "swift"
+    if shutil.which("swift"):
+        flags = ["-Xlinker", f"-L{libs}", "-Xlinker", "-rpath", "-Xlinker", str(libs)]
+        build = ["swift", "build", "-c", "release", "--package-path", str(app), *flags]
+        subprocess.run(build, check=True, capture_output=True)
+        return [str(app / ".build" / "release" / "PokeBench"), "--url", api, *timing]
+    chroot = bench.ROOT / "scripts" / "swift-chroot.sh"
+    return ["bash", str(chroot), "run", str(libs), str(app), "PokeBench", "--url", api, *timing]
+
+
 def runs(args, py: Path, official: Path, rust: Path, api: str) -> list[tuple[str, list[str]]]:
     """(label, command) of each process of a round; a Kotlin process prints several rows."""
     timing = ["--warmup", str(args.warmup), "--duration", str(args.duration)]
@@ -69,6 +100,9 @@ def runs(args, py: Path, official: Path, rust: Path, api: str) -> list[tuple[str
         out.append(("kotlin", ["bash", str(script), "--url", api, *kotlin_timing]))
     else:
         bench.log("Kotlin: no jars in bindings/kotlin/poke/target (mvn package there): no rows")
+    libs = native_libs()
+    if libs is not None:
+        out.append(("Swift `PokeClient.sendMessage` (async)", swift_command(libs, timing, api)))
     return out
 
 
@@ -129,9 +163,13 @@ def main() -> int:
     for name, m in sorted(med.items(), key=lambda kv: -kv[1]["per_s"]):
         ratio = f"{m['per_s'] / ref:.2f}x" if ref else "-"
         lines.append(f"| {name} | {m['per_s']:,.0f} | {m['cpu_us_per_call']:.1f} | {ratio} |")
-    lines.append("| Swift | not run | | no Swift toolchain on this machine kind |")
+    if not any(name.startswith("Swift") for name in med):
+        lines.append("| Swift | not run | | no Swift toolchain (see `native_libs`) |")
     if ceiling:
-        lines += ["", f"Server ceiling (`wrk`, 1 connection): {ceiling[0]['per_s']:,.0f} requests/s."]
+        lines += [
+            "",
+            f"Server ceiling (`wrk`, 1 connection): {ceiling[0]['per_s']:,.0f} requests/s.",
+        ]
     table = "\n".join(lines)
     out = HERE / "results" / f"langs-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps({"raw": raw, "medians": med, "ceiling": ceiling, "table": table},

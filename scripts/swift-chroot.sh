@@ -14,6 +14,10 @@
 #   scripts/swift-chroot.sh consumer <lib dir> <dir> [<log file>]
 #       copy <dir> (holding `poke/`, the package, and `app/`, a package using it by path) in,
 #       then build and test `app` the same way
+#   scripts/swift-chroot.sh run <lib dir> <app dir> <product> [<args>...]
+#       copy the package (as `poke/`) and <app dir> (a package using it by path, as `app/`)
+#       in, build <product> in release with the same flags and run it with <args>; its output
+#       is printed (benchmarks/langs.py's Swift row)
 #
 # Compiler flags (both commands): -swift-version 6 -strict-concurrency=complete
 # -warnings-as-errors. Warnings are errors so that an incremental build, which recompiles
@@ -220,6 +224,29 @@ run_consumer() { # <lib dir> <dir> [<log file>]
   swift_in_chroot /build/consumer/app /build/scratch-consumer "$log"
 }
 
+run_product() { # <lib dir> <app dir> <product> [<args>...]
+  local libs=$1 app=$2 product=$3 log=$cache/swift-run.log rc=0
+  shift 3
+  [[ -f "$ready" ]] || setup
+  stage_libs "$libs"
+  stage_package "$root/build/run/poke"
+  sync_tree "$(cd "$app" && pwd)" "$root/build/run/app"
+  mount_proc "$root"
+  in_chroot "$root" "$log" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root LANG=C.UTF-8 \
+    LD_LIBRARY_PATH=/build/lib XDG_CONFIG_HOME=/build/no-config \
+    sh -c 'cd /build/run/app && product=$1 && shift &&
+      swift build -c release --product "$product" --scratch-path /build/scratch-run \
+        -Xlinker -L/build/lib -Xlinker -rpath -Xlinker /build/lib \
+        -Xswiftc -swift-version -Xswiftc 6 -Xswiftc -strict-concurrency=complete \
+        -Xswiftc -warnings-as-errors >/build/run/build.log 2>&1 ||
+        { cat /build/run/build.log; exit 1; }
+      exec /build/scratch-run/release/"$product" "$@"' \
+    swift "$product" "$@" || rc=$?
+  unmount_all
+  cat "$log"
+  return "$rc"
+}
+
 case "${1:-}" in
   probe)
     why="$(blocker)"
@@ -232,6 +259,10 @@ case "${1:-}" in
   consumer)
     [[ $# -ge 3 ]] || die "usage: $0 consumer <lib dir> <dir> [<log file>]"
     with_lock run_consumer "$2" "$3" "${4:-}" ;;
-  -h | --help | '') sed -n '2,32p' "$0" ;;
+  run)
+    [[ $# -ge 4 ]] || die "usage: $0 run <lib dir> <app dir> <product> [<args>...]"
+    shift
+    with_lock run_product "$@" ;;
+  -h | --help | '') sed -n '2,36p' "$0" ;;
   *) die "unknown command: $1" ;;
 esac
