@@ -86,7 +86,8 @@ impl Client {
         }
     }
 
-    /// The options of this handle's calls.
+    /// The options of this handle's calls (the blocking client puts them on its lanes).
+    #[cfg(feature = "blocking")]
     pub(crate) fn options(&self) -> &CallOptions {
         &self.opts
     }
