@@ -86,12 +86,6 @@ impl Client {
         }
     }
 
-    /// The options of this handle's calls (the blocking client puts them on its lanes).
-    #[cfg(feature = "blocking")]
-    pub(crate) fn options(&self) -> &CallOptions {
-        &self.opts
-    }
-
     /// Closes the client: later calls on it (and its clones) fail with [`Error::Closed`].
     pub fn close(&self) {
         self.http.close();
@@ -142,5 +136,20 @@ impl Client {
             ("Content-Type".into(), "application/json".into()),
             ("User-Agent".into(), self.http.config.user_agent.clone()),
         ]
+    }
+}
+
+#[cfg(feature = "blocking")]
+impl crate::blocking::LaneClient for Client {
+    fn own_pool(&self) -> Result<Self> {
+        self.with_own_pool()
+    }
+
+    fn call_options(&self) -> CallOptions {
+        self.opts.clone()
+    }
+
+    fn with_call_options(&self, opts: CallOptions) -> Self {
+        self.with_options(opts)
     }
 }

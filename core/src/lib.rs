@@ -211,7 +211,7 @@ pub use turn::{
 #[doc(hidden)]
 pub mod binding {
     #[cfg(feature = "blocking")]
-    pub use crate::blocking::Lanes;
+    pub use crate::blocking::{LaneClient, Lanes};
     pub use crate::compat::json_style::{JsonStyle, to_vec as encode_json};
     pub use crate::compat::messages::python_text;
     pub use crate::config::{ClientConfig, SdkLang, resolve_base_url};

@@ -110,9 +110,8 @@ impl Core {
             let resp = block(py, prepared(self.client.clone()))?;
             return reply(py, resp, raw);
         }
-        let make = || self.client.with_own_pool();
         crate::logging::refresh(py)?;
-        let resp = py.detach(|| self.lanes.run(make, prepared, interrupted));
+        let resp = py.detach(|| self.lanes.run(&self.client, prepared, interrupted));
         crate::logging::flush(py)?;
         reply(py, resp?.map_err(to_py_err)?, raw)
     }

@@ -98,15 +98,11 @@ impl PokeeCore {
         let lanes = self.lanes.clone();
         Call::new(move |py, mode| {
             let go = start(py, mode)?;
-            let opts = c.options().clone();
-            let own = move || c.with_own_pool();
-            // A lane keeps the client it was made with: this call's options go on top.
-            let go = move |lane: PokeeClient| go(lane.with_options(opts));
             if mode == Mode::Async {
-                return awaitable_on_lane(py, &lanes, own, go, make).map(Bound::unbind);
+                return awaitable_on_lane(py, &lanes, c, go, make).map(Bound::unbind);
             }
             crate::logging::refresh(py)?;
-            let out = py.detach(|| lanes.run(own, go, interrupted));
+            let out = py.detach(|| lanes.run(&c, go, interrupted));
             crate::logging::flush(py)?;
             make(py, out?.map_err(to_py_err)?)
         })
@@ -527,12 +523,8 @@ impl PokeeCore {
             let (ours, on_fail) = (slot.clone(), slot.clone());
             let take =
                 |s: &Mutex<Option<Feeder>>| s.lock().unwrap_or_else(PoisonError::into_inner).take();
-            let opts = c.options().clone();
-            let make = move || c.with_own_pool();
-            let call = move |lane: PokeeClient| async move {
+            let call = move |client: PokeeClient| async move {
                 let Some(feeder) = take(&ours) else { return };
-                // A lane keeps the client it was made with: this call's options go on top.
-                let client = lane.with_options(opts);
                 let open = async move {
                     match (start, end) {
                         (None, None) => client.download(&session_id, &path).await,
@@ -550,7 +542,7 @@ impl PokeeCore {
                     feeder.fail(e);
                 }
             };
-            if let Err(e) = lanes.spawn(make, call, failed)
+            if let Err(e) = lanes.spawn(c, call, failed)
                 && let Some(feeder) = take(&slot)
             {
                 feeder.fail(poke::Error::Config(format!(

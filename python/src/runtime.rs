@@ -8,7 +8,7 @@
 
 use crate::errors::{poke_error, to_py_err};
 use futures_util::future::{AbortHandle, Abortable};
-use poke::binding::Lanes;
+use poke::binding::{LaneClient, Lanes};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use std::future::Future;
@@ -64,19 +64,19 @@ pub(crate) fn awaitable<T: Send + 'static>(
     Ok(future)
 }
 
-/// Runs `call` on a lane of `lanes` driven by a thread of its own (the core's
+/// Runs `call` with `client` on a lane of `lanes` driven by a thread of its own (the core's
 /// `Lanes::spawn`), for calls that move a file's bytes: its buffers are then made and freed on
 /// one thread, which the allocator needs to reuse them. Returns an asyncio future of
 /// `make(result)`; cancelling it drops the call.
 pub(crate) fn awaitable_on_lane<'py, C, T, F>(
     py: Python<'py>,
     lanes: &Arc<Lanes<C>>,
-    make_client: impl FnOnce() -> poke::Result<C> + Send + 'static,
+    client: C,
     call: impl FnOnce(C) -> F + Send + 'static,
     make: Make<T>,
 ) -> PyResult<Bound<'py, PyAny>>
 where
-    C: Clone + Send + 'static,
+    C: LaneClient + Send + 'static,
     T: Send + 'static,
     F: Future<Output = poke::Result<T>> + 'static,
 {
@@ -92,7 +92,7 @@ where
     };
     let failed = move |e| lock(&on_fail).outcome(Err(e), make);
     lanes
-        .spawn(make_client, run, failed)
+        .spawn(client, run, failed)
         .map_err(|e| poke_error(&format!("could not start a thread: {e}")))?;
     future.call_method1(
         pyo3::intern!(py, "add_done_callback"),

@@ -68,12 +68,9 @@ impl Client {
         F: Future<Output = Result<T>> + 'a,
     {
         refuse_inside_runtime()?;
-        let ran = self.lanes.run(
-            || self.inner.with_own_pool(),
-            // A lane keeps the client it was made with: this handle's options go on top.
-            |lane| call(lane.with_options(self.inner.options().clone())),
-            || Ok::<(), std::convert::Infallible>(()),
-        );
+        let ran = self
+            .lanes
+            .run(&self.inner, call, || Ok::<(), std::convert::Infallible>(()));
         match ran {
             Ok(result) => result,
             Err(never) => match never {},

@@ -5,6 +5,7 @@
 //! keep-alive connection, and N concurrent calls use N lanes.
 
 use crate::error::{Error, Result};
+use crate::http::CallOptions;
 use crate::runtime::block_on_interruptible;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,7 +25,26 @@ struct Lane<C> {
     last_used: Instant,
 }
 
-/// The lanes of one client; `C` is a lane's own client (made by the caller of [`Lanes::run`]).
+/// A client a lane can hold: a copy with a connection pool of its own is made for each new
+/// lane, and each call's options go on top of that copy (a lane outlives the handle that made
+/// it, so it must not keep that handle's options).
+pub trait LaneClient: Clone {
+    /// The same client with a connection pool of its own.
+    ///
+    /// # Errors
+    ///
+    /// When the pool cannot be made.
+    fn own_pool(&self) -> Result<Self>;
+
+    /// The options of this handle's calls.
+    fn call_options(&self) -> CallOptions;
+
+    /// The same client whose calls use `opts`.
+    #[must_use]
+    fn with_call_options(&self, opts: CallOptions) -> Self;
+}
+
+/// The lanes of one client; `C` is the client type each lane holds a copy of.
 pub struct Lanes<C> {
     idle: Mutex<Vec<Lane<C>>>,
     /// Set by `close()`: later calls must go to the closed client, which refuses them.
@@ -46,13 +66,13 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-impl<C: Clone> Default for Lanes<C> {
+impl<C: LaneClient> Default for Lanes<C> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<C: Clone> Lanes<C> {
+impl<C: LaneClient> Lanes<C> {
     /// No lanes yet; they are made by the calls that need them.
     pub fn new() -> Self {
         Self {
@@ -67,13 +87,13 @@ impl<C: Clone> Lanes<C> {
         self.closed.load(Ordering::SeqCst)
     }
 
-    /// Runs `call(client)` on an idle lane, or on a new one whose client `make` builds,
-    /// driven by the calling thread until it completes or `interrupted` fails (checked every
-    /// [`crate::runtime::TICK`]; the call is then dropped, which cancels it). The lane is kept
-    /// for the next call.
+    /// Runs `call` on an idle lane, or on a new one holding `client` with a pool of its own,
+    /// with `client`'s options on top, driven by the calling thread until it completes or
+    /// `interrupted` fails (checked every [`crate::runtime::TICK`]; the call is then dropped,
+    /// which cancels it). The lane is kept for the next call.
     pub fn run<T, E, F>(
         &self,
-        make: impl FnOnce() -> Result<C>,
+        client: &C,
         call: impl FnOnce(C) -> F,
         interrupted: impl FnMut() -> std::result::Result<(), E>,
     ) -> std::result::Result<Result<T>, E>
@@ -86,7 +106,7 @@ impl<C: Clone> Lanes<C> {
         let popped = lock(&self.idle).pop();
         let mut lane = match popped {
             Some(lane) => lane,
-            None => match (LaneRuntime::new(), make()) {
+            None => match (LaneRuntime::new(), client.own_pool()) {
                 (Ok(rt), Ok(client)) => Lane {
                     rt,
                     client,
@@ -98,7 +118,8 @@ impl<C: Clone> Lanes<C> {
         if lane.last_used.elapsed() > LANE_IDLE_CHECK {
             lane.rt.catch_up();
         }
-        let result = block_on_interruptible(&lane.rt.0, call(lane.client.clone()), interrupted);
+        let call = call(lane.client.with_call_options(client.call_options()));
+        let result = block_on_interruptible(&lane.rt.0, call, interrupted);
         lane.last_used = Instant::now();
         let mut lanes = lock(&self.idle);
         if lanes.len() < MAX_IDLE_LANES && !self.is_closed() {
@@ -110,13 +131,13 @@ impl<C: Clone> Lanes<C> {
         result
     }
 
-    /// Runs `call(client)` on a lane driven by a new thread of its own, for work that goes on
+    /// Runs `call` as [`Lanes::run`] does, on a lane driven by a new thread of its own, for work that goes on
     /// while the caller does something else (a download read ahead while Python consumes
     /// it); the lane is kept when `call` ends. `failed` gets the error when no lane could be
     /// had (a forked child, a runtime that could not start).
     pub fn spawn<F>(
         self: &std::sync::Arc<Self>,
-        make: impl FnOnce() -> Result<C> + Send + 'static,
+        client: C,
         call: impl FnOnce(C) -> F + Send + 'static,
         failed: impl FnOnce(Error) + Send + 'static,
     ) -> std::io::Result<()>
@@ -129,7 +150,7 @@ impl<C: Clone> Lanes<C> {
             .name("poke-lane".into())
             .spawn(move || {
                 let ran = lanes.run(
-                    make,
+                    &client,
                     |client| async move {
                         call(client).await;
                         // Lets the connection tasks see what `call` dropped (a body read

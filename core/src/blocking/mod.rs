@@ -28,7 +28,7 @@ mod turn;
 
 pub use clients::{Client, PokeeClient, Session};
 #[doc(hidden)]
-pub use lanes::Lanes;
+pub use lanes::{LaneClient, Lanes};
 pub use turn::Turn;
 
 use crate::error::{Error, Result};
