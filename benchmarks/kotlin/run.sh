@@ -3,6 +3,7 @@
 # send-message calls per run, rounds taking turns; prints calls/s and the ratio to OkHttp.
 #
 #   benchmarks/kotlin/run.sh [--calls N] [--rounds N]   # after `mvn package` in bindings/kotlin
+#   BENCH_JAVA_OPTS="-XX:StartFlightRecording=filename=/tmp/k.jfr,settings=profile" benchmarks/kotlin/run.sh
 #
 # The jars of bindings/kotlin are installed into a fresh local repository (as
 # tests/consumer-kotlin/run.sh does), so this measures the release library users get. Kotlin,
@@ -33,6 +34,7 @@ install() { # <pom> [<jar>]
 )
 cp -R "$here/pom.xml" "$here/src" "$work/"
 settings="$here/../../tests/consumer-kotlin/settings.xml"
-mvn_ -s "$settings" -Dmaven.repo.local="$repo" -f "$work/pom.xml" compile \
+# No compile daemon: each run uses a fresh repository, so each would leave one behind.
+mvn_ -s "$settings" -Dmaven.repo.local="$repo" -Dkotlin.compiler.daemon=false -f "$work/pom.xml" compile \
   org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath -Dmdep.outputFile="$work/classpath.txt"
-java -cp "$work/target/classes:$(cat "$work/classpath.txt")" com.poke.bench.MainKt "$@"
+java ${BENCH_JAVA_OPTS:-} -cp "$work/target/classes:$(cat "$work/classpath.txt")" com.poke.bench.MainKt "$@"

@@ -4,10 +4,12 @@
 //! decision (env fallback, defaults, retries, timeouts, URLs, headers) is the core's.
 
 use crate::error::{PokeError, invalid_input};
+use crate::interruption::BlockingInterruption;
 use poke::{CallOptions, JsonResponse};
 use serde_json::value::RawValue;
 use std::fmt;
-use std::sync::Arc;
+use std::future::Future;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// The package version sent in `User-Agent` (the workspace version, same as the core's).
@@ -179,6 +181,10 @@ pub struct HttpHeader {
 #[uniffi::export(Debug, Display)]
 pub struct PokeClient {
     inner: poke::Client,
+    /// The same client for the blocking calls, which run on lanes driven by the calling thread.
+    blocking: poke::blocking::Client,
+    /// Asked while a blocking call waits (see `set_blocking_interruption`).
+    interruption: Mutex<Option<Arc<dyn BlockingInterruption>>>,
 }
 
 impl fmt::Debug for PokeClient {
@@ -200,9 +206,70 @@ impl PokeClient {
     #[uniffi::constructor]
     pub fn new(options: PokeClientOptions) -> Result<Arc<Self>, PokeError> {
         let builder = common_options!(poke::Client::builder(), options);
+        let inner = builder.build()?;
         Ok(Arc::new(Self {
-            inner: builder.build()?,
+            blocking: poke::blocking::Client::new(inner.clone()),
+            inner,
+            interruption: Mutex::new(None),
         }))
+    }
+
+    /// Sets what the blocking calls ask, while they wait, whether to stop (the Kotlin package:
+    /// "was the calling thread interrupted?").
+    pub fn set_blocking_interruption(&self, check: Arc<dyn BlockingInterruption>) {
+        *self
+            .interruption
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(check);
+    }
+
+    /// `send_message`, blocking the calling thread, which drives the call itself (no hand-off
+    /// to a runtime thread and back); Kotlin's `…Blocking` calls.
+    #[uniffi::method(default(options = None))]
+    pub fn send_message_blocking(
+        &self,
+        message: String,
+        options: Option<RequestOptions>,
+    ) -> Result<SendMessageResult, PokeError> {
+        let opts = to_call_options(options)?;
+        let reply = self
+            .run_blocking(|c| async move { c.send_message_with(message.as_str(), &opts).await })?;
+        send_message_result(&reply)
+    }
+
+    /// `create_webhook`, blocking the calling thread (as `send_message_blocking`).
+    #[uniffi::method(default(options = None))]
+    pub fn create_webhook_blocking(
+        &self,
+        condition: String,
+        action: String,
+        options: Option<RequestOptions>,
+    ) -> Result<Webhook, PokeError> {
+        let opts = to_call_options(options)?;
+        let reply = self.run_blocking(|c| async move {
+            c.create_webhook_with(condition.as_str(), action.as_str(), &opts)
+                .await
+        })?;
+        webhook(reply)
+    }
+
+    /// `send_webhook`, blocking the calling thread (as `send_message_blocking`).
+    #[uniffi::method(default(options = None))]
+    pub fn send_webhook_blocking(
+        &self,
+        webhook_url: String,
+        webhook_token: String,
+        data_json: String,
+        options: Option<RequestOptions>,
+    ) -> Result<JsonReply, PokeError> {
+        let opts = to_call_options(options)?;
+        let data = webhook_data(&data_json)?;
+        let token = poke::Secret::new(webhook_token);
+        let reply = self.run_blocking(|c| async move {
+            c.send_webhook_with(&webhook_url, Some(&token), &data, &opts)
+                .await
+        })?;
+        Ok(json_reply(reply))
     }
 
     /// The resolved base URL, without trailing slash.
@@ -222,13 +289,7 @@ impl PokeClient {
             .inner
             .send_message_with(message.as_str(), &opts)
             .await?;
-        let parsed: poke::SendMessageResponse = reply.json()?;
-        Ok(SendMessageResult {
-            success: parsed.success,
-            message: parsed.message,
-            request_id: reply.request_id.clone(),
-            raw_json: text(&reply),
-        })
+        send_message_result(&reply)
     }
 
     /// Creates a webhook trigger (`POST /api-keys/webhook`) with a condition and an action.
@@ -244,14 +305,7 @@ impl PokeClient {
             .inner
             .create_webhook_with(condition.as_str(), action.as_str(), &opts)
             .await?;
-        let hook: poke::Webhook = reply.json()?;
-        Ok(Webhook {
-            trigger_id: hook.trigger_id,
-            webhook_url: hook.webhook_url,
-            // Handing the token to its owner is the point of this call.
-            webhook_token: hook.webhook_token.expose().to_owned(),
-            request_id: reply.request_id,
-        })
+        webhook(reply)
     }
 
     /// Fires a webhook: POSTs `data_json` (any JSON text) to `webhook_url` with
@@ -265,18 +319,64 @@ impl PokeClient {
         options: Option<RequestOptions>,
     ) -> Result<JsonReply, PokeError> {
         let opts = to_call_options(options)?;
-        let data: Box<RawValue> = serde_json::from_str(&data_json)
-            .map_err(|e| invalid_input("data_json", format!("not JSON: {e}")))?;
+        let data = webhook_data(&data_json)?;
         let token = poke::Secret::new(webhook_token);
         let reply = self
             .inner
             .send_webhook_with(&webhook_url, Some(&token), &data, &opts)
             .await?;
-        Ok(JsonReply {
-            status: reply.status,
-            json: text(&reply),
-            request_id: reply.request_id,
-        })
+        Ok(json_reply(reply))
+    }
+}
+
+impl PokeClient {
+    /// Runs `call` on a lane driven by the calling thread, stopped when the interruption
+    /// check says so.
+    fn run_blocking<T, F>(&self, call: impl FnOnce(poke::Client) -> F) -> Result<T, PokeError>
+    where
+        F: Future<Output = poke::Result<T>>,
+    {
+        let check = self
+            .interruption
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let stop = || check.as_ref().is_some_and(|c| c.is_interrupted());
+        Ok(self.blocking.run_unless(call, stop)?)
+    }
+}
+
+fn send_message_result(reply: &JsonResponse) -> Result<SendMessageResult, PokeError> {
+    let parsed: poke::SendMessageResponse = reply.json()?;
+    Ok(SendMessageResult {
+        success: parsed.success,
+        message: parsed.message,
+        request_id: reply.request_id.clone(),
+        raw_json: text(reply),
+    })
+}
+
+fn webhook(reply: JsonResponse) -> Result<Webhook, PokeError> {
+    let hook: poke::Webhook = reply.json()?;
+    Ok(Webhook {
+        trigger_id: hook.trigger_id,
+        webhook_url: hook.webhook_url,
+        // Handing the token to its owner is the point of this call.
+        webhook_token: hook.webhook_token.expose().to_owned(),
+        request_id: reply.request_id,
+    })
+}
+
+fn webhook_data(data_json: &str) -> Result<Box<RawValue>, PokeError> {
+    serde_json::from_str(data_json)
+        .map_err(|e| invalid_input("data_json", format!("not JSON: {e}")))
+}
+
+fn json_reply(reply: JsonResponse) -> JsonReply {
+    JsonReply {
+        status: reply.status,
+        json: text(&reply),
+        request_id: reply.request_id,
     }
 }
 

@@ -12,6 +12,7 @@
 //! - [`responses`]: stateless responses (whole, `ResponseStream`, resume, cancel) and the
 //!   function-tool loop with a foreign `ToolHandler`.
 //! - [`listener`]: progress listeners implemented in Kotlin / Swift (sync methods).
+//! - [`interruption`]: how a blocking call (Kotlin's `…Blocking`) learns it should stop.
 //! - [`mcp`]: `CallbackSender` + `CallbackChain` (MCP callbacks), `extractCallbackContext`.
 //! - [`error`]: `PokeError` (Kotlin `PokeException`), built by one match over `poke::Error`.
 //! - [`emulator`] (feature `emulator`, on by default): the in-process fake server for tests.
@@ -32,6 +33,7 @@ pub mod client;
 pub mod emulator;
 pub mod error;
 pub mod files;
+pub mod interruption;
 pub mod listener;
 pub mod mcp;
 pub mod responses;

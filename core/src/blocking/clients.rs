@@ -67,14 +67,35 @@ impl Client {
     where
         F: Future<Output = Result<T>> + 'a,
     {
+        self.run_unless(call, || false)
+    }
+
+    /// [`Client::run`] for the bindings' blocking calls (which need the raw replies):
+    /// `stop` is asked every [`crate::runtime::TICK`] while the call waits, and true drops
+    /// the call (a Java thread interrupted, say).
+    ///
+    /// # Errors
+    ///
+    /// As `call`; [`Error::Cancelled`](crate::Error::Cancelled) when `stop` said so;
+    /// [`Error::Config`](crate::Error::Config) inside an async runtime.
+    #[doc(hidden)]
+    pub fn run_unless<'a, T, F>(
+        &'a self,
+        call: impl FnOnce(crate::Client) -> F,
+        mut stop: impl FnMut() -> bool,
+    ) -> Result<T>
+    where
+        F: Future<Output = Result<T>> + 'a,
+    {
         refuse_inside_runtime()?;
-        let ran = self
-            .lanes
-            .run(&self.inner, call, || Ok::<(), std::convert::Infallible>(()));
-        match ran {
-            Ok(result) => result,
-            Err(never) => match never {},
-        }
+        let interrupted = || {
+            if stop() {
+                Err(crate::Error::Cancelled)
+            } else {
+                Ok(())
+            }
+        };
+        self.lanes.run(&self.inner, call, interrupted)?
     }
 
     /// [`crate::Client::send_message`], blocking.

@@ -624,6 +624,218 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 
 
 /**
+ * Asked every 100 ms while a blocking call waits; true stops the call with
+ * `PokeError::Cancelled`. A blocking call runs on the calling thread, so this is asked there:
+ * the Kotlin package answers whether that thread was interrupted (`Thread.interrupt()`).
+ */
+package protocol BlockingInterruption: AnyObject, Sendable {
+    
+    /**
+     * True when the caller wants the blocking call it waits for stopped.
+     */
+    func isInterrupted()  -> Bool
+    
+}
+/**
+ * Asked every 100 ms while a blocking call waits; true stops the call with
+ * `PokeError::Cancelled`. A blocking call runs on the calling thread, so this is asked there:
+ * the Kotlin package answers whether that thread was interrupted (`Thread.interrupt()`).
+ */
+package class BlockingInterruptionImpl: BlockingInterruption, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    package struct NoHandle {
+        package init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required package init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    package init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    package func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_poke_ffi_fn_clone_blockinginterruption(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_poke_ffi_fn_free_blockinginterruption(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * True when the caller wants the blocking call it waits for stopped.
+     */
+package func isInterrupted() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_blockinginterruption_is_interrupted(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceBlockingInterruption {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceBlockingInterruption = UniffiVTableCallbackInterfaceBlockingInterruption(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeBlockingInterruption.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface BlockingInterruption: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeBlockingInterruption.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface BlockingInterruption: handle missing in uniffiClone")
+            }
+        },
+        isInterrupted: { (
+            uniffiHandle: UInt64,
+            uniffiOutReturn: UnsafeMutablePointer<Int8>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Bool in
+                guard let uniffiObj = try? FfiConverterTypeBlockingInterruption.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.isInterrupted(
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterBool.lower($0) }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceBlockingInterruption> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceBlockingInterruption>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitBlockingInterruption() {
+    uniffi_poke_ffi_fn_init_callback_vtable_blockinginterruption(UniffiCallbackInterfaceBlockingInterruption.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package struct FfiConverterTypeBlockingInterruption: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<BlockingInterruption>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = BlockingInterruption
+
+    package static func lift(_ handle: UInt64) throws -> BlockingInterruption {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return BlockingInterruptionImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    package static func lower(_ value: BlockingInterruption) -> UInt64 {
+         if let rustImpl = value as? BlockingInterruptionImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    package static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BlockingInterruption {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    package static func write(_ value: BlockingInterruption, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package func FfiConverterTypeBlockingInterruption_lift(_ handle: UInt64) throws -> BlockingInterruption {
+    return try FfiConverterTypeBlockingInterruption.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+package func FfiConverterTypeBlockingInterruption_lower(_ value: BlockingInterruption) -> UInt64 {
+    return FfiConverterTypeBlockingInterruption.lower(value)
+}
+
+
+
+
+
+
+/**
  * One tool call's callback stream: the URL and current token, chained by `nextToken`.
  */
 package protocol CallbackChainProtocol: AnyObject, Sendable {
@@ -922,15 +1134,37 @@ package protocol PokeClientProtocol: AnyObject, Sendable {
     func createWebhook(condition: String, action: String, options: RequestOptions?) async throws  -> Webhook
     
     /**
+     * `create_webhook`, blocking the calling thread (as `send_message_blocking`).
+     */
+    func createWebhookBlocking(condition: String, action: String, options: RequestOptions?) throws  -> Webhook
+    
+    /**
      * Sends `{"message": message}` to `POST /inbound/api-message`.
      */
     func sendMessage(message: String, options: RequestOptions?) async throws  -> SendMessageResult
+    
+    /**
+     * `send_message`, blocking the calling thread, which drives the call itself (no hand-off
+     * to a runtime thread and back); Kotlin's `…Blocking` calls.
+     */
+    func sendMessageBlocking(message: String, options: RequestOptions?) throws  -> SendMessageResult
     
     /**
      * Fires a webhook: POSTs `data_json` (any JSON text) to `webhook_url` with
      * `webhook_token` (an empty token uses the API key, as the official SDK does).
      */
     func sendWebhook(webhookUrl: String, webhookToken: String, dataJson: String, options: RequestOptions?) async throws  -> JsonReply
+    
+    /**
+     * `send_webhook`, blocking the calling thread (as `send_message_blocking`).
+     */
+    func sendWebhookBlocking(webhookUrl: String, webhookToken: String, dataJson: String, options: RequestOptions?) throws  -> JsonReply
+    
+    /**
+     * Sets what the blocking calls ask, while they wait, whether to stop (the Kotlin package:
+     * "was the calling thread interrupted?").
+     */
+    func setBlockingInterruption(check: BlockingInterruption) 
     
 }
 /**
@@ -1038,6 +1272,21 @@ package func createWebhook(condition: String, action: String, options: RequestOp
 }
     
     /**
+     * `create_webhook`, blocking the calling thread (as `send_message_blocking`).
+     */
+package func createWebhookBlocking(condition: String, action: String, options: RequestOptions? = nil)throws  -> Webhook  {
+    return try  FfiConverterTypeWebhook_lift(try rustCallWithError(FfiConverterTypePokeError_lift) {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_pokeclient_create_webhook_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(condition),
+        FfiConverterString.lower(action),
+        FfiConverterOptionTypeRequestOptions.lower(options),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Sends `{"message": message}` to `POST /inbound/api-message`.
      */
 package func sendMessage(message: String, options: RequestOptions? = nil)async throws  -> SendMessageResult  {
@@ -1055,6 +1304,21 @@ package func sendMessage(message: String, options: RequestOptions? = nil)async t
             liftFunc: FfiConverterTypeSendMessageResult_lift,
             errorHandler: FfiConverterTypePokeError_lift
         )
+}
+    
+    /**
+     * `send_message`, blocking the calling thread, which drives the call itself (no hand-off
+     * to a runtime thread and back); Kotlin's `…Blocking` calls.
+     */
+package func sendMessageBlocking(message: String, options: RequestOptions? = nil)throws  -> SendMessageResult  {
+    return try  FfiConverterTypeSendMessageResult_lift(try rustCallWithError(FfiConverterTypePokeError_lift) {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_pokeclient_send_message_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(message),
+        FfiConverterOptionTypeRequestOptions.lower(options),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -1076,6 +1340,35 @@ package func sendWebhook(webhookUrl: String, webhookToken: String, dataJson: Str
             liftFunc: FfiConverterTypeJsonReply_lift,
             errorHandler: FfiConverterTypePokeError_lift
         )
+}
+    
+    /**
+     * `send_webhook`, blocking the calling thread (as `send_message_blocking`).
+     */
+package func sendWebhookBlocking(webhookUrl: String, webhookToken: String, dataJson: String, options: RequestOptions? = nil)throws  -> JsonReply  {
+    return try  FfiConverterTypeJsonReply_lift(try rustCallWithError(FfiConverterTypePokeError_lift) {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_pokeclient_send_webhook_blocking(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(webhookUrl),
+        FfiConverterString.lower(webhookToken),
+        FfiConverterString.lower(dataJson),
+        FfiConverterOptionTypeRequestOptions.lower(options),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Sets what the blocking calls ask, while they wait, whether to stop (the Kotlin package:
+     * "was the calling thread interrupted?").
+     */
+package func setBlockingInterruption(check: BlockingInterruption)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_pokeclient_set_blocking_interruption(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeBlockingInterruption_lower(check),uniffiCallStatus
+    )
+}
 }
     
 
@@ -8734,10 +9027,25 @@ private let initializationResult: InitializationResult = {
     if (uniffi_poke_ffi_checksum_method_pokeclient_create_webhook() != 34621) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_poke_ffi_checksum_method_pokeclient_create_webhook_blocking() != 52999) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_poke_ffi_checksum_method_pokeclient_send_message() != 61963) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_poke_ffi_checksum_method_pokeclient_send_message_blocking() != 41227) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_poke_ffi_checksum_method_pokeclient_send_webhook() != 20179) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeclient_send_webhook_blocking() != 56080) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeclient_set_blocking_interruption() != 65373) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_blockinginterruption_is_interrupted() != 52826) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_method_transferprogresslistener_on_progress() != 59506) {
@@ -8900,6 +9208,7 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitBlockingInterruption()
     uniffiCallbackInitToolHandler()
     uniffiCallbackInitTransferProgressListener()
     uniffiCallbackInitWaitProgressListener()

@@ -243,6 +243,13 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_BLOCKING_INTERRUPTION_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_BLOCKING_INTERRUPTION_METHOD0
+typedef void (*UniffiCallbackInterfaceBlockingInterruptionMethod0)(uint64_t, int8_t* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_TRANSFER_PROGRESS_LISTENER_METHOD0
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_TRANSFER_PROGRESS_LISTENER_METHOD0
 typedef void (*UniffiCallbackInterfaceTransferProgressListenerMethod0)(uint64_t, uint64_t, RustBuffer, void* _Nonnull, 
@@ -262,6 +269,15 @@ typedef void (*UniffiCallbackInterfaceWaitProgressListenerMethod0)(uint64_t, Rus
 typedef void (*UniffiCallbackInterfaceToolHandlerMethod0)(uint64_t, RustBuffer, RustBuffer, RustBuffer, RustBuffer* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_BLOCKING_INTERRUPTION
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_BLOCKING_INTERRUPTION
+typedef struct UniffiVTableCallbackInterfaceBlockingInterruption {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceBlockingInterruptionMethod0 _Nonnull isInterrupted;
+} UniffiVTableCallbackInterfaceBlockingInterruption;
 
 #endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TRANSFER_PROGRESS_LISTENER
@@ -316,14 +332,34 @@ RustBuffer uniffi_poke_ffi_fn_method_pokeclient_base_url(uint64_t ptr, RustCallS
 uint64_t uniffi_poke_ffi_fn_method_pokeclient_create_webhook(uint64_t ptr, RustBuffer condition, RustBuffer action, RustBuffer options
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_CREATE_WEBHOOK_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_CREATE_WEBHOOK_BLOCKING
+RustBuffer uniffi_poke_ffi_fn_method_pokeclient_create_webhook_blocking(uint64_t ptr, RustBuffer condition, RustBuffer action, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_SEND_MESSAGE
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_SEND_MESSAGE
 uint64_t uniffi_poke_ffi_fn_method_pokeclient_send_message(uint64_t ptr, RustBuffer message, RustBuffer options
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_SEND_MESSAGE_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_SEND_MESSAGE_BLOCKING
+RustBuffer uniffi_poke_ffi_fn_method_pokeclient_send_message_blocking(uint64_t ptr, RustBuffer message, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_SEND_WEBHOOK
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_SEND_WEBHOOK
 uint64_t uniffi_poke_ffi_fn_method_pokeclient_send_webhook(uint64_t ptr, RustBuffer webhook_url, RustBuffer webhook_token, RustBuffer data_json, RustBuffer options
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_SEND_WEBHOOK_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_SEND_WEBHOOK_BLOCKING
+RustBuffer uniffi_poke_ffi_fn_method_pokeclient_send_webhook_blocking(uint64_t ptr, RustBuffer webhook_url, RustBuffer webhook_token, RustBuffer data_json, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_SET_BLOCKING_INTERRUPTION
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_SET_BLOCKING_INTERRUPTION
+void uniffi_poke_ffi_fn_method_pokeclient_set_blocking_interruption(uint64_t ptr, uint64_t check, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_UNIFFI_TRAIT_DEBUG
@@ -334,6 +370,26 @@ RustBuffer uniffi_poke_ffi_fn_method_pokeclient_uniffi_trait_debug(uint64_t ptr,
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_UNIFFI_TRAIT_DISPLAY
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_UNIFFI_TRAIT_DISPLAY
 RustBuffer uniffi_poke_ffi_fn_method_pokeclient_uniffi_trait_display(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_BLOCKINGINTERRUPTION
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_BLOCKINGINTERRUPTION
+uint64_t uniffi_poke_ffi_fn_clone_blockinginterruption(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_FREE_BLOCKINGINTERRUPTION
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_FREE_BLOCKINGINTERRUPTION
+void uniffi_poke_ffi_fn_free_blockinginterruption(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_INIT_CALLBACK_VTABLE_BLOCKINGINTERRUPTION
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_INIT_CALLBACK_VTABLE_BLOCKINGINTERRUPTION
+void uniffi_poke_ffi_fn_init_callback_vtable_blockinginterruption(const UniffiVTableCallbackInterfaceBlockingInterruption* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_BLOCKINGINTERRUPTION_IS_INTERRUPTED
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_BLOCKINGINTERRUPTION_IS_INTERRUPTED
+int8_t uniffi_poke_ffi_fn_method_blockinginterruption_is_interrupted(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_CLONE_TRANSFERPROGRESSLISTENER
@@ -1034,15 +1090,45 @@ uint16_t uniffi_poke_ffi_checksum_method_pokeclient_create_webhook(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKECLIENT_CREATE_WEBHOOK_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKECLIENT_CREATE_WEBHOOK_BLOCKING
+uint16_t uniffi_poke_ffi_checksum_method_pokeclient_create_webhook_blocking(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKECLIENT_SEND_MESSAGE
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKECLIENT_SEND_MESSAGE
 uint16_t uniffi_poke_ffi_checksum_method_pokeclient_send_message(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKECLIENT_SEND_MESSAGE_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKECLIENT_SEND_MESSAGE_BLOCKING
+uint16_t uniffi_poke_ffi_checksum_method_pokeclient_send_message_blocking(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKECLIENT_SEND_WEBHOOK
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKECLIENT_SEND_WEBHOOK
 uint16_t uniffi_poke_ffi_checksum_method_pokeclient_send_webhook(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKECLIENT_SEND_WEBHOOK_BLOCKING
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKECLIENT_SEND_WEBHOOK_BLOCKING
+uint16_t uniffi_poke_ffi_checksum_method_pokeclient_send_webhook_blocking(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKECLIENT_SET_BLOCKING_INTERRUPTION
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKECLIENT_SET_BLOCKING_INTERRUPTION
+uint16_t uniffi_poke_ffi_checksum_method_pokeclient_set_blocking_interruption(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_BLOCKINGINTERRUPTION_IS_INTERRUPTED
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_BLOCKINGINTERRUPTION_IS_INTERRUPTED
+uint16_t uniffi_poke_ffi_checksum_method_blockinginterruption_is_interrupted(void
     
 );
 #endif

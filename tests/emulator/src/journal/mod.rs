@@ -6,7 +6,7 @@ mod entry;
 mod record;
 mod tap;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
@@ -26,8 +26,6 @@ pub(crate) const MAX_CAPACITY: usize = 1_000_000;
 pub(crate) const BYTE_BUDGET: usize = 256 * 1024 * 1024;
 /// Changes the feed may fall behind by before it is told to start over.
 const NOTE_BACKLOG: usize = 4096;
-/// How many recent entries are searched for earlier attempts with the same idempotency key.
-const ATTEMPT_LOOKBACK: usize = 1000;
 
 /// One request as the emulator received it.
 #[derive(Serialize, Deserialize, Clone, Debug)]
@@ -95,6 +93,17 @@ struct Ring {
     bytes: usize,
     dropped: u64,
     next_seq: u64,
+    /// How many kept API entries carry each (method, path, idempotency key): an attempt's
+    /// number without a scan of the journal per request.
+    keyed: HashMap<AttemptKey, u32>,
+}
+
+/// A request's method, path and `Idempotency-Key`: the attempts of one call share it.
+type AttemptKey = (String, String, String);
+
+fn attempt_key(request: &RecordedRequest) -> Option<AttemptKey> {
+    let key = request.header("idempotency-key")?;
+    Some((request.method.clone(), request.path.clone(), key.to_owned()))
 }
 
 impl Default for Journal {
@@ -107,6 +116,7 @@ impl Default for Journal {
                 bytes: 0,
                 dropped: 0,
                 next_seq: 1,
+                keyed: HashMap::new(),
             }),
             notes: broadcast::channel(NOTE_BACKLOG).0,
         }
@@ -128,37 +138,43 @@ impl Ring {
             if let Some(old) = self.entries.pop_front() {
                 self.bytes = self.bytes.saturating_sub(old.weight());
                 self.dropped += 1;
+                if let EntryKind::Api(call) = &old.kind {
+                    self.forget_key(&call.request);
+                }
             }
         }
     }
 
-    /// The attempt number of `request`: from the SDK's `x-poke-retry-count` when present,
-    /// else one more than the earlier requests that carried the same idempotency key.
-    fn attempt_of(&self, request: &RecordedRequest) -> u32 {
+    fn forget_key(&mut self, request: &RecordedRequest) {
+        if let Some(key) = attempt_key(request)
+            && let Some(n) = self.keyed.get_mut(&key)
+        {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.keyed.remove(&key);
+            }
+        }
+    }
+
+    /// The attempt number of `request`, which is then counted: from the SDK's
+    /// `x-poke-retry-count` when present, else one more than the kept requests that carried
+    /// the same method, path and idempotency key.
+    fn attempt_of(&mut self, request: &RecordedRequest) -> u32 {
+        let earlier = match attempt_key(request) {
+            Some(key) => {
+                let n = self.keyed.entry(key).or_insert(0);
+                *n = n.saturating_add(1);
+                *n - 1
+            }
+            None => 0,
+        };
         if let Some(retries) = request
             .header("x-poke-retry-count")
             .and_then(|v| v.trim().parse::<u32>().ok())
         {
             return retries.saturating_add(1);
         }
-        let Some(key) = request.header("idempotency-key") else {
-            return 1;
-        };
-        let earlier = self
-            .entries
-            .iter()
-            .rev()
-            .take(ATTEMPT_LOOKBACK)
-            .filter(|e| match &e.kind {
-                EntryKind::Api(call) => {
-                    call.request.path == request.path
-                        && call.request.method == request.method
-                        && call.request.header("idempotency-key") == Some(key)
-                }
-                EntryKind::Control(_) => false,
-            })
-            .count();
-        u32::try_from(earlier).unwrap_or(u32::MAX).saturating_add(1)
+        earlier.saturating_add(1)
     }
 }
 
@@ -230,6 +246,7 @@ impl Journal {
     pub(crate) fn clear(&self) {
         let mut ring = lock(&self.ring);
         ring.entries.clear();
+        ring.keyed.clear();
         ring.bytes = 0;
         ring.dropped = 0;
         let _ = self.notes.send(Note::Cleared);
@@ -383,6 +400,20 @@ mod tests {
             [a, b, c, d, e].map(read_attempt),
             [1, 2, 1, 4, 1],
             "attempts"
+        );
+        // Counted among the kept entries: evicted and cleared ones no longer count.
+        journal.set_capacity(2).expect("valid capacity");
+        let f = journal.push_api(call("/m", &[("idempotency-key", "k2")], ""));
+        assert_eq!(read_attempt(f), 1, "k2's first entry was evicted");
+        let g = journal.push_api(call("/m", &[("idempotency-key", "k2")], ""));
+        assert_eq!(read_attempt(g), 2);
+        journal.clear();
+        let h = journal.push_api(call("/m", &[("idempotency-key", "k2")], ""));
+        assert_eq!(read_attempt(h), 1, "after a clear");
+        assert_eq!(
+            lock(&journal.ring).keyed.len(),
+            1,
+            "evicted keys are forgotten"
         );
     }
 }

@@ -1,4 +1,5 @@
-// 2,000 sequential send-message calls: the Kotlin SDK (suspend and blocking) against OkHttp,
+// 2,000 sequential send-message calls: the Kotlin SDK (suspend and blocking) against OkHttp
+// (blocking `execute()`, and `enqueue` awaited in a coroutine),
 // against the same in-process emulator, in one process, rounds taking turns. Prints calls/s per
 // client (median of the rounds) and the ratio to OkHttp. With `--url`, the same clients against
 // a server already running, one JSON line each (benchmarks/langs.py). A benchmark, not a test:
@@ -13,10 +14,18 @@ import kotlinx.serialization.json.Json
 import kotlinx.serialization.json.JsonPrimitive
 import kotlinx.serialization.json.buildJsonObject
 import kotlinx.serialization.json.jsonObject
+import java.io.IOException
+import kotlin.coroutines.resume
+import kotlin.coroutines.resumeWithException
+import kotlinx.coroutines.suspendCancellableCoroutine
+import okhttp3.Call
+import okhttp3.Callback
+import okhttp3.MediaType
 import okhttp3.MediaType.Companion.toMediaType
 import okhttp3.OkHttpClient
 import okhttp3.Request
 import okhttp3.RequestBody.Companion.toRequestBody
+import okhttp3.Response
 
 private const val KEY = "pk_bench"
 private const val MESSAGE = "Summarize my unread emails from today and tell me which ones need a reply"
@@ -33,31 +42,60 @@ private fun clients(poke: PokeClient, url: String, key: String): Pair<List<Clien
         Client("poke blocking (Java)") { n -> repeat(n) { check(poke.sendMessageBlocking(MESSAGE).success) } },
         Client("OkHttp execute()") { n ->
             repeat(n) {
-                // What the SDK does: a JSON body, the key, a JSON answer decoded.
-                val body = buildJsonObject { put("message", JsonPrimitive(MESSAGE)) }.toString().toRequestBody(json)
-                val request = Request.Builder().url(url)
-                    .header("Authorization", "Bearer $key")
-                    .header("User-Agent", "okhttp-bench")
-                    .post(body)
-                    .build()
-                okhttp.newCall(request).execute().use { response ->
+                okhttp.newCall(request(url, key, json)).execute().use { response ->
                     check(response.isSuccessful)
-                    val answer = Json.parseToJsonElement(response.body.string()).jsonObject
-                    check(answer["success"] == JsonPrimitive(true))
+                    checkAnswer(response.body.string())
+                }
+            }
+        },
+        // OkHttp's asynchronous call awaited in a coroutine (as Retrofit's suspend functions do):
+        // the like-for-like peer of the SDK's suspend calls.
+        Client("OkHttp enqueue (suspend)") { n ->
+            runBlocking {
+                repeat(n) {
+                    val text = suspendCancellableCoroutine { cont ->
+                        val call = okhttp.newCall(request(url, key, json))
+                        cont.invokeOnCancellation { call.cancel() }
+                        call.enqueue(object : Callback {
+                            override fun onFailure(call: Call, e: IOException) = cont.resumeWithException(e)
+                            override fun onResponse(call: Call, response: Response) {
+                                val body = response.use { check(it.isSuccessful); it.body.string() }
+                                cont.resume(body)
+                            }
+                        })
+                    }
+                    checkAnswer(text)
                 }
             }
         },
     ) to okhttp
 }
 
+/** What the SDK sends: a JSON body, the key. */
+private fun request(url: String, key: String, json: MediaType): Request {
+    val body = buildJsonObject { put("message", JsonPrimitive(MESSAGE)) }.toString().toRequestBody(json)
+    return Request.Builder().url(url)
+        .header("Authorization", "Bearer $key")
+        .header("User-Agent", "okhttp-bench")
+        .post(body)
+        .build()
+}
+
+/** What the SDK does with the answer: decodes the JSON and reads `success`. */
+private fun checkAnswer(text: String) {
+    val answer = Json.parseToJsonElement(text).jsonObject
+    check(answer["success"] == JsonPrimitive(true))
+}
+
 fun main(args: Array<String>) {
     val url = args.indexOf("--url").takeIf { it >= 0 && it + 1 < args.size }?.let { args[it + 1] }
-    if (url != null) return external(url, seconds(args, "--warmup", 2.0), seconds(args, "--duration", 2.0))
+    if (url != null) return external(url, args)
     val calls = option(args, "--calls", 2_000)
     val rounds = option(args, "--rounds", 7)
     Emulator(apiKey = KEY).use { emulator ->
         PokeClient(apiKey = KEY, baseUrl = emulator.pokeApiUrl, maxRetries = 0).use { poke ->
-            val (clients, okhttp) = clients(poke, "${emulator.pokeApiUrl}/inbound/api-message", KEY)
+            val (all, okhttp) = clients(poke, "${emulator.pokeApiUrl}/inbound/api-message", KEY)
+            val clients = all.filter { only(args, it) || it.name == "OkHttp execute()" }
             System.err.println("warm-up: $calls calls per client, twice")
             repeat(2) { clients.forEach { it.run(calls) } }
             val rates = clients.associate { it.name to mutableListOf<Double>() }
@@ -99,9 +137,11 @@ fun main(args: Array<String>) {
  * for `--warmup` seconds, then for `--duration`, one after the other in this JVM; one JSON line
  * per client (calls/s, process CPU µs per call), as benchmarks/worker.py prints.
  */
-private fun external(baseUrl: String, warmup: Double, duration: Double) {
+private fun external(baseUrl: String, args: Array<String>) {
+    val (warmup, duration) = seconds(args, "--warmup", 2.0) to seconds(args, "--duration", 2.0)
     PokeClient(apiKey = "bench-key", baseUrl = baseUrl, maxRetries = 0).use { poke ->
-        val (clients, okhttp) = clients(poke, "$baseUrl/inbound/api-message", "bench-key")
+        val (all, okhttp) = clients(poke, "$baseUrl/inbound/api-message", "bench-key")
+        val clients = all.filter { only(args, it) }
         val os = ManagementFactory.getOperatingSystemMXBean() as com.sun.management.OperatingSystemMXBean
         for (client in clients) {
             val warmEnd = System.nanoTime() + (warmup * 1e9).toLong()
@@ -121,6 +161,12 @@ private fun external(baseUrl: String, warmup: Double, duration: Double) {
         okhttp.dispatcher.executorService.shutdown()
         okhttp.connectionPool.evictAll()
     }
+}
+
+/** `--only WORD`: true for the clients whose name has WORD (a profile of one of them). */
+private fun only(args: Array<String>, client: Client): Boolean {
+    val i = args.indexOf("--only")
+    return i < 0 || i + 1 >= args.size || args[i + 1] in client.name
 }
 
 private fun seconds(args: Array<String>, name: String, default: Double): Double {

@@ -1,6 +1,7 @@
 package com.poke
 
 import java.io.IOException
+import java.io.InterruptedIOException
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.atomic.AtomicBoolean
 import kotlinx.serialization.json.JsonElement
@@ -54,6 +55,7 @@ public class PokeClient @JvmOverloads constructor(
             language = FfiHostLanguage.KOTLIN,
         )
         inner = native { FfiPokeClient(options) }
+        inner.setBlockingInterruption(ThreadInterruption)
     }
 
     /** The base URL in use, without a trailing slash. */
@@ -62,6 +64,21 @@ public class PokeClient @JvmOverloads constructor(
     private inline fun <T> call(block: (FfiPokeClient) -> T): T {
         check(!closed.get()) { "the client is closed" }
         return native { block(inner) }
+    }
+
+    /**
+     * A `…Blocking` call: it runs on the calling thread (no coroutine, no hand-off), and
+     * interrupting that thread stops it with an [InterruptedIOException] (the thread stays
+     * interrupted), as OkHttp's `execute()` does.
+     */
+    private inline fun <T> callBlocking(block: (FfiPokeClient) -> T): T {
+        check(!closed.get()) { "the client is closed" }
+        return try {
+            native { block(inner) }
+        } catch (e: PokeInternalException) {
+            if (Thread.currentThread().isInterrupted) throw InterruptedIOException("interrupted").apply { initCause(e) }
+            throw e
+        }
     }
 
     /**
@@ -115,8 +132,11 @@ public class PokeClient @JvmOverloads constructor(
     /** [sendMessage] for Java, blocking the calling thread. */
     @JvmOverloads
     @Throws(IOException::class)
-    public fun sendMessageBlocking(message: String, options: RequestOptions? = null): SendMessageResult =
-        blocking { sendMessage(message, options) }
+    public fun sendMessageBlocking(message: String, options: RequestOptions? = null): SendMessageResult {
+        val ffiOptions = options?.toFfi()
+        val reply = callBlocking { it.sendMessageBlocking(message, ffiOptions) }
+        return SendMessageResult(reply.success, reply.message, reply.requestId, parseObject(reply.rawJson))
+    }
 
     /** [sendMessage] for Java, as a future; cancelling it cancels the call. */
     @JvmOverloads
@@ -126,8 +146,11 @@ public class PokeClient @JvmOverloads constructor(
     /** [createWebhook] for Java, blocking the calling thread. */
     @JvmOverloads
     @Throws(IOException::class)
-    public fun createWebhookBlocking(condition: String, action: String, options: RequestOptions? = null): Webhook =
-        blocking { createWebhook(condition, action, options) }
+    public fun createWebhookBlocking(condition: String, action: String, options: RequestOptions? = null): Webhook {
+        val ffiOptions = options?.toFfi()
+        val hook = callBlocking { it.createWebhookBlocking(condition, action, ffiOptions) }
+        return Webhook(hook.triggerId, hook.webhookUrl, hook.webhookToken, hook.requestId)
+    }
 
     /** [createWebhook] for Java, as a future. */
     @JvmOverloads
@@ -140,8 +163,11 @@ public class PokeClient @JvmOverloads constructor(
     /** [sendWebhook] for Java, blocking the calling thread. */
     @JvmOverloads
     @Throws(IOException::class)
-    public fun sendWebhookBlocking(webhook: Webhook, data: JsonElement, options: RequestOptions? = null): WebhookReply =
-        blocking { sendWebhook(webhook, data, options) }
+    public fun sendWebhookBlocking(webhook: Webhook, data: JsonElement, options: RequestOptions? = null): WebhookReply {
+        val ffiOptions = options?.toFfi()
+        val reply = callBlocking { it.sendWebhookBlocking(webhook.url, webhook.token, data.toString(), ffiOptions) }
+        return WebhookReply(reply.status.toInt(), parseJson(reply.json), reply.requestId)
+    }
 
     /** [sendWebhook] for Java, as a future. */
     @JvmOverloads

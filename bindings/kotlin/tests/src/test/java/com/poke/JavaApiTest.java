@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.poke.testing.Emulator;
 import com.poke.testing.RecordedRequest;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -23,6 +24,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import kotlinx.serialization.json.Json;
 import kotlinx.serialization.json.JsonElementKt;
 import org.junit.jupiter.api.AfterEach;
@@ -102,6 +105,37 @@ class JavaApiTest {
             // The future fails with the same exception.
             ExecutionException failed = assertThrows(ExecutionException.class, () -> client.sendMessageAsync("hi").get());
             assertInstanceOf(PokeConnectionException.class, failed.getCause());
+        }
+    }
+
+    @Test
+    void interruptingAThreadStopsItsBlockingCall() throws Exception {
+        long fault = emulator.addFault("{\"path\":\"/api/v1/inbound/api-message\",\"stall_ms\":5000}");
+        try (PokeClient client = new PokeClient("pk_java", emulator.getPokeApiUrl(), null, 0)) {
+            AtomicReference<Throwable> thrown = new AtomicReference<>();
+            AtomicBoolean stillInterrupted = new AtomicBoolean();
+            Thread caller = new Thread(() -> {
+                try {
+                    client.sendMessageBlocking("never answered");
+                } catch (Throwable t) {
+                    thrown.set(t);
+                    stillInterrupted.set(Thread.currentThread().isInterrupted());
+                }
+            });
+            caller.start();
+            Thread.sleep(300); // the request waits in the emulator's stall
+            long t0 = System.nanoTime();
+            caller.interrupt();
+            caller.join(4_000);
+            long stoppedMs = (System.nanoTime() - t0) / 1_000_000;
+            assertFalse(caller.isAlive(), "the call did not stop");
+            // Well before the 5 s stall ends: the interruption stopped it, not an answer.
+            assertTrue(stoppedMs < 4_000, "stopped after " + stoppedMs + " ms");
+            assertInstanceOf(InterruptedIOException.class, thrown.get());
+            assertTrue(stillInterrupted.get(), "the thread's interrupt flag was cleared");
+            // The client (and its lane) still works.
+            emulator.removeFault(fault);
+            assertTrue(client.sendMessageBlocking("after").getSuccess());
         }
     }
 
