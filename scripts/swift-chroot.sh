@@ -18,6 +18,9 @@
 #       copy the package (as `poke/`) and <app dir> (a package using it by path, as `app/`)
 #       in, build <product> in release with the same flags and run it with <args>; its output
 #       is printed (benchmarks/langs.py's Swift row)
+#   scripts/swift-chroot.sh docs <lib dir> <out dir>
+#       DocC: the module Poke's symbol graph and its catalog converted into
+#       <out dir>/Poke.doccarchive (scripts/docs.sh)
 #
 # Compiler flags (both commands): -swift-version 6 -strict-concurrency=complete
 # -warnings-as-errors. Warnings are errors so that an incremental build, which recompiles
@@ -247,6 +250,33 @@ run_product() { # <lib dir> <app dir> <product> [<args>...]
   return "$rc"
 }
 
+# DocC for the module Poke: its symbol graph from a debug build, then `docc convert` of its
+# catalog (bindings/swift/Sources/Poke/Poke.docc) into <out dir>/Poke.doccarchive.
+run_docs() { # <lib dir> <out dir>
+  local log=$cache/swift-docs.log rc=0
+  [[ -f "$ready" ]] || setup
+  stage_libs "$1"
+  stage_package "$root/build/docs/poke"
+  rm -rf "$root/build/docs/symbols" "$root/build/docs/Poke.doccarchive"
+  mount_proc "$root"
+  in_chroot "$root" "$log" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root LANG=C.UTF-8 \
+    sh -c 'cd /build/docs/poke &&
+      swift build --target Poke --scratch-path /build/scratch-docs \
+        -Xlinker -L/build/lib -Xswiftc -swift-version -Xswiftc 6 \
+        -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc /build/docs/all &&
+      mkdir -p /build/docs/symbols && cp /build/docs/all/Poke.symbols.json /build/docs/symbols/ &&
+      for f in /build/docs/all/Poke@*.symbols.json; do [ -e "$f" ] && cp "$f" /build/docs/symbols/; done;
+      /usr/libexec/swift/bin/docc convert bindings/swift/Sources/Poke/Poke.docc \
+        --additional-symbol-graph-dir /build/docs/symbols \
+        --fallback-display-name Poke --fallback-bundle-identifier com.poke.Poke \
+        --output-path /build/docs/Poke.doccarchive' || rc=$?
+  unmount_all
+  if [[ $rc -ne 0 ]]; then cat "$log"; return "$rc"; fi
+  mkdir -p "$2"
+  rm -rf "$2/Poke.doccarchive"
+  cp -R "$root/build/docs/Poke.doccarchive" "$2/"
+}
+
 case "${1:-}" in
   probe)
     why="$(blocker)"
@@ -263,6 +293,9 @@ case "${1:-}" in
     [[ $# -ge 4 ]] || die "usage: $0 run <lib dir> <app dir> <product> [<args>...]"
     shift
     with_lock run_product "$@" ;;
+  docs)
+    [[ $# -ge 3 ]] || die "usage: $0 docs <lib dir> <out dir>"
+    with_lock run_docs "$2" "$3" ;;
   -h | --help | '') sed -n '2,36p' "$0" ;;
   *) die "unknown command: $1" ;;
 esac

@@ -68,6 +68,8 @@ run compat bash tests/compat/run.sh
 if [ -x bindings/run-foreign-tests.sh ]; then
   run foreign bash bindings/run-foreign-tests.sh
 fi
+# Every language's API docs (rustdoc, Dokka, DocC) as artifacts under target/artifacts/docs.
+run docs-artifacts bash scripts/docs.sh
 # The packages as their users install them.
 run python-packages bash tests/consumer-python/run.sh
 run rust-package bash tests/consumer-rust/run.sh
