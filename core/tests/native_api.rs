@@ -347,6 +347,46 @@ mod blocking {
     }
 
     #[test]
+    fn a_blocking_call_stops_when_its_caller_says_so() {
+        let (_rt, emu) = start();
+        let client = poke::blocking::Client::new(
+            poke::Client::builder()
+                .api_key("k")
+                .base_url(emu.poke_api_url())
+                .build()
+                .expect("client"),
+        );
+        emu.add_fault(Fault {
+            path: "/api/v1/inbound/api-message".into(),
+            delay_ms: Some(5_000),
+            times: 1,
+            ..Fault::default()
+        });
+        // Asked every 100 ms while the call waits (the bindings ask "was the thread
+        // interrupted?"): the third time says stop, long before the server answers.
+        let mut asked = 0;
+        let started = std::time::Instant::now();
+        let err = client
+            .run_unless(
+                |c| async move { c.send_message("stalled").await },
+                || {
+                    asked += 1;
+                    asked == 3
+                },
+            )
+            .expect_err("stopped");
+        assert!(matches!(err, poke::Error::Cancelled), "{err:?}");
+        assert_eq!(asked, 3);
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "{:?}",
+            started.elapsed()
+        );
+        // The lane the stopped call used serves the next call.
+        assert!(client.send_message("after").expect("sent").success);
+    }
+
+    #[test]
     fn a_blocking_turn_resumes_after_a_cut() {
         let (_rt, emu) = start();
         let pokee = poke::blocking::PokeeClient::new(pokee(&emu));
