@@ -138,18 +138,3 @@ impl Client {
         ]
     }
 }
-
-#[cfg(feature = "blocking")]
-impl crate::blocking::LaneClient for Client {
-    fn own_pool(&self) -> Result<Self> {
-        self.with_own_pool()
-    }
-
-    fn call_options(&self) -> CallOptions {
-        self.opts.clone()
-    }
-
-    fn with_call_options(&self, opts: CallOptions) -> Self {
-        self.with_options(opts)
-    }
-}

@@ -238,6 +238,16 @@ async fn per_call_options_bound_one_call_only() {
 mod blocking {
     use super::*;
 
+    fn blocking_poke(emu: &Emulator) -> poke::blocking::Client {
+        poke::blocking::Client::new(
+            poke::Client::builder()
+                .api_key("k")
+                .base_url(emu.poke_api_url())
+                .build()
+                .expect("client"),
+        )
+    }
+
     fn start() -> (tokio::runtime::Runtime, Emulator) {
         let rt = tokio::runtime::Runtime::new().expect("runtime");
         let emu = rt.block_on(emulator());
@@ -247,13 +257,7 @@ mod blocking {
     #[test]
     fn blocking_clients_from_a_plain_thread() {
         let (_rt, emu) = start();
-        let poke = poke::blocking::Client::new(
-            poke::Client::builder()
-                .api_key("k")
-                .base_url(emu.poke_api_url())
-                .build()
-                .expect("client"),
-        );
+        let poke = blocking_poke(&emu);
         assert!(poke.send_message("from a thread").expect("sent").success);
         assert_eq!(
             emu.messages().last().expect("recorded")["message"],
@@ -294,13 +298,7 @@ mod blocking {
     #[test]
     fn blocking_poke_calls_run_on_lanes_shared_by_clones_and_options() {
         let (_rt, emu) = start();
-        let client = poke::blocking::Client::new(
-            poke::Client::builder()
-                .api_key("k")
-                .base_url(emu.poke_api_url())
-                .build()
-                .expect("client"),
-        );
+        let client = blocking_poke(&emu);
         // Calls from several threads at once, on clones: each its own lane, none lost.
         std::thread::scope(|scope| {
             for t in 0..4 {
@@ -349,13 +347,7 @@ mod blocking {
     #[test]
     fn a_blocking_call_stops_when_its_caller_says_so() {
         let (_rt, emu) = start();
-        let client = poke::blocking::Client::new(
-            poke::Client::builder()
-                .api_key("k")
-                .base_url(emu.poke_api_url())
-                .build()
-                .expect("client"),
-        );
+        let client = blocking_poke(&emu);
         emu.add_fault(Fault {
             path: "/api/v1/inbound/api-message".into(),
             delay_ms: Some(5_000),

@@ -262,13 +262,8 @@ impl PokeClient {
         data_json: String,
         options: Option<RequestOptions>,
     ) -> Result<JsonReply, PokeError> {
-        let opts = to_call_options(options)?;
-        let data = webhook_data(&data_json)?;
-        let token = poke::Secret::new(webhook_token);
-        let reply = self.run_blocking(|c| async move {
-            c.send_webhook_with(&webhook_url, Some(&token), &data, &opts)
-                .await
-        })?;
+        let fire = WebhookFire::new(webhook_url, webhook_token, &data_json, options)?;
+        let reply = self.run_blocking(|c| async move { fire.send(&c).await })?;
         Ok(json_reply(reply))
     }
 
@@ -318,13 +313,8 @@ impl PokeClient {
         data_json: String,
         options: Option<RequestOptions>,
     ) -> Result<JsonReply, PokeError> {
-        let opts = to_call_options(options)?;
-        let data = webhook_data(&data_json)?;
-        let token = poke::Secret::new(webhook_token);
-        let reply = self
-            .inner
-            .send_webhook_with(&webhook_url, Some(&token), &data, &opts)
-            .await?;
+        let fire = WebhookFire::new(webhook_url, webhook_token, &data_json, options)?;
+        let reply = fire.send(&self.inner).await?;
         Ok(json_reply(reply))
     }
 }
@@ -367,9 +357,35 @@ fn webhook(reply: JsonResponse) -> Result<Webhook, PokeError> {
     })
 }
 
-fn webhook_data(data_json: &str) -> Result<Box<RawValue>, PokeError> {
-    serde_json::from_str(data_json)
-        .map_err(|e| invalid_input("data_json", format!("not JSON: {e}")))
+/// The arguments of `send_webhook` and its blocking twin, converted.
+struct WebhookFire {
+    url: String,
+    token: poke::Secret,
+    data: Box<RawValue>,
+    opts: CallOptions,
+}
+
+impl WebhookFire {
+    fn new(
+        url: String,
+        token: String,
+        data_json: &str,
+        options: Option<RequestOptions>,
+    ) -> Result<Self, PokeError> {
+        Ok(Self {
+            opts: to_call_options(options)?,
+            data: serde_json::from_str(data_json)
+                .map_err(|e| invalid_input("data_json", format!("not JSON: {e}")))?,
+            token: poke::Secret::new(token),
+            url,
+        })
+    }
+
+    async fn send(self, client: &poke::Client) -> poke::Result<JsonResponse> {
+        client
+            .send_webhook_with(&self.url, Some(&self.token), &self.data, &self.opts)
+            .await
+    }
 }
 
 fn json_reply(reply: JsonResponse) -> JsonReply {

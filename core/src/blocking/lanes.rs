@@ -44,6 +44,27 @@ pub trait LaneClient: Clone {
     fn with_call_options(&self, opts: CallOptions) -> Self;
 }
 
+/// The clients of the crate hold their options in a field `opts` and make their own pools.
+macro_rules! lane_client {
+    ($($client:ty),*) => {$(
+        impl LaneClient for $client {
+            fn own_pool(&self) -> Result<Self> {
+                self.with_own_pool()
+            }
+
+            fn call_options(&self) -> CallOptions {
+                self.opts.clone()
+            }
+
+            fn with_call_options(&self, opts: CallOptions) -> Self {
+                self.with_options(opts)
+            }
+        }
+    )*};
+}
+
+lane_client!(crate::Client, crate::PokeeClient);
+
 /// The lanes of one client; `C` is the client type each lane holds a copy of.
 pub struct Lanes<C> {
     idle: Mutex<Vec<Lane<C>>>,

@@ -383,21 +383,6 @@ impl PokeeClient {
     }
 }
 
-#[cfg(feature = "blocking")]
-impl crate::blocking::LaneClient for PokeeClient {
-    fn own_pool(&self) -> Result<Self> {
-        self.with_own_pool()
-    }
-
-    fn call_options(&self) -> CallOptions {
-        self.opts.clone()
-    }
-
-    fn with_call_options(&self, opts: CallOptions) -> Self {
-        self.with_options(opts)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
