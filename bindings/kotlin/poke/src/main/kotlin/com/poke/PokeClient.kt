@@ -129,7 +129,10 @@ public class PokeClient @JvmOverloads constructor(
         return WebhookReply(reply.status.toInt(), parseJson(reply.json), reply.requestId)
     }
 
-    /** [sendMessage] for Java, blocking the calling thread. */
+    /**
+     * [sendMessage] for Java, on the calling thread (no coroutine); interrupting that thread stops
+     * the call with an [InterruptedIOException].
+     */
     @JvmOverloads
     @Throws(IOException::class)
     public fun sendMessageBlocking(message: String, options: RequestOptions? = null): SendMessageResult {
@@ -143,7 +146,10 @@ public class PokeClient @JvmOverloads constructor(
     public fun sendMessageAsync(message: String, options: RequestOptions? = null): CompletableFuture<SendMessageResult> =
         future { sendMessage(message, options) }
 
-    /** [createWebhook] for Java, blocking the calling thread. */
+    /**
+     * [createWebhook] for Java, on the calling thread (no coroutine); interrupting that thread stops
+     * the call with an [InterruptedIOException].
+     */
     @JvmOverloads
     @Throws(IOException::class)
     public fun createWebhookBlocking(condition: String, action: String, options: RequestOptions? = null): Webhook {
@@ -160,7 +166,10 @@ public class PokeClient @JvmOverloads constructor(
         options: RequestOptions? = null,
     ): CompletableFuture<Webhook> = future { createWebhook(condition, action, options) }
 
-    /** [sendWebhook] for Java, blocking the calling thread. */
+    /**
+     * [sendWebhook] for Java, on the calling thread (no coroutine); interrupting that thread stops
+     * the call with an [InterruptedIOException].
+     */
     @JvmOverloads
     @Throws(IOException::class)
     public fun sendWebhookBlocking(webhook: Webhook, data: JsonElement, options: RequestOptions? = null): WebhookReply {
