@@ -5,6 +5,7 @@
 
 use crate::error::{PokeError, invalid_input};
 use crate::interruption::BlockingInterruption;
+use poke::binding::LaneClient;
 use poke::{CallOptions, JsonResponse};
 use serde_json::value::RawValue;
 use std::fmt;
@@ -223,47 +224,61 @@ impl PokeClient {
             .unwrap_or_else(PoisonError::into_inner) = Some(check);
     }
 
+    /// The same client (sharing its connections and lanes) whose blocking calls use
+    /// `options`: a blocking call takes no options of its own, so a call without any lowers
+    /// nothing for them (on the JVM each lowered value is an allocation and an FFI call).
+    pub fn with_options(&self, options: RequestOptions) -> Result<Arc<Self>, PokeError> {
+        let opts = to_call_options(Some(options))?;
+        let interruption = self
+            .interruption
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        Ok(Arc::new(Self {
+            inner: self.inner.with_options(opts.clone()),
+            blocking: self.blocking.with_options(opts),
+            interruption: Mutex::new(interruption),
+        }))
+    }
+
     /// `send_message`, blocking the calling thread, which drives the call itself (no hand-off
     /// to a runtime thread and back); Kotlin's `…Blocking` calls.
-    #[uniffi::method(default(options = None))]
-    pub fn send_message_blocking(
-        &self,
-        message: String,
-        options: Option<RequestOptions>,
-    ) -> Result<SendMessageResult, PokeError> {
-        let opts = to_call_options(options)?;
-        let reply = self
-            .run_blocking(|c| async move { c.send_message_with(message.as_str(), &opts).await })?;
+    pub fn send_message_blocking(&self, message: String) -> Result<SendMessageResult, PokeError> {
+        let reply = self.run_blocking(|c| async move {
+            c.send_message_with(message.as_str(), &c.call_options())
+                .await
+        })?;
         send_message_result(&reply)
     }
 
     /// `create_webhook`, blocking the calling thread (as `send_message_blocking`).
-    #[uniffi::method(default(options = None))]
     pub fn create_webhook_blocking(
         &self,
         condition: String,
         action: String,
-        options: Option<RequestOptions>,
     ) -> Result<Webhook, PokeError> {
-        let opts = to_call_options(options)?;
         let reply = self.run_blocking(|c| async move {
-            c.create_webhook_with(condition.as_str(), action.as_str(), &opts)
+            c.create_webhook_with(condition.as_str(), action.as_str(), &c.call_options())
                 .await
         })?;
         webhook(reply)
     }
 
     /// `send_webhook`, blocking the calling thread (as `send_message_blocking`).
-    #[uniffi::method(default(options = None))]
     pub fn send_webhook_blocking(
         &self,
         webhook_url: String,
         webhook_token: String,
         data_json: String,
-        options: Option<RequestOptions>,
     ) -> Result<JsonReply, PokeError> {
-        let fire = WebhookFire::new(webhook_url, webhook_token, &data_json, options)?;
-        let reply = self.run_blocking(|c| async move { fire.send(&c).await })?;
+        let fire = WebhookFire::new(webhook_url, webhook_token, &data_json, None)?;
+        let reply = self.run_blocking(|c| async move {
+            let fire = WebhookFire {
+                opts: c.call_options(),
+                ..fire
+            };
+            fire.send(&c).await
+        })?;
         Ok(json_reply(reply))
     }
 

@@ -1136,7 +1136,7 @@ package protocol PokeClientProtocol: AnyObject, Sendable {
     /**
      * `create_webhook`, blocking the calling thread (as `send_message_blocking`).
      */
-    func createWebhookBlocking(condition: String, action: String, options: RequestOptions?) throws  -> Webhook
+    func createWebhookBlocking(condition: String, action: String) throws  -> Webhook
     
     /**
      * Sends `{"message": message}` to `POST /inbound/api-message`.
@@ -1147,7 +1147,7 @@ package protocol PokeClientProtocol: AnyObject, Sendable {
      * `send_message`, blocking the calling thread, which drives the call itself (no hand-off
      * to a runtime thread and back); Kotlin's `…Blocking` calls.
      */
-    func sendMessageBlocking(message: String, options: RequestOptions?) throws  -> SendMessageResult
+    func sendMessageBlocking(message: String) throws  -> SendMessageResult
     
     /**
      * Fires a webhook: POSTs `data_json` (any JSON text) to `webhook_url` with
@@ -1158,13 +1158,20 @@ package protocol PokeClientProtocol: AnyObject, Sendable {
     /**
      * `send_webhook`, blocking the calling thread (as `send_message_blocking`).
      */
-    func sendWebhookBlocking(webhookUrl: String, webhookToken: String, dataJson: String, options: RequestOptions?) throws  -> JsonReply
+    func sendWebhookBlocking(webhookUrl: String, webhookToken: String, dataJson: String) throws  -> JsonReply
     
     /**
      * Sets what the blocking calls ask, while they wait, whether to stop (the Kotlin package:
      * "was the calling thread interrupted?").
      */
     func setBlockingInterruption(check: BlockingInterruption) 
+    
+    /**
+     * The same client (sharing its connections and lanes) whose blocking calls use
+     * `options`: a blocking call takes no options of its own, so a call without any lowers
+     * nothing for them (on the JVM each lowered value is an allocation and an FFI call).
+     */
+    func withOptions(options: RequestOptions) throws  -> PokeClient
     
 }
 /**
@@ -1274,14 +1281,13 @@ package func createWebhook(condition: String, action: String, options: RequestOp
     /**
      * `create_webhook`, blocking the calling thread (as `send_message_blocking`).
      */
-package func createWebhookBlocking(condition: String, action: String, options: RequestOptions? = nil)throws  -> Webhook  {
+package func createWebhookBlocking(condition: String, action: String)throws  -> Webhook  {
     return try  FfiConverterTypeWebhook_lift(try rustCallWithError(FfiConverterTypePokeError_lift) {
         uniffiCallStatus in
     uniffi_poke_ffi_fn_method_pokeclient_create_webhook_blocking(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(condition),
-        FfiConverterString.lower(action),
-        FfiConverterOptionTypeRequestOptions.lower(options),uniffiCallStatus
+        FfiConverterString.lower(action),uniffiCallStatus
     )
 })
 }
@@ -1310,13 +1316,12 @@ package func sendMessage(message: String, options: RequestOptions? = nil)async t
      * `send_message`, blocking the calling thread, which drives the call itself (no hand-off
      * to a runtime thread and back); Kotlin's `…Blocking` calls.
      */
-package func sendMessageBlocking(message: String, options: RequestOptions? = nil)throws  -> SendMessageResult  {
+package func sendMessageBlocking(message: String)throws  -> SendMessageResult  {
     return try  FfiConverterTypeSendMessageResult_lift(try rustCallWithError(FfiConverterTypePokeError_lift) {
         uniffiCallStatus in
     uniffi_poke_ffi_fn_method_pokeclient_send_message_blocking(
             self.uniffiCloneHandle(),
-        FfiConverterString.lower(message),
-        FfiConverterOptionTypeRequestOptions.lower(options),uniffiCallStatus
+        FfiConverterString.lower(message),uniffiCallStatus
     )
 })
 }
@@ -1345,15 +1350,14 @@ package func sendWebhook(webhookUrl: String, webhookToken: String, dataJson: Str
     /**
      * `send_webhook`, blocking the calling thread (as `send_message_blocking`).
      */
-package func sendWebhookBlocking(webhookUrl: String, webhookToken: String, dataJson: String, options: RequestOptions? = nil)throws  -> JsonReply  {
+package func sendWebhookBlocking(webhookUrl: String, webhookToken: String, dataJson: String)throws  -> JsonReply  {
     return try  FfiConverterTypeJsonReply_lift(try rustCallWithError(FfiConverterTypePokeError_lift) {
         uniffiCallStatus in
     uniffi_poke_ffi_fn_method_pokeclient_send_webhook_blocking(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(webhookUrl),
         FfiConverterString.lower(webhookToken),
-        FfiConverterString.lower(dataJson),
-        FfiConverterOptionTypeRequestOptions.lower(options),uniffiCallStatus
+        FfiConverterString.lower(dataJson),uniffiCallStatus
     )
 })
 }
@@ -1369,6 +1373,21 @@ package func setBlockingInterruption(check: BlockingInterruption)  {try! rustCal
         FfiConverterTypeBlockingInterruption_lower(check),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * The same client (sharing its connections and lanes) whose blocking calls use
+     * `options`: a blocking call takes no options of its own, so a call without any lowers
+     * nothing for them (on the JVM each lowered value is an allocation and an FFI call).
+     */
+package func withOptions(options: RequestOptions)throws  -> PokeClient  {
+    return try  FfiConverterTypePokeClient_lift(try rustCallWithError(FfiConverterTypePokeError_lift) {
+        uniffiCallStatus in
+    uniffi_poke_ffi_fn_method_pokeclient_with_options(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRequestOptions_lower(options),uniffiCallStatus
+    )
+})
 }
     
 
@@ -9027,22 +9046,25 @@ private let initializationResult: InitializationResult = {
     if (uniffi_poke_ffi_checksum_method_pokeclient_create_webhook() != 34621) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_poke_ffi_checksum_method_pokeclient_create_webhook_blocking() != 52999) {
+    if (uniffi_poke_ffi_checksum_method_pokeclient_create_webhook_blocking() != 6023) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_method_pokeclient_send_message() != 61963) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_poke_ffi_checksum_method_pokeclient_send_message_blocking() != 41227) {
+    if (uniffi_poke_ffi_checksum_method_pokeclient_send_message_blocking() != 24309) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_method_pokeclient_send_webhook() != 20179) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_poke_ffi_checksum_method_pokeclient_send_webhook_blocking() != 56080) {
+    if (uniffi_poke_ffi_checksum_method_pokeclient_send_webhook_blocking() != 61212) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_method_pokeclient_set_blocking_interruption() != 65373) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_poke_ffi_checksum_method_pokeclient_with_options() != 27933) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_method_blockinginterruption_is_interrupted() != 52826) {

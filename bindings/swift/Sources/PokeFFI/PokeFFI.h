@@ -334,7 +334,7 @@ uint64_t uniffi_poke_ffi_fn_method_pokeclient_create_webhook(uint64_t ptr, RustB
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_CREATE_WEBHOOK_BLOCKING
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_CREATE_WEBHOOK_BLOCKING
-RustBuffer uniffi_poke_ffi_fn_method_pokeclient_create_webhook_blocking(uint64_t ptr, RustBuffer condition, RustBuffer action, RustBuffer options, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_poke_ffi_fn_method_pokeclient_create_webhook_blocking(uint64_t ptr, RustBuffer condition, RustBuffer action, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_SEND_MESSAGE
@@ -344,7 +344,7 @@ uint64_t uniffi_poke_ffi_fn_method_pokeclient_send_message(uint64_t ptr, RustBuf
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_SEND_MESSAGE_BLOCKING
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_SEND_MESSAGE_BLOCKING
-RustBuffer uniffi_poke_ffi_fn_method_pokeclient_send_message_blocking(uint64_t ptr, RustBuffer message, RustBuffer options, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_poke_ffi_fn_method_pokeclient_send_message_blocking(uint64_t ptr, RustBuffer message, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_SEND_WEBHOOK
@@ -354,12 +354,17 @@ uint64_t uniffi_poke_ffi_fn_method_pokeclient_send_webhook(uint64_t ptr, RustBuf
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_SEND_WEBHOOK_BLOCKING
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_SEND_WEBHOOK_BLOCKING
-RustBuffer uniffi_poke_ffi_fn_method_pokeclient_send_webhook_blocking(uint64_t ptr, RustBuffer webhook_url, RustBuffer webhook_token, RustBuffer data_json, RustBuffer options, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_poke_ffi_fn_method_pokeclient_send_webhook_blocking(uint64_t ptr, RustBuffer webhook_url, RustBuffer webhook_token, RustBuffer data_json, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_SET_BLOCKING_INTERRUPTION
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_SET_BLOCKING_INTERRUPTION
 void uniffi_poke_ffi_fn_method_pokeclient_set_blocking_interruption(uint64_t ptr, uint64_t check, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_WITH_OPTIONS
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_WITH_OPTIONS
+uint64_t uniffi_poke_ffi_fn_method_pokeclient_with_options(uint64_t ptr, RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_FN_METHOD_POKECLIENT_UNIFFI_TRAIT_DEBUG
@@ -1123,6 +1128,12 @@ uint16_t uniffi_poke_ffi_checksum_method_pokeclient_send_webhook_blocking(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKECLIENT_SET_BLOCKING_INTERRUPTION
 #define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKECLIENT_SET_BLOCKING_INTERRUPTION
 uint16_t uniffi_poke_ffi_checksum_method_pokeclient_set_blocking_interruption(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKECLIENT_WITH_OPTIONS
+#define UNIFFI_FFIDEF_UNIFFI_POKE_FFI_CHECKSUM_METHOD_POKECLIENT_WITH_OPTIONS
+uint16_t uniffi_poke_ffi_checksum_method_pokeclient_with_options(void
     
 );
 #endif

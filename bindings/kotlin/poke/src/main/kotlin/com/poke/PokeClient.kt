@@ -71,10 +71,12 @@ public class PokeClient @JvmOverloads constructor(
      * interrupting that thread stops it with an [InterruptedIOException] (the thread stays
      * interrupted), as OkHttp's `execute()` does.
      */
-    private inline fun <T> callBlocking(block: (FfiPokeClient) -> T): T {
+    private inline fun <T> callBlocking(options: RequestOptions?, block: (FfiPokeClient) -> T): T {
         check(!closed.get()) { "the client is closed" }
         return try {
-            native { block(inner) }
+            // Options go on a client of their own: a call without lowers none (each lowered
+            // value costs JNA an allocation and a call into Rust).
+            if (options == null) native { block(inner) } else native { inner.withOptions(options.toFfi()) }.use { native { block(it) } }
         } catch (e: PokeInternalException) {
             if (Thread.currentThread().isInterrupted) throw InterruptedIOException("interrupted").apply { initCause(e) }
             throw e
@@ -136,8 +138,7 @@ public class PokeClient @JvmOverloads constructor(
     @JvmOverloads
     @Throws(IOException::class)
     public fun sendMessageBlocking(message: String, options: RequestOptions? = null): SendMessageResult {
-        val ffiOptions = options?.toFfi()
-        val reply = callBlocking { it.sendMessageBlocking(message, ffiOptions) }
+        val reply = callBlocking(options) { it.sendMessageBlocking(message) }
         return SendMessageResult(reply.success, reply.message, reply.requestId, parseObject(reply.rawJson))
     }
 
@@ -153,8 +154,7 @@ public class PokeClient @JvmOverloads constructor(
     @JvmOverloads
     @Throws(IOException::class)
     public fun createWebhookBlocking(condition: String, action: String, options: RequestOptions? = null): Webhook {
-        val ffiOptions = options?.toFfi()
-        val hook = callBlocking { it.createWebhookBlocking(condition, action, ffiOptions) }
+        val hook = callBlocking(options) { it.createWebhookBlocking(condition, action) }
         return Webhook(hook.triggerId, hook.webhookUrl, hook.webhookToken, hook.requestId)
     }
 
@@ -173,8 +173,7 @@ public class PokeClient @JvmOverloads constructor(
     @JvmOverloads
     @Throws(IOException::class)
     public fun sendWebhookBlocking(webhook: Webhook, data: JsonElement, options: RequestOptions? = null): WebhookReply {
-        val ffiOptions = options?.toFfi()
-        val reply = callBlocking { it.sendWebhookBlocking(webhook.url, webhook.token, data.toString(), ffiOptions) }
+        val reply = callBlocking(options) { it.sendWebhookBlocking(webhook.url, webhook.token, data.toString()) }
         return WebhookReply(reply.status.toInt(), parseJson(reply.json), reply.requestId)
     }
 

@@ -176,6 +176,26 @@ class PokeClientTest {
     }
 
     @Test
+    fun blockingCallsTakePerCallOptionsToo() {
+        emulator.addFault("""{"path":"$messagePath","status":503,"times":1}""")
+        client(maxRetries = 0).use { c ->
+            // Retries and the idempotency key of this call only, then the client's own again.
+            val options = RequestOptions(maxRetries = 1, idempotencyKey = "idem-blocking-1")
+            assertTrue(c.sendMessageBlocking("retry me", options).success)
+            val (first, second) = emulator.requests()
+            assertEquals("idem-blocking-1", first.header("idempotency-key"))
+            assertEquals("idem-blocking-1", second.header("idempotency-key"))
+            emulator.addFault("""{"path":"$messagePath","status":503,"times":1}""")
+            assertEquals(503, thrownBy<PokeApiException> { c.sendMessageBlocking("no retry") }.status)
+            // A per-call time bound applies to its call only.
+            emulator.addFault("""{"path":"$messagePath","delay_ms":1000,"times":2}""")
+            val hurried = RequestOptions(timeouts = Timeouts.ofTotal(java.time.Duration.ofMillis(200)))
+            assertEquals(TimeoutPhase.TOTAL, thrownBy<PokeTimeoutException> { c.sendMessageBlocking("late", hurried) }.phase)
+            assertTrue(c.sendMessageBlocking("patient").success)
+        }
+    }
+
+    @Test
     fun connectionRefused(): Unit = runBlocking {
         val port = ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress()).use { it.localPort }
         client(baseUrl = "http://127.0.0.1:$port/api/v1").use { c ->
