@@ -98,6 +98,9 @@ def test_a_cut_stream_resumes_each_event_once(pokee, emulator):
     stream.close()
     rest = pokee.responses.resume(stream.response_id, stream.last_event_id)
     assert [e.sequence_number for e in rest] == list(range(10, 20))
+    before = len(session_requests(emulator, "/events"))
+    assert list(pokee.responses.resume(stream.response_id, "19")) == []
+    assert len(session_requests(emulator, "/events")) == before + 1
 
 
 def test_cancel_and_foreign_or_unknown_ids(pokee, emulator):

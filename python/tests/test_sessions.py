@@ -339,6 +339,20 @@ def test_manual_resume_from_last_event_id_and_from_the_start(session, emulator):
     assert ids_of(again) == expected_ids(30)
 
 
+def test_resuming_a_finished_turn_from_its_last_event_ends_with_nothing(session, emulator):
+    emulator.configure_sessions(pace_ms=0)
+    turn = session.send("events=5")
+    ids = ids_of(turn)
+    assert turn.last_event_id == ids[-1] == "4"
+    assert ids_of(session.resume(turn.response_id, "3")) == ["4"]
+    at_end = session.resume(turn.response_id, "4")
+    assert list(at_end) == []
+    assert at_end.is_finished
+    # One request per resume: the server's empty answer is the end, not a cut to retry.
+    positions = [headers_of(r)["last-event-id"] for r in session_requests(emulator, "/events")]
+    assert positions == ["3", "4"]
+
+
 def test_idempotent_resend_replays_the_same_turn(session, emulator):
     emulator.configure_sessions(pace_ms=0)
     first = list(session.send("once", idempotency_key="key-1"))

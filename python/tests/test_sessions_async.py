@@ -77,6 +77,11 @@ async def test_resume_after_drops_with_duplicates(apokee, emulator):
     rest = [ev.id async for ev in await s.resume(turn.response_id, "20")]
     assert rest == ["21", "22", "23", "24"]
     assert [ev.id async for ev in await s.resume(turn.response_id)] == expected_ids(25)
+    # From the terminal event: nothing, at once (one request, no reconnects).
+    at_end = await s.resume(turn.response_id, "24")
+    assert [ev.id async for ev in at_end] == []
+    assert at_end.is_finished
+    assert len(session_requests(emulator, "/events")) == 5
 
 
 async def test_cancel_conflict_and_wait_with_progress(apokee, emulator):

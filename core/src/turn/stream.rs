@@ -85,6 +85,8 @@ impl TurnStream {
             finished: false,
         }));
         let done = setup.replayed.is_some();
+        // A first body opened at a caller's position is a resume too.
+        let resumed_quiet = position.is_some();
         let driver = Driver {
             decoder: SseDecoder::resumed(position.clone().unwrap_or_default(), None),
             processed_id: position.clone().unwrap_or_default(),
@@ -101,6 +103,7 @@ impl TurnStream {
             attempts: 0,
             backoff_step: 0,
             delivered_any: false,
+            resumed_quiet,
             problem: "the stream ended before a terminal event".into(),
             done,
         };
@@ -156,7 +159,8 @@ impl TurnStream {
         self.idempotency_key.as_deref()
     }
 
-    /// True once the terminal event was delivered.
+    /// True once the terminal event was delivered, or when a stream resumed from the turn's
+    /// last event found the turn already over.
     pub fn is_finished(&self) -> bool {
         lock(&self.shared).finished
     }
@@ -270,6 +274,8 @@ struct Driver {
     attempts: u32,
     backoff_step: u32,
     delivered_any: bool,
+    /// The current connection was opened with a position and has brought nothing new yet.
+    resumed_quiet: bool,
     /// Why the current connection ended, for the final error.
     problem: String,
     done: bool,
@@ -303,6 +309,14 @@ impl Driver {
                                 self.fail(format!("an event exceeded {MAX_EVENT_BYTES} bytes"))
                             ));
                         }
+                    }
+                    Read::End if self.resumed_quiet && !self.delivered_any => {
+                        // A resume at or past the terminal event of a finished turn gets a
+                        // 200 with no events (spec E8); a live turn keeps the connection open.
+                        // Only trusted before this stream delivered anything: a server that
+                        // stops after a non-terminal event it sent is resumed as a cut.
+                        lock(&self.shared).finished = true;
+                        return self.stop();
                     }
                     Read::End => {
                         self.interrupted("the stream ended before a terminal event".into());
@@ -385,6 +399,7 @@ impl Driver {
     }
 
     fn progress(&mut self) {
+        self.resumed_quiet = false;
         self.attempts = 0;
         self.backoff_step = 0;
     }
@@ -495,6 +510,7 @@ impl Driver {
                 self.processed_id = position;
                 self.queue.clear();
                 self.body = Some(body);
+                self.resumed_quiet = self.position.is_some();
                 Step::Continue
             }
             Ok(Opened::NoContent) => {

@@ -315,6 +315,48 @@ async fn id_only_block_moves_the_resume_position() {
     assert_eq!(fake.calls(), vec![Some("2".into())]);
 }
 
+/// A stream the caller opens at a known position, as a manual resume does.
+fn resumed_at(position: &str, fake: Arc<Fake>) -> TurnStream {
+    TurnStream::new(TurnSetup {
+        body: None,
+        response_id: Some("msg_1".into()),
+        last_event_id: Some(position.into()),
+        reconnect: Some(fake),
+        policy: fast(),
+        read_idle: Some(Duration::from_secs(60)),
+        control: None,
+        idempotency_key: None,
+        replayed: None,
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn resuming_from_the_terminal_event_ends_with_nothing() {
+    // The server's answer to a position at the end of a finished turn: 200, no events, EOF.
+    let fake = Fake::new(vec![events(body(vec![], false))]);
+    let mut s = resumed_at("4", fake.clone());
+    let (got, err) = ids(&mut s).await;
+    assert!(err.is_none(), "{err:?}");
+    assert!(got.is_empty());
+    assert!(s.is_finished());
+    assert_eq!(fake.calls(), vec![Some("4".into())]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_resume_cut_before_its_first_event_is_resumed_again() {
+    // A network error is a cut even with nothing read; the next connection brings the rest.
+    let t = turn(5);
+    let fake = Fake::new(vec![
+        events(body(vec![], true)),
+        events(body(vec![t[3..5].concat().into_bytes()], false)),
+    ]);
+    let mut s = resumed_at("2", fake.clone());
+    let (got, err) = ids(&mut s).await;
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(got, vec!["3", "4"]);
+    assert_eq!(fake.calls(), vec![Some("2".into()), Some("2".into())]);
+}
+
 #[tokio::test(start_paused = true)]
 async fn streams_without_ids_are_not_resumed_after_delivery() {
     let first = "event: message.created\ndata: {}\n\n".as_bytes().to_vec();

@@ -134,6 +134,23 @@ final class SessionsTests: XCTestCase, @unchecked Sendable {
         XCTAssertEqual((head + rest).map(\.id), ids(0...39))
     }
 
+    func testResumingAFinishedTurnFromItsLastEventEndsWithNothing() async throws {
+        let session = try await pokee().createSession()
+        let turn = try await session.send("short events=5 pace_ms=0")
+        let all = try await collect(turn)
+        XCTAssertEqual(all.map(\.id), ids(0...4))
+        let responseID = try XCTUnwrap(turn.responseID)
+        let last = try await collect(session.resume(responseID: responseID, after: "3"))
+        XCTAssertEqual(last.map(\.id), ["4"])
+        let none = try await collect(session.resume(responseID: responseID, after: "4"))
+        XCTAssertEqual(none, [])
+        // One request per resume: the server's empty answer ends the loop, it is not a cut.
+        let positions = emulator.requests
+            .filter { $0.path.hasSuffix("/events") }
+            .map { request in request.headers.first { $0.name == "last-event-id" }?.value }
+        XCTAssertEqual(positions, ["3", "4"])
+    }
+
     func testInvalidArgumentsFailBeforeSendingAndNameTheSwiftArgument() async throws {
         let pokee = try pokee()
         let metadata = await pokeError { try await pokee.createSession(metadata: [1, 2] as JSONValue) }

@@ -95,6 +95,24 @@ class SessionsTest {
     }
 
     @Test
+    fun resumingAFinishedTurnFromItsLastEventEndsWithNothing(): Unit = runBlocking {
+        pokee().use { pokee ->
+            val session = pokee.createSession()
+            val turn = session.send("short events=5 pace_ms=0")
+            val ids = turn.events.toList().map { it.id }
+            assertEquals(listOf("0", "1", "2", "3", "4"), ids)
+            val responseId = turn.responseId!!
+            assertEquals(listOf("4"), session.resume(responseId, "3").events.toList().map { it.id })
+            assertEquals(emptyList<TurnEvent>(), session.resume(responseId, "4").events.toList())
+            // One request per resume: the server's empty answer ends the flow, it is not a cut.
+            val positions = emulator.requests()
+                .filter { it.path.endsWith("/events") }
+                .map { it.headers["last-event-id"]?.single() }
+            assertEquals(listOf("3", "4"), positions)
+        }
+    }
+
+    @Test
     fun secondMessageWhileBusyIsAConflict(): Unit = runBlocking {
         pokee(maxRetries = 0).use { pokee ->
             val session = pokee.createSession()
