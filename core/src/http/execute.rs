@@ -108,7 +108,7 @@ impl Http {
         req: &'r Request<'a>,
         opts: &CallOptions,
     ) -> Result<Prepared<'r, 'a>> {
-        let url = reqwest::Url::parse(&req.url).map_err(|e| Error::InvalidInput {
+        let url = super::parsed_url::parse(&req.url).map_err(|e| Error::InvalidInput {
             field: "url",
             reason: format!("{e}: {:?}", req.url),
         })?;

@@ -9,6 +9,7 @@ mod connector;
 mod execute;
 mod failure;
 mod idle;
+mod parsed_url;
 mod request;
 mod response;
 mod retry;
