@@ -224,9 +224,9 @@ impl PokeClient {
             .unwrap_or_else(PoisonError::into_inner) = Some(check);
     }
 
-    /// The same client (sharing its connections and lanes) whose blocking calls use
-    /// `options`: a blocking call takes no options of its own, so a call without any lowers
-    /// nothing for them (on the JVM each lowered value is an allocation and an FFI call).
+    /// The same client (sharing its connections and lanes) whose calls use `options` unless a
+    /// call passes its own. Blocking calls take no options of their own, so a call without any
+    /// lowers nothing for them (on the JVM each lowered value is an allocation and an FFI call).
     pub fn with_options(&self, options: RequestOptions) -> Result<Arc<Self>, PokeError> {
         let opts = to_call_options(Some(options))?;
         let interruption = self
@@ -271,7 +271,7 @@ impl PokeClient {
         webhook_token: String,
         data_json: String,
     ) -> Result<JsonReply, PokeError> {
-        let fire = WebhookFire::new(webhook_url, webhook_token, &data_json, None)?;
+        let fire = WebhookFire::new(webhook_url, webhook_token, &data_json, CallOptions::new())?;
         let reply = self.run_blocking(|c| async move {
             let fire = WebhookFire {
                 opts: c.call_options(),
@@ -294,7 +294,7 @@ impl PokeClient {
         message: String,
         options: Option<RequestOptions>,
     ) -> Result<SendMessageResult, PokeError> {
-        let opts = to_call_options(options)?;
+        let opts = self.options(options)?;
         let reply = self
             .inner
             .send_message_with(message.as_str(), &opts)
@@ -310,7 +310,7 @@ impl PokeClient {
         action: String,
         options: Option<RequestOptions>,
     ) -> Result<Webhook, PokeError> {
-        let opts = to_call_options(options)?;
+        let opts = self.options(options)?;
         let reply = self
             .inner
             .create_webhook_with(condition.as_str(), action.as_str(), &opts)
@@ -328,13 +328,26 @@ impl PokeClient {
         data_json: String,
         options: Option<RequestOptions>,
     ) -> Result<JsonReply, PokeError> {
-        let fire = WebhookFire::new(webhook_url, webhook_token, &data_json, options)?;
+        let fire = WebhookFire::new(
+            webhook_url,
+            webhook_token,
+            &data_json,
+            self.options(options)?,
+        )?;
         let reply = fire.send(&self.inner).await?;
         Ok(json_reply(reply))
     }
 }
 
 impl PokeClient {
+    /// A call's own options, else this client's (see `with_options`).
+    fn options(&self, options: Option<RequestOptions>) -> Result<CallOptions, PokeError> {
+        match options {
+            Some(o) => to_call_options(Some(o)),
+            None => Ok(self.inner.call_options()),
+        }
+    }
+
     /// Runs `call` on a lane driven by the calling thread, stopped when the interruption
     /// check says so.
     fn run_blocking<T, F>(&self, call: impl FnOnce(poke::Client) -> F) -> Result<T, PokeError>
@@ -385,10 +398,10 @@ impl WebhookFire {
         url: String,
         token: String,
         data_json: &str,
-        options: Option<RequestOptions>,
+        opts: CallOptions,
     ) -> Result<Self, PokeError> {
         Ok(Self {
-            opts: to_call_options(options)?,
+            opts,
             data: serde_json::from_str(data_json)
                 .map_err(|e| invalid_input("data_json", format!("not JSON: {e}")))?,
             token: poke::Secret::new(token),

@@ -63,3 +63,48 @@ fn missing_timeouts_keep_core_defaults() {
     assert_eq!(t.read, d.read);
     assert_eq!(to_core_timeouts(&Timeouts::default()).unwrap(), d);
 }
+
+// Two workers: the emulator serves while the test thread waits for the blocking call's thread.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_with_options_uses_them_unless_a_call_passes_its_own() {
+    let emu = poke_emulator::Emulator::start(poke_emulator::EmulatorConfig::default())
+        .await
+        .unwrap();
+    let client = PokeClient::new(PokeClientOptions {
+        api_key: Some("k".into()),
+        base_url: Some(emu.poke_api_url()),
+        ..Default::default()
+    })
+    .unwrap();
+    let keyed = |key: &str| RequestOptions {
+        idempotency_key: Some(key.into()),
+        ..Default::default()
+    };
+    let with = client.with_options(keyed("from-the-client")).unwrap();
+    with.send_message("async".into(), None).await.unwrap();
+    with.send_message("own".into(), Some(keyed("own-key")))
+        .await
+        .unwrap();
+    let blocking = with.clone();
+    // A thread of its own: blocking calls refuse to run on an async runtime's threads.
+    std::thread::spawn(move || blocking.create_webhook_blocking("c".into(), "a".into()))
+        .join()
+        .unwrap()
+        .unwrap();
+    client.send_message("plain".into(), None).await.unwrap();
+    let keys: Vec<String> = emu
+        .requests()
+        .iter()
+        .map(|r| {
+            r.headers
+                .iter()
+                .find(|(k, _)| k == "idempotency-key")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(keys[..3], ["from-the-client", "own-key", "from-the-client"]);
+    // The original client keeps its own options: a fresh key per call.
+    assert_eq!(keys.len(), 4);
+    assert!(!["from-the-client", "own-key", ""].contains(&keys[3].as_str()));
+}
