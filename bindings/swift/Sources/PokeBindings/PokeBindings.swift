@@ -1167,9 +1167,9 @@ package protocol PokeClientProtocol: AnyObject, Sendable {
     func setBlockingInterruption(check: BlockingInterruption) 
     
     /**
-     * The same client (sharing its connections and lanes) whose blocking calls use
-     * `options`: a blocking call takes no options of its own, so a call without any lowers
-     * nothing for them (on the JVM each lowered value is an allocation and an FFI call).
+     * The same client (sharing its connections and lanes) whose calls use `options` unless a
+     * call passes its own. Blocking calls take no options of their own, so a call without any
+     * lowers nothing for them (on the JVM each lowered value is an allocation and an FFI call).
      */
     func withOptions(options: RequestOptions) throws  -> PokeClient
     
@@ -1376,9 +1376,9 @@ package func setBlockingInterruption(check: BlockingInterruption)  {try! rustCal
 }
     
     /**
-     * The same client (sharing its connections and lanes) whose blocking calls use
-     * `options`: a blocking call takes no options of its own, so a call without any lowers
-     * nothing for them (on the JVM each lowered value is an allocation and an FFI call).
+     * The same client (sharing its connections and lanes) whose calls use `options` unless a
+     * call passes its own. Blocking calls take no options of their own, so a call without any
+     * lowers nothing for them (on the JVM each lowered value is an allocation and an FFI call).
      */
 package func withOptions(options: RequestOptions)throws  -> PokeClient  {
     return try  FfiConverterTypePokeClient_lift(try rustCallWithError(FfiConverterTypePokeError_lift) {
@@ -9064,7 +9064,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_poke_ffi_checksum_method_pokeclient_set_blocking_interruption() != 65373) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_poke_ffi_checksum_method_pokeclient_with_options() != 27933) {
+    if (uniffi_poke_ffi_checksum_method_pokeclient_with_options() != 51455) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_poke_ffi_checksum_method_blockinginterruption_is_interrupted() != 52826) {
