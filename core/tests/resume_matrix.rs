@@ -2,30 +2,37 @@
 //! order; and again with already-delivered ids re-sent on the resume.
 
 use futures_util::StreamExt;
-use poke::{CreateSession, PokeeClient, ResumePolicy, TurnEvent};
+use poke::{CreateSession, PokeeClient, ResumePolicy, SessionRecord, TurnEvent};
 use poke_emulator::{Emulator, EmulatorConfig, Fault};
 use std::time::Duration;
 
 const EVENTS: u64 = 50;
 
-async fn run_matrix(duplicates: bool) {
+/// An emulator, a client of it with `policy`, and a session.
+async fn start(policy: ResumePolicy) -> (Emulator, PokeeClient, SessionRecord) {
     let emu = Emulator::start(EmulatorConfig::default())
         .await
         .expect("emulator");
     let client = PokeeClient::builder()
         .api_key("k")
         .base_url(emu.pokee_api_url())
-        .resume_policy(
-            ResumePolicy::default()
-                .with_delay(Duration::from_millis(1), Duration::from_secs(10))
-                .with_server_retry_bounds(Duration::from_millis(1), Duration::from_secs(60)),
-        )
+        .resume_policy(policy)
         .build()
         .expect("client");
     let session = client
         .create_session(&CreateSession::new())
         .await
         .expect("session");
+    (emu, client, session)
+}
+
+async fn run_matrix(duplicates: bool) {
+    let (emu, client, session) = start(
+        ResumePolicy::default()
+            .with_delay(Duration::from_millis(1), Duration::from_secs(10))
+            .with_server_retry_bounds(Duration::from_millis(1), Duration::from_secs(60)),
+    )
+    .await;
     for k in 1..EVENTS {
         emu.add_fault(Fault {
             path: "/v1/sessions/*/messages".into(),
@@ -70,18 +77,7 @@ async fn every_cut_point_with_duplicated_ids_on_resume() {
 #[tokio::test]
 async fn a_manual_resume_from_each_position_of_a_finished_turn_yields_the_rest() {
     const N: u64 = 6;
-    let emu = Emulator::start(EmulatorConfig::default())
-        .await
-        .expect("emulator");
-    let client = PokeeClient::builder()
-        .api_key("k")
-        .base_url(emu.pokee_api_url())
-        .build()
-        .expect("client");
-    let session = client
-        .create_session(&CreateSession::new())
-        .await
-        .expect("session");
+    let (emu, client, session) = start(ResumePolicy::default()).await;
     let mut turn = client
         .send_message(&session.id, &format!("hi events={N} pace_ms=0"))
         .await
