@@ -379,6 +379,18 @@ mod blocking {
     }
 
     #[test]
+    fn a_blocking_call_whose_caller_already_said_stop_sends_nothing() {
+        let (_rt, emu) = start();
+        let client = blocking_poke(&emu);
+        let err = client
+            .run_unless(|c| async move { c.send_message("never").await }, || true)
+            .expect_err("stopped");
+        assert!(matches!(err, poke::Error::Cancelled), "{err:?}");
+        assert!(emu.requests().is_empty());
+        assert!(client.send_message("after").expect("sent").success);
+    }
+
+    #[test]
     fn a_blocking_turn_resumes_after_a_cut() {
         let (_rt, emu) = start();
         let pokee = poke::blocking::PokeeClient::new(pokee(&emu));

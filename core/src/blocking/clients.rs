@@ -71,8 +71,9 @@ impl Client {
     }
 
     /// [`Client::run`] for the bindings' blocking calls (which need the raw replies):
-    /// `stop` is asked every [`crate::runtime::TICK`] while the call waits, and true drops
-    /// the call (a Java thread interrupted, say).
+    /// `stop` is asked before the call starts (true: nothing is sent) and every
+    /// [`crate::runtime::TICK`] while it waits, and true drops the call (a Java thread
+    /// interrupted, say).
     ///
     /// # Errors
     ///
@@ -88,6 +89,10 @@ impl Client {
         F: Future<Output = Result<T>> + 'a,
     {
         refuse_inside_runtime()?;
+        // A stop asked before the call starts sends nothing (as OkHttp on an interrupted thread).
+        if stop() {
+            return Err(crate::Error::Cancelled);
+        }
         let interrupted = || {
             if stop() {
                 Err(crate::Error::Cancelled)

@@ -31,7 +31,9 @@ import com.poke.ffi.RequestOptions as FfiRequestOptions
  * Close it when done (`use {}` / try-with-resources).
  *
  * @param apiKey the API key.
- * @param baseUrl the API's base URL, e.g. an emulator's `pokeApiUrl`.
+ * @param baseUrl the API's base URL, e.g. an emulator's `pokeApiUrl`. It is not checked here
+ *   (as in the official SDKs): a URL that is not `http(s)` fails each call with an
+ *   [IllegalArgumentException].
  * @param timeouts time bounds of every call.
  * @param maxRetries retries after a failed attempt (0: a single attempt).
  * @throws IllegalArgumentException when no API key can be found or a value is invalid.

@@ -31,8 +31,10 @@ import com.poke.ffi.SessionRecord as FfiSessionRecord
  * (2 retries, connect 5 s, total 60 s per call). Failed calls throw a [PokeException].
  *
  * Every call is a `suspend` function (cancelling the coroutine cancels the request); Java
- * callers use the `…Blocking` and `…Async` variants. One client per application is enough;
- * close it when done.
+ * callers use the `…Blocking` and `…Async` variants. Interrupting a thread in a `…Blocking`
+ * call cancels it with an `InterruptedIOException` (the thread stays interrupted); cancelling
+ * an `…Async` future cancels its call. One client per application is enough; close it when
+ * done.
  *
  * @param apiKey the API key.
  * @param baseUrl the deployment's base URL (e.g. an emulator's `pokeeApiUrl`).
@@ -156,6 +158,9 @@ public class PokeeClient @JvmOverloads constructor(
     @Throws(IOException::class)
     public fun healthBlocking(): JsonObject = blocking { health() }
 
+    /** [health] for Java, as a future. */
+    public fun healthAsync(): CompletableFuture<JsonObject> = future { health() }
+
     /** [createSession] for Java, blocking the calling thread. */
     @JvmOverloads
     @Throws(IOException::class)
@@ -177,14 +182,24 @@ public class PokeeClient @JvmOverloads constructor(
     @Throws(IOException::class)
     public fun listSessionsBlocking(): List<Session> = blocking { listSessions() }
 
+    /** [listSessions] for Java, as a future. */
+    public fun listSessionsAsync(): CompletableFuture<List<Session>> = future { listSessions() }
+
     /** [deleteSessions] for Java, blocking the calling thread (`olderThan` may be null). */
     @Throws(IOException::class)
     public fun deleteSessionsBlocking(idleOnly: Boolean, olderThan: java.time.Duration?): Long =
         blocking { deleteSessions(idleOnly, olderThan?.toKotlinDuration()) }
 
+    /** [deleteSessions] for Java, as a future (`olderThan` may be null). */
+    public fun deleteSessionsAsync(idleOnly: Boolean, olderThan: java.time.Duration?): CompletableFuture<Long> =
+        future { deleteSessions(idleOnly, olderThan?.toKotlinDuration()) }
+
     /** [usage] for Java, blocking the calling thread. */
     @Throws(IOException::class)
     public fun usageBlocking(): Usage = blocking { usage() }
+
+    /** [usage] for Java, as a future. */
+    public fun usageAsync(): CompletableFuture<Usage> = future { usage() }
 
     /** Frees the client and its connections; calls made after it throw [IllegalStateException]. */
     override fun close() {

@@ -122,5 +122,8 @@ public class ResponseStream internal constructor(
     @Throws(IOException::class)
     public fun cancelBlocking(): CancelResult = blocking { cancel() }
 
+    /** [cancel] for Java, as a future. */
+    public fun cancelAsync(): CompletableFuture<CancelResult> = future { cancel() }
+
     override fun toString(): String = "ResponseStream(responseId=$responseId, lastEventId=$lastEventId)"
 }

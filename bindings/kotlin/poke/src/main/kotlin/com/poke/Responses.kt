@@ -2,6 +2,7 @@ package com.poke
 
 import java.io.IOException
 import java.util.UUID
+import java.util.concurrent.CompletableFuture
 import kotlinx.serialization.SerializationException
 import kotlinx.serialization.json.JsonElement
 import kotlinx.serialization.json.JsonPrimitive
@@ -84,15 +85,26 @@ public class Responses internal constructor(private val client: PokeeClient) {
     @Throws(IOException::class)
     public fun createBlocking(params: ResponseParams): Response = blocking { create(params) }
 
+    /** [create] for Java, as a future. */
+    public fun createAsync(params: ResponseParams): CompletableFuture<Response> = future { create(params) }
+
     /** [cancel] for Java, blocking the calling thread. */
     @Throws(IOException::class)
     public fun cancelBlocking(responseId: String): CancelResult = blocking { cancel(responseId) }
+
+    /** [cancel] for Java, as a future. */
+    public fun cancelAsync(responseId: String): CompletableFuture<CancelResult> = future { cancel(responseId) }
 
     /** [runTools] for Java, blocking the calling thread. */
     @JvmOverloads
     @Throws(IOException::class)
     public fun runToolsBlocking(params: ResponseParams, maxRounds: Int? = null, handler: ToolHandler): ToolRun =
         blocking { runTools(params, maxRounds, handler) }
+
+    /** [runTools] for Java, as a future. */
+    @JvmOverloads
+    public fun runToolsAsync(params: ResponseParams, maxRounds: Int? = null, handler: ToolHandler): CompletableFuture<ToolRun> =
+        future { runTools(params, maxRounds, handler) }
 
     override fun toString(): String = "Responses(baseUrl=${client.baseUrl})"
 }

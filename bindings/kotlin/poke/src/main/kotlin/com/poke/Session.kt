@@ -102,18 +102,31 @@ public class Session internal constructor(
     @Throws(IOException::class)
     public fun refreshBlocking(): Session = blocking { refresh() }
 
+    /** [refresh] for Java, as a future. */
+    public fun refreshAsync(): CompletableFuture<Session> = future { refresh() }
+
     /** [delete] for Java, blocking the calling thread. */
     @Throws(IOException::class)
     public fun deleteBlocking(): Unit = blocking { delete() }
+
+    /** [delete] for Java, as a future. */
+    public fun deleteAsync(): CompletableFuture<Void?> = future { delete(); null }
 
     /** [cancelTurn] for Java, blocking the calling thread. */
     @Throws(IOException::class)
     public fun cancelTurnBlocking(responseId: String): CancelResult = blocking { cancelTurn(responseId) }
 
+    /** [cancelTurn] for Java, as a future. */
+    public fun cancelTurnAsync(responseId: String): CompletableFuture<CancelResult> = future { cancelTurn(responseId) }
+
     /** [submitToolResult] for Java, blocking the calling thread. */
     @Throws(IOException::class)
     public fun submitToolResultBlocking(callId: String, output: JsonElement): ToolResultAck =
         blocking { submitToolResult(callId, output) }
+
+    /** [submitToolResult] for Java, as a future. */
+    public fun submitToolResultAsync(callId: String, output: JsonElement): CompletableFuture<ToolResultAck> =
+        future { submitToolResult(callId, output) }
 
     /** [waitIdle] for Java, blocking the calling thread. */
     @JvmOverloads

@@ -58,6 +58,10 @@ public class SessionFiles internal constructor(
     @Throws(IOException::class)
     public fun listBlocking(dir: String? = null): List<FileEntry> = blocking { list(dir) }
 
+    /** [list] for Java, as a future. */
+    @JvmOverloads
+    public fun listAsync(dir: String? = null): CompletableFuture<List<FileEntry>> = future { list(dir) }
+
     /** [download] for Java, blocking the calling thread. */
     @JvmOverloads
     @Throws(IOException::class)
@@ -84,9 +88,15 @@ public class SessionFiles internal constructor(
     public fun uploadAsync(path: String, source: Path, listener: TransferListener? = null): CompletableFuture<UploadResult> =
         future { upload(path, source, listener) }
 
+    /** [upload] of bytes for Java, as a future. */
+    public fun uploadAsync(path: String, data: ByteArray): CompletableFuture<UploadResult> = future { upload(path, data) }
+
     /** [delete] for Java, blocking the calling thread. */
     @Throws(IOException::class)
     public fun deleteBlocking(path: String): Unit = blocking { delete(path) }
+
+    /** [delete] for Java, as a future. */
+    public fun deleteAsync(path: String): CompletableFuture<Void?> = future { delete(path); null }
 
     override fun toString(): String = "SessionFiles(sessionId=$sessionId)"
 }

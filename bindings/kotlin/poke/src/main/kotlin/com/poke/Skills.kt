@@ -2,6 +2,7 @@ package com.poke
 
 import java.io.IOException
 import java.nio.file.Path
+import java.util.concurrent.CompletableFuture
 import com.poke.ffi.InstalledSkill as FfiInstalledSkill
 
 /**
@@ -56,11 +57,19 @@ public class Skills internal constructor(private val client: PokeeClient) {
     @Throws(IOException::class)
     public fun listBlocking(): List<Skill> = blocking { list() }
 
+    /** [list] for Java, as a future. */
+    public fun listAsync(): CompletableFuture<List<Skill>> = future { list() }
+
     /** [install] from a local directory or zip file for Java, blocking the calling thread. */
     @JvmOverloads
     @Throws(IOException::class)
     public fun installBlocking(name: String, source: Path, listener: TransferListener? = null): InstalledSkill =
         blocking { install(name, source, listener) }
+
+    /** [install] from a local directory or zip file for Java, as a future. */
+    @JvmOverloads
+    public fun installAsync(name: String, source: Path, listener: TransferListener? = null): CompletableFuture<InstalledSkill> =
+        future { install(name, source, listener) }
 
     /** [install] from zip bytes for Java, blocking the calling thread. */
     @JvmOverloads
@@ -71,6 +80,9 @@ public class Skills internal constructor(private val client: PokeeClient) {
     /** [delete] for Java, blocking the calling thread. */
     @Throws(IOException::class)
     public fun deleteBlocking(name: String): Unit = blocking { delete(name) }
+
+    /** [delete] for Java, as a future. */
+    public fun deleteAsync(name: String): CompletableFuture<Void?> = future { delete(name); null }
 
     override fun toString(): String = "Skills(baseUrl=${client.baseUrl})"
 }

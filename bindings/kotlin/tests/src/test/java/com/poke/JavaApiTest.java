@@ -140,6 +140,57 @@ class JavaApiTest {
     }
 
     @Test
+    void sessionCallsFollowJavasInterruptConventionsAndHaveFutures() throws Exception {
+        try (PokeeClient pokee = new PokeeClient("pk_java", emulator.getPokeeApiUrl())) {
+            Session session = pokee.createSessionBlocking();
+            long fault = emulator.addFault("{\"path\":\"/v1/sessions/*\",\"method\":\"GET\",\"delay_ms\":5000}");
+            AtomicReference<Throwable> thrown = new AtomicReference<>();
+            AtomicBoolean stillInterrupted = new AtomicBoolean();
+            Thread caller = new Thread(() -> {
+                try {
+                    session.refreshBlocking();
+                } catch (Throwable t) {
+                    thrown.set(t);
+                    stillInterrupted.set(Thread.currentThread().isInterrupted());
+                }
+            });
+            caller.start();
+            Thread.sleep(300); // the request waits in the emulator's delay
+            caller.interrupt();
+            caller.join(4_000);
+            assertFalse(caller.isAlive(), "the call did not stop");
+            // An IOException (catchable where the method declares IOException), flag kept.
+            assertInstanceOf(InterruptedIOException.class, thrown.get());
+            assertTrue(stillInterrupted.get(), "the thread's interrupt flag was cleared");
+            emulator.removeFault(fault);
+
+            // A thread interrupted before the call sends nothing.
+            emulator.clearRequests();
+            Thread.currentThread().interrupt();
+            try {
+                assertThrows(InterruptedIOException.class, pokee::listSessionsBlocking);
+            } finally {
+                assertTrue(Thread.interrupted());
+            }
+            assertTrue(emulator.requests().isEmpty());
+
+            // Every …Blocking call has an …Async twin.
+            assertEquals(1, pokee.listSessionsAsync().get().size());
+            assertEquals(session.getId(), session.refreshAsync().get().getId());
+            session.getFiles().uploadAsync("a.txt", "hi".getBytes()).get();
+            List<String> names = new ArrayList<>();
+            for (FileEntry entry : session.getFiles().listAsync().get()) {
+                names.add(entry.getName());
+            }
+            assertEquals(List.of("a.txt"), names);
+            session.getFiles().deleteAsync("a.txt").get();
+            assertTrue(session.getFiles().listAsync().get().isEmpty());
+            session.deleteAsync().get();
+            assertTrue(pokee.listSessionsAsync().get().isEmpty());
+        }
+    }
+
+    @Test
     void webhooksWithJsonData() throws IOException {
         try (PokeClient client = new PokeClient("pk_java", emulator.getPokeApiUrl())) {
             Webhook hook = client.createWebhookBlocking("when it rains", "remind me");

@@ -78,6 +78,7 @@ class ApiSurfaceTest {
             val javaNames = k.java.methods.filter { Modifier.isPublic(it.modifiers) }.map { it.name }.toSet()
             for (f in k.declaredMemberFunctions.filter { it.isSuspend && it.visibility == KVisibility.PUBLIC }) {
                 if ("${f.name}Blocking" !in javaNames) missing += "${k.simpleName}.${f.name}Blocking"
+                if ("${f.name}Async" !in javaNames) missing += "${k.simpleName}.${f.name}Async"
             }
         }
         assertEquals(emptyList<String>(), missing)

@@ -51,8 +51,13 @@ public class Emulator @JvmOverloads constructor(apiKey: String? = null) : AutoCl
     /**
      * Installs a fault in the emulator's JSON format and returns its id, e.g.
      * `{"path": "/api/v1/inbound/api-message", "status": 429, "headers": {"Retry-After": "3"}}`
-     * or `{"path": "/api/v1/inbound/api-message", "stall_ms": 2000}` (a `*` in `path` matches
-     * any run of characters; `drop_after_events` cuts a turn's stream).
+     * or `{"path": "/api/v1/inbound/api-message", "stall_ms": 2000}`. A fault affects `times`
+     * matching requests (default 1: with the default retries, a single 429 is retried and the
+     * call succeeds). A `*` in `path` matches any run of characters; `method` narrows it;
+     * `delay_ms` waits and then lets the real handler answer, `stall_ms` holds the request and
+     * closes without an answer, `reset` resets the connection, `body` replaces the answer's
+     * body; `drop_after_events` cuts a turn's stream. All fields: the emulator's
+     * `tests/emulator/README.md`.
      *
      * @throws IllegalArgumentException when [json] is not a valid fault.
      */
