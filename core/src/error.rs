@@ -299,6 +299,11 @@ impl Error {
 
     /// True when the same call may succeed later: network failures, timeouts of a phase,
     /// 408, 429 and 5xx answers (or the server's `x-should-retry: true`).
+    ///
+    /// It says nothing about whether repeating the call is safe: a message whose request may
+    /// have reached the server (`Error::Connection { maybe_sent: true, .. }`, a 500) could be
+    /// delivered twice, which is why the client's own retries skip those for calls without an
+    /// idempotency key the server honours. Check that before repeating a call yourself.
     pub fn is_retryable(&self) -> bool {
         crate::http::is_retryable(self)
     }

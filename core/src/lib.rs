@@ -234,3 +234,8 @@ pub mod binding {
         pub use crate::runtime::*;
     }
 }
+
+/// The README's examples, compiled by `cargo test --doc` so that what crates.io shows builds.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

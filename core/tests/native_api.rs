@@ -403,12 +403,16 @@ mod blocking {
             times: 1,
             ..Fault::default()
         });
-        let events = pokee
+        let mut turn = pokee
             .session(&record.id)
             .send_message("events=12")
-            .expect("turn")
+            .expect("turn");
+        let events = turn
+            .by_ref()
             .collect::<Result<Vec<_>, Error>>()
             .expect("every event");
+        assert!(turn.is_finished());
+        assert!(turn.next().is_none(), "fused after the terminal event");
         let ids = events.iter().map(|e| e.id.clone()).collect::<Vec<_>>();
         let unique = ids.iter().collect::<std::collections::HashSet<_>>();
         assert_eq!(events.len(), 12, "{ids:?}");
@@ -417,6 +421,25 @@ mod blocking {
             events.last().map(|e| e.event.as_str()),
             Some("message.completed")
         );
+    }
+
+    #[test]
+    fn a_blocking_turn_read_inside_a_runtime_fails_once_then_ends() {
+        let (_rt, emu) = start();
+        let pokee = poke::blocking::PokeeClient::new(pokee(&emu));
+        let record = pokee
+            .create_session(&CreateSession::new())
+            .expect("created");
+        let mut turn = pokee
+            .session(&record.id)
+            .send_message("events=5")
+            .expect("turn");
+        let other = tokio::runtime::Runtime::new().expect("runtime");
+        let _inside = other.enter();
+        assert!(matches!(turn.next(), Some(Err(Error::Config(_)))));
+        // Ended, not an endless run of errors (`filter_map(Result::ok)` would spin).
+        assert!(turn.next().is_none());
+        assert!(turn.next().is_none());
     }
 
     #[tokio::test]

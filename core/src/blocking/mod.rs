@@ -1,8 +1,10 @@
 //! Blocking clients, for code without an async runtime (feature `blocking`).
 //!
 //! Each call runs on a runtime the crate starts once per process; calling from inside an async
-//! runtime is refused with [`Error::Config`](crate::Error::Config) (it would block that
-//! runtime's thread): use the async clients there.
+//! runtime is refused with [`Error::Config`] (it would block that runtime's thread): use the
+//! async clients there. Tokio's `spawn_blocking` threads count as inside (tokio cannot tell
+//! them from its workers); from async code, run blocking calls on a `std::thread::spawn`
+//! thread instead.
 //!
 //! ```
 //! # let rt = tokio::runtime::Runtime::new().unwrap();
@@ -41,11 +43,16 @@ fn wait<T>(fut: impl Future<Output = Result<T>>) -> Result<T> {
 }
 
 /// A blocking call inside an async runtime would block one of its threads: refused.
+///
+/// Tokio does not tell its workers from its `spawn_blocking` threads (both have a current
+/// runtime), and blocking a worker can deadlock the runtime, so both are refused; a thread of
+/// one's own (`std::thread::spawn`) is not.
 fn refuse_inside_runtime() -> Result<()> {
     if tokio::runtime::Handle::try_current().is_ok() {
         return Err(Error::Config(
             "a poke::blocking call was made inside an async runtime, whose thread it would \
-             block: use the async client there"
+             block: use the async client there (tokio's spawn_blocking threads count too; a \
+             std::thread::spawn thread does not)"
                 .into(),
         ));
     }

@@ -11,11 +11,16 @@ use futures_util::StreamExt;
 #[derive(Debug)]
 pub struct Turn {
     stream: TurnStream,
+    /// Set once `next` was refused: the iterator is over.
+    refused: bool,
 }
 
 impl Turn {
     pub(super) fn new(stream: TurnStream) -> Self {
-        Self { stream }
+        Self {
+            stream,
+            refused: false,
+        }
     }
 
     /// The response id, once known (for [`super::Session::resume`] and `cancel`).
@@ -26,6 +31,11 @@ impl Turn {
     /// The id of the last event delivered.
     pub fn last_event_id(&self) -> Option<String> {
         self.stream.last_event_id()
+    }
+
+    /// True once the terminal event was delivered (or a resume found the turn over).
+    pub fn is_finished(&self) -> bool {
+        self.stream.is_finished()
     }
 
     /// Asks the server to cancel the turn; the iterator then ends with `message.cancelled`.
@@ -43,13 +53,25 @@ impl Turn {
     }
 }
 
+/// After its last item (the terminal event, or an error) it yields `None` for good, so
+/// `filter_map(Result::ok)` cannot spin.
 impl Iterator for Turn {
     type Item = Result<TurnEvent>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if self.refused {
+            return None;
+        }
         match wait(async { Ok(self.stream.next().await) }) {
             Ok(next) => next,
-            Err(e) => Some(Err(e)),
+            Err(e) => {
+                // Refused (inside an async runtime): the stream ends here.
+                self.refused = true;
+                self.stream.close();
+                Some(Err(e))
+            }
         }
     }
 }
+
+impl std::iter::FusedIterator for Turn {}

@@ -68,6 +68,11 @@ impl Session {
 
     /// Runs a turn and streams its events, resuming automatically after a drop.
     ///
+    /// The session's [`CallOptions`](crate::CallOptions) (timeouts, retries) bound opening the
+    /// stream, not the turn: a turn may run for hours. Its reads are bounded by the
+    /// [`ResumePolicy`](crate::ResumePolicy) and the read-idle timeout; `TurnStream::close`
+    /// stops reading.
+    ///
     /// # Errors
     ///
     /// [`Error::Api`](crate::Error::Api) when the turn cannot start (409 while another turn
