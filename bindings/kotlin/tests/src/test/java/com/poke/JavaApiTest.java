@@ -16,6 +16,7 @@ import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,6 +49,33 @@ class JavaApiTest {
     @AfterEach
     void stop() {
         emulator.close();
+    }
+
+    /** The Java quickstart of bindings/kotlin/README.md, as written there. */
+    @Test
+    void readmeQuickstart() throws Exception {
+        try (Emulator emulator = new Emulator();
+             PokeClient poke = new PokeClient("pk_demo", emulator.getPokeApiUrl());
+             PokeeClient pokee = new PokeeClient("pk_demo", emulator.getPokeeApiUrl())) {
+            SendMessageResult reply = poke.sendMessageBlocking("hello from Java");
+            CompletableFuture<SendMessageResult> later = poke.sendMessageAsync("and again");
+
+            Session session = pokee.createSessionBlocking();
+            Turn turn = session.send("Build the quarterly deck");
+            turn.collectBlocking(event -> System.out.println(event.getType()));
+            Turn rest = session.resume(turn.getResponseId(), turn.getLastEventId()); // nothing left: ends at once
+            session.getFiles().uploadBlocking("notes/hello.txt", "hi".getBytes(StandardCharsets.UTF_8));
+
+            assertTrue(reply.getSuccess());
+            assertTrue(later.get().getSuccess());
+            List<TurnEvent> none = new ArrayList<>();
+            rest.collectBlocking(none::add);
+            assertEquals(List.of(), none);
+            assertEquals(1, session.getFiles().listBlocking("notes").size());
+        } catch (PokeApiException e) {
+            System.err.println(e.getStatus() + " " + e.getMessage());
+            throw e;
+        }
     }
 
     @Test
