@@ -390,23 +390,28 @@ mod blocking {
         assert!(client.send_message("after").expect("sent").success);
     }
 
-    #[test]
-    fn a_blocking_turn_resumes_after_a_cut() {
-        let (_rt, emu) = start();
-        let pokee = poke::blocking::PokeeClient::new(pokee(&emu));
+    /// A turn of a new session, through the blocking client.
+    fn blocking_turn(emu: &Emulator, message: &str) -> poke::blocking::Turn {
+        let pokee = poke::blocking::PokeeClient::new(pokee(emu));
         let record = pokee
             .create_session(&CreateSession::new())
             .expect("created");
+        pokee
+            .session(&record.id)
+            .send_message(message)
+            .expect("turn")
+    }
+
+    #[test]
+    fn a_blocking_turn_resumes_after_a_cut() {
+        let (_rt, emu) = start();
         emu.add_fault(Fault {
-            path: format!("/v1/sessions/{}/messages", record.id),
+            path: "/v1/sessions/*/messages".into(),
             drop_after_events: Some(3),
             times: 1,
             ..Fault::default()
         });
-        let mut turn = pokee
-            .session(&record.id)
-            .send_message("events=12")
-            .expect("turn");
+        let mut turn = blocking_turn(&emu, "events=12");
         let events = turn
             .by_ref()
             .collect::<Result<Vec<_>, Error>>()
@@ -426,14 +431,7 @@ mod blocking {
     #[test]
     fn a_blocking_turn_read_inside_a_runtime_fails_once_then_ends() {
         let (_rt, emu) = start();
-        let pokee = poke::blocking::PokeeClient::new(pokee(&emu));
-        let record = pokee
-            .create_session(&CreateSession::new())
-            .expect("created");
-        let mut turn = pokee
-            .session(&record.id)
-            .send_message("events=5")
-            .expect("turn");
+        let mut turn = blocking_turn(&emu, "events=5");
         let other = tokio::runtime::Runtime::new().expect("runtime");
         let _inside = other.enter();
         assert!(matches!(turn.next(), Some(Err(Error::Config(_)))));
