@@ -14,16 +14,22 @@ thread_local! {
 /// `reqwest::Url::parse(text)`, reusing this thread's last result when `text` is the same.
 /// The error is the parser's message.
 pub(crate) fn parse(text: &str) -> Result<reqwest::Url, String> {
-    let cached = LAST.with_borrow(|last| {
-        last.as_ref()
-            .filter(|(t, _)| t == text)
-            .map(|(_, url)| url.clone())
-    });
+    // `try_with`: a call made while the thread's locals are being destroyed parses uncached
+    // instead of panicking.
+    let cached = LAST
+        .try_with(|last| {
+            last.borrow()
+                .as_ref()
+                .filter(|(t, _)| t == text)
+                .map(|(_, url)| url.clone())
+        })
+        .ok()
+        .flatten();
     if let Some(url) = cached {
         return Ok(url);
     }
     let url = reqwest::Url::parse(text).map_err(|e| e.to_string())?;
-    LAST.with_borrow_mut(|last| *last = Some((text.to_owned(), url.clone())));
+    let _ = LAST.try_with(|last| *last.borrow_mut() = Some((text.to_owned(), url.clone())));
     Ok(url)
 }
 
